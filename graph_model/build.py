@@ -1,0 +1,205 @@
+"""Build: ReviewRecords → one networkx MultiDiGraph that follows :mod:`graph_model.schema`.
+
+Also the stored form of the graph (``graph.json``, node-link JSON) that later commands
+read instead of rebuilding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import networkx as nx
+
+from .errors import InputError
+from .models import Evidence, ReviewRecord
+from .schema import NODE_TYPES, REL_TYPES, node_id
+from .taxonomy import Taxonomy, load_taxonomy
+
+GRAPH_FILE = "graph.json"
+FORMAT_VERSION = 1
+
+
+def _ev(e: Evidence) -> dict:
+    return {"quote": e.quote, "start": e.start, "end": e.end, "section": e.section}
+
+
+class _Builder:
+    def __init__(self, tax: Taxonomy):
+        self.g = nx.MultiDiGraph()
+        self.tax = tax
+
+    def node(self, label: str, key: str, **props) -> str:
+        nid = node_id(label, key)
+        props[NODE_TYPES[label].key] = key
+        clean = {k: v for k, v in props.items() if v is not None}
+        if nid in self.g:
+            self.g.nodes[nid].update(clean)
+        else:
+            self.g.add_node(nid, label=label, **clean)
+        return nid
+
+    def rel(self, rel_type: str, a: str, b: str, rel_id: str, **props) -> None:
+        assert rel_type in REL_TYPES
+        clean = {k: v for k, v in props.items() if v is not None}
+        self.g.add_edge(a, b, key=rel_id, type=rel_type, id=rel_id, **clean)
+
+    def agency(self, name: str) -> str:
+        return self.node("Agency", name, sector=self.tax.sector(name) if name in self.tax.agencies else "other")
+
+    def theme(self, name: str) -> str:
+        desc = self.tax.themes[name].description if name in self.tax.themes else ""
+        return self.node("Theme", name, description=desc)
+
+    def add(self, r: ReviewRecord) -> None:
+        rid = r.id
+        review = self.node(
+            "Review",
+            rid,
+            title=r.title,
+            board=r.board,
+            review_type=r.review_type,
+            year=r.year,
+            source=r.source,
+            sha256=r.sha256,
+            text_length=r.text_length,
+        )
+        cases = {}
+        for case in r.cases:
+            cid = f"{rid}/{case.name}"
+            cases[case.name] = self.node("Case", cid, name=case.name, review_id=rid)
+            self.rel("HAS_CASE", review, cases[case.name], f"{cid}/HAS_CASE", review_id=rid)
+        for a in r.agencies:
+            nid = self.agency(a.name)
+            self.rel(
+                "INVOLVES", review, nid, f"{rid}/INVOLVES/{a.name}", review_id=rid, mentions=len(a.evidence), **_ev(a.evidence[0])
+            )
+        members = {}
+        for fm in r.family_members:
+            fid = f"{rid}/{fm.case + '/' if fm.case else ''}{fm.role}"
+            members[(fm.role, fm.case)] = nid = self.node("FamilyMember", fid, role=fm.role, case=fm.case, review_id=rid)
+            owner = cases.get(fm.case, review) if fm.case else review
+            self.rel("HAS_FAMILY_MEMBER", owner, nid, f"{fid}/HAS_FAMILY_MEMBER", review_id=rid, **_ev(fm.evidence[0]))
+        for t in r.themes:
+            nid = self.theme(t.name)
+            self.rel("RAISES", review, nid, f"{rid}/RAISES/{t.name}", review_id=rid, mentions=len(t.evidence), **_ev(t.evidence[0]))
+        for lp in r.learning_points:
+            nid = self.node(
+                "LearningPoint",
+                lp.id,
+                text=lp.text,
+                kind=lp.kind,
+                all_agencies=lp.all_agencies,
+                case=lp.case,
+                review_id=rid,
+                **_ev(lp.evidence),
+            )
+            self.rel("HAS_LEARNING", review, nid, f"{lp.id}/HAS_LEARNING", review_id=rid)
+            for t in lp.themes:
+                self.rel("ABOUT_THEME", nid, self.theme(t), f"{lp.id}/ABOUT_THEME/{t}", review_id=rid)
+            for a in lp.agencies:
+                self.rel(
+                    "ADDRESSED_TO", nid, self.agency(a), f"{lp.id}/ADDRESSED_TO/{a}", review_id=rid, all_agencies=lp.all_agencies
+                )
+        for mo in r.missed_opportunities:
+            nid = self.node("MissedOpportunity", mo.id, text=mo.text, case=mo.case, review_id=rid, **_ev(mo.evidence))
+            self.rel("HAS_MISSED_OPPORTUNITY", review, nid, f"{mo.id}/HAS_MISSED_OPPORTUNITY", review_id=rid)
+            for a in mo.agencies:
+                self.rel("MISSED_BY", nid, self.agency(a), f"{mo.id}/MISSED_BY/{a}", review_id=rid)
+            for role in mo.family_members:
+                target = members.get((role, mo.case)) or members.get((role, None))
+                if target:
+                    self.rel("CONCERNS", nid, target, f"{mo.id}/CONCERNS/{role}", review_id=rid)
+            for t in mo.themes:
+                self.rel("ABOUT_THEME", nid, self.theme(t), f"{mo.id}/ABOUT_THEME/{t}", review_id=rid)
+        for link in r.communication_links:
+            self.rel(
+                "COMMUNICATION",
+                self.agency(link.source),
+                self.agency(link.target),
+                link.id,
+                review_id=rid,
+                status=link.status,
+                directed=link.directed,
+                case=link.case,
+                **_ev(link.evidence),
+            )
+
+
+def check_unique_ids(records: Iterable[ReviewRecord]) -> None:
+    """Two documents claiming the same review id is an error naming both files."""
+    seen: dict[str, str] = {}
+    for r in records:
+        if r.id in seen:
+            raise InputError(
+                f"{r.source}: claims review id '{r.id}', which {seen[r.id]} already has; "
+                "rename one file or give each review its own code."
+            )
+        seen[r.id] = r.source
+
+
+def build_graph(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = None) -> nx.MultiDiGraph:
+    """One graph for all reviews. Reviews are added in id order so the graph is deterministic."""
+    records = sorted(records, key=lambda r: r.id)
+    check_unique_ids(records)
+    b = _Builder(taxonomy or load_taxonomy())
+    for r in records:
+        b.add(r)
+    return b.g
+
+
+def graph_to_data(g: nx.MultiDiGraph) -> dict:
+    """A JSON-ready dict: sorted nodes and relationships, stable across runs."""
+    nodes = [{"id": n, **g.nodes[n]} for n in sorted(g.nodes)]
+    rels = [
+        {"source": u, "target": v, **d}
+        for u, v, _k, d in sorted(g.edges(keys=True, data=True), key=lambda e: (e[3]["type"], e[2]))
+    ]
+    return {"format": "sgraph-graph", "version": FORMAT_VERSION, "nodes": nodes, "relationships": rels}
+
+
+def graph_from_data(data: dict) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for n in data["nodes"]:
+        props = dict(n)
+        g.add_node(props.pop("id"), **props)
+    for r in data["relationships"]:
+        props = dict(r)
+        g.add_edge(props.pop("source"), props.pop("target"), key=props["id"], **props)
+    return g
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (temp file, fsync, rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_graph(g: nx.MultiDiGraph, path: Path) -> None:
+    atomic_write_text(path, json.dumps(graph_to_data(g), ensure_ascii=False, indent=1, sort_keys=True))
+
+
+def load_graph(path: Path) -> nx.MultiDiGraph:
+    from .errors import SgraphError
+
+    path = Path(path)
+    if not path.is_file():
+        raise SgraphError(f"{path}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SgraphError(f"{path}: the stored graph cannot be read ({exc}); run 'sgraph build' again.") from None
+    if data.get("format") != "sgraph-graph":
+        raise SgraphError(f"{path}: is not a graph written by sgraph; run 'sgraph build' again.")
+    return graph_from_data(data)

@@ -1,0 +1,62 @@
+"""The typer application shared by every command module.
+
+Each command is a thin shim over a library function of the same name; errors derived
+from :class:`graph_model.errors.SgraphError` reach the user as one sentence (no traceback)
+with exit code 1 (2 for usage errors). Command modules register themselves on ``app``;
+:mod:`graph_model.cli` imports them all.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from ..errors import SgraphError
+
+app = typer.Typer(
+    name="sgraph",
+    help="Turn child safeguarding review documents into an evidence-backed graph.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+HomeOption = typer.Option(None, "--home", help="Workspace folder (default: $SGRAPH_HOME or ./.sgraph).")
+TaxonomyOption = typer.Option(
+    None, "--taxonomy", help="A YAML file extending the shipped taxonomy (default: $SGRAPH_TAXONOMY)."
+)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"Error: {message}", markup=False)
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning known errors into one clear sentence."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except SgraphError as exc:
+        err.print(f"Error: {exc.message}", markup=False)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("Interrupted; nothing was written.", markup=False)
+        return 130
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was written.", markup=False)
+        return 130
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return 2
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0

@@ -1,0 +1,111 @@
+"""Core commands: build, extract, stats, taxonomy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .. import pipeline
+from ..errors import UsageError
+from ..read import iter_document_paths
+from ..taxonomy import iter_canonical, load_taxonomy
+from . import HomeOption, TaxonomyOption, app, err, out
+
+
+@app.command()
+def build(
+    documents: list[Path] = typer.Argument(..., help="Review documents or folders of them."),
+    home: Path = HomeOption,
+    taxonomy: Path = TaxonomyOption,
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Read documents, extract their facts and store the graph in the workspace.
+
+    Example: sgraph build seeds/
+    """
+    files = iter_document_paths(documents)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Extracting", total=len(files))
+        result = pipeline.build(
+            files,
+            home=home,
+            taxonomy_file=str(taxonomy) if taxonomy else None,
+            jobs=jobs or None,
+            progress=lambda _p: bar.advance(task),
+        )
+    stats = pipeline.graph_stats(result.graph)
+    links = stats["links"]
+    err.print(
+        f"Built the graph of {len(result.records)} review(s): {result.graph.number_of_nodes()} nodes, "
+        f"{result.graph.number_of_edges()} relationships, {links.get('broken', 0)} broken and "
+        f"{links.get('effective', 0)} effective communication links. Stored in {result.home}/.",
+        markup=False,
+    )
+
+
+@app.command()
+def extract(
+    files: list[Path] = typer.Argument(..., help="Review documents (or folders)."),
+    format: str = typer.Option("json", "--format", "-f", help="json or yaml."),
+    taxonomy: Path = TaxonomyOption,
+) -> None:
+    """Print the facts extracted from documents, machine-readable (schema: docs/extract-json.md).
+
+    Example: sgraph extract seeds/004_cd261efeb7acd646.txt --format yaml
+    """
+    if format not in ("json", "yaml"):
+        raise UsageError(f"Unknown format '{format}'; use json or yaml.")
+    records = pipeline.extract_files(files, str(taxonomy) if taxonomy else None, jobs=1)
+    data = {"schema_version": 1, "reviews": [r.model_dump(mode="json") for r in records]}
+    if format == "json":
+        out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False, soft_wrap=True)
+    else:
+        out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), markup=False, soft_wrap=True)
+
+
+@app.command()
+def stats(home: Path = HomeOption) -> None:
+    """Counts of nodes and relationships in the stored graph.
+
+    Example: sgraph stats
+    """
+    s = pipeline.graph_stats(pipeline.stored_graph(home))
+    table = Table("kind", "name", "count")
+    for kind in ("nodes", "relationships", "links"):
+        for name, count in s[kind].items():
+            table.add_row(kind, name, str(count))
+    out.print(table)
+
+
+@app.command()
+def taxonomy(
+    kind: str = typer.Option("all", "--kind", help="agency, role, theme or all."),
+    taxonomy: Path = TaxonomyOption,
+) -> None:
+    """List the canonical agencies, family roles and themes.
+
+    Example: sgraph taxonomy --kind agency
+    """
+    wanted = {"agency": "agency", "role": "family role", "theme": "theme", "all": None}
+    if kind not in wanted:
+        raise UsageError(f"Unknown kind '{kind}'; use agency, role, theme or all.")
+    tax = load_taxonomy(str(taxonomy) if taxonomy else None)
+    table = Table("kind", "name", "sector / description")
+    for row_kind, name, detail in iter_canonical(tax):
+        if wanted[kind] in (None, row_kind):
+            table.add_row(row_kind, name, detail)
+    out.print(table)

@@ -1,0 +1,700 @@
+"""Extraction: Document → ReviewRecord, every fact with its evidence span.
+
+Deterministic, offline, rule-based. The rules are general patterns of how English
+safeguarding reviews are written (headings, "All –" addressees, "No strategy meeting was
+held", "referral made by X to Y", "did not result in a referral to Z"), never phrases
+copied from one document. Vocabulary (agencies, roles, themes) comes from the taxonomy.
+
+Pipeline inside one document:
+
+1. *units*: the clean text is cut into items (lines, table cells, list items) and each
+   item into sentences, all as spans of ``Document.text``;
+2. taxonomy matches are found once over the whole text and bucketed into units;
+3. each extractor (metadata, cases, agencies, roles, themes, learning points, missed
+   opportunities, communication links) reads units and matches and emits facts whose
+   quote is ``text[start:end]`` verbatim.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .models import (
+    AgencyRef,
+    CaseRef,
+    CommunicationLink,
+    Document,
+    Evidence,
+    FamilyMemberRef,
+    LearningPoint,
+    MissedOpportunity,
+    ReviewRecord,
+    Section,
+    ThemeRef,
+)
+from .taxonomy import Match, Taxonomy, load_taxonomy
+
+PARTNERSHIP = "partnership"
+
+# ---------------------------------------------------------------------------------------
+# Units: items and sentences as spans of the clean text
+
+
+@dataclass
+class Unit:
+    start: int
+    end: int
+    section: Section | None
+    case: str | None
+    item: int  # index of the item (line / cell / list entry) this sentence belongs to
+    agencies: list[Match] = field(default_factory=list)
+    roles: list[Match] = field(default_factory=list)
+    themes: list[Match] = field(default_factory=list)
+
+    def text(self, doc: Document) -> str:
+        return doc.text[self.start : self.end]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|Dr|Mr|Mrs|Ms|No|St|vs|approx|incl)\.|\b[A-Z]\.)$")
+_BULLET = re.compile(r"(?:[-\u2013\u2014\u2022\u00b7*]\s*|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+|[ivx]{1,4}[.)]\s+)")
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t\r\n\u00a0-\u2013\u2014\u2022\u00b7*":
+        start += 1
+    m = _BULLET.match(text, start, end)
+    if m:
+        start = m.end()
+    while start < end and text[start] in " \t\u00a0":
+        start += 1
+    while end > start and text[end - 1] in " \t\r\n\u00a0":
+        end -= 1
+    return start, end
+
+
+_INLINE_BULLET = re.compile(r"(?:(?<=\s)|^)[\u2022\u25cf\u25aa\u00b7]\s+|(?:(?<=\s)|^)[\u2013\u2014-]\s+(?=[A-Z\u2018'\"(])")
+
+
+def _split_inline_list(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A cell holding a flattened list ("• a • b", "– A – B") → one span per entry.
+
+    Bullet dots always separate entries; dashes only when the cell starts with one or holds
+    two or more (so a single "Review – Child X" stays whole).
+    """
+    marks = list(_INLINE_BULLET.finditer(text, start, end))
+    if not marks:
+        return [(start, end)]
+    head = text[start : marks[0].start()].strip()
+    dashes = [m for m in marks if m.group(0)[0] in "\u2013\u2014-"]
+    if len(dashes) < 2 and head and not any(m.group(0)[0] not in "\u2013\u2014-" for m in marks):
+        return [(start, end)]
+    spans = []
+    cur = start
+    for m in marks:
+        if m.group(0)[0] in "\u2013\u2014-" and len(dashes) < 2 and head:
+            continue
+        spans.append((cur, m.start()))
+        cur = m.start()
+    spans.append((cur, end))
+    return spans
+
+
+def item_spans(text: str) -> list[tuple[int, int]]:
+    """Lines, tab-separated cells and inline list entries, stripped of bullets and numbering."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        line_start = pos
+        pos += len(line) + 1
+        cell_start = line_start
+        for cell in line.split("\t"):
+            for a, b in _split_inline_list(text, cell_start, cell_start + len(cell)):
+                s, e = _strip_span(text, a, b)
+                if e > s:
+                    spans.append((s, e))
+            cell_start += len(cell) + 1
+    return spans
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentences inside ``text[start:end]``."""
+    spans = []
+    cur = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if _ABBREV.search(text, max(cur, m.start() - 8), m.start()):
+            continue
+        s, e = _strip_span(text, cur, m.start())
+        if e > s:
+            spans.append((s, e))
+        cur = m.end()
+    s, e = _strip_span(text, cur, end)
+    if e > s:
+        spans.append((s, e))
+    return spans
+
+
+def _bucket(matches: list[Match], units: list[Unit], attr: str) -> None:
+    starts = [u.start for u in units]
+    for m in matches:
+        i = bisect.bisect_right(starts, m.start) - 1
+        if i >= 0 and units[i].start <= m.start and m.end <= units[i].end:
+            getattr(units[i], attr).append(m)
+
+
+# ---------------------------------------------------------------------------------------
+# Metadata
+
+_TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("CSPR", re.compile(r"\b(?:local\s+)?child\s+safeguarding\s+practice\s+review\b|\bL?CSPR\b", re.I)),
+    ("rapid review", re.compile(r"\brapid\s+review\b", re.I)),
+    ("SILR", re.compile(r"\bserious\s+incident\s+learning\s+review\b|\bSILR\b", re.I)),
+    ("SCR", re.compile(r"\bserious\s+case\s+review\b|\bSCR\b", re.I)),
+    ("special practice review", re.compile(r"\bspecial\s+practice\s+review\b", re.I)),
+    ("domestic homicide review", re.compile(r"\bdomestic\s+homicide\s+review\b|\bDHR\b", re.I)),
+    ("safeguarding adults review", re.compile(r"\bsafeguarding\s+adults?\s+review\b", re.I)),
+    ("learning summary", re.compile(r"\blearning\s+summary\b", re.I)),
+    ("practice review", re.compile(r"\bpractice\s+review\b", re.I)),
+    ("learning review", re.compile(r"\blearning\s+review\b|\bcase\s+review\b", re.I)),
+    ("learning bulletin", re.compile(r"\b(?:learning|briefing)\s+(?:and\s+improvement\s+)?(?:bulletin|briefing|note)\b|\b7\s*minute\s+briefing\b", re.I)),
+]
+
+_CODE = re.compile(r"\b((?:[A-Z]{2,6}\d{1,4}[a-z]?)|(?:Child|Baby|Family|Young\s+Person|Sibling|Adult)\s+[A-Z]{1,2}\d{0,2})\b(?![a-z'\u2019])")
+_YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
+_DATE_LINE = re.compile(r"(?:completed|published|date|dated|issued)\b[^\n]{0,80}?\b(19[89]\d|20\d\d)\b", re.I)
+_BOARD_FULL = re.compile(
+    r"\b((?:[A-Z][\w'&\u2019-]*[ \t]+){1,4}Safeguarding[ \t]+(?:Children(?:'s|\u2019s)?[ \t]+|Adults[ \t]+)?(?:Board|Partnership|Partners))\b"
+)
+_BOARD_ACRONYM = re.compile(r"\b([A-Z]{1,4}SC[BP])\b")
+
+
+def _title_lines(doc: Document, limit: int = 8) -> list[tuple[int, int]]:
+    lines = []
+    for s, e in item_spans(doc.text):
+        if len(lines) >= limit:
+            break
+        lines.append((s, e))
+    return lines
+
+
+def _review_type(title_text: str, text: str) -> str:
+    for name, pattern in _TYPE_PATTERNS:
+        if pattern.search(title_text):
+            return name
+    for name, pattern in _TYPE_PATTERNS:
+        if pattern.search(text[:4000]):
+            return name
+    return "learning review"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "review"
+
+
+def extract_metadata(doc: Document) -> dict:
+    """Review id, title, board, type and year from the document's opening lines and text."""
+    lines = _title_lines(doc)
+    title_area = [doc.text[s:e] for s, e in lines[:6] if e - s <= 160]
+    title_text = "\n".join(title_area)
+    code = None
+    for line in title_area:
+        m = _CODE.search(line)
+        if m:
+            code = re.sub(r"\s+", " ", m.group(1))
+            break
+    title = None
+    for line in title_area:
+        if code and code in line or any(p.search(line) for _, p in _TYPE_PATTERNS):
+            title = line
+            if code and code in line:
+                break
+    if title is None:
+        title = title_area[0] if title_area else doc.name
+    title = re.sub(r"\s+", " ", title).strip(" :\u2013-")
+    review_id = code or _slug(doc.name.rsplit(".", 1)[0])
+
+    board = None
+    m = _BOARD_FULL.search(doc.text)
+    if m:
+        board = re.sub(r"\s+", " ", m.group(1))
+        board = re.sub(r"^(?:The|A|By|Of|From|For)\s+", "", board)
+    else:
+        m = _BOARD_ACRONYM.search(doc.text)
+        if m:
+            board = m.group(1)
+
+    this_year = _dt.date.today().year
+    year = None
+    for line in title_area:
+        m = _YEAR.search(line)
+        if m and int(m.group(1)) <= this_year:
+            year = int(m.group(1))
+            break
+    if year is None:
+        m = _DATE_LINE.search(doc.text[:3000])
+        if m:
+            year = int(m.group(1))
+    if year is None:
+        years = [int(y) for y in _YEAR.findall(doc.text) if int(y) <= this_year]
+        year = max(years) if years else None
+    return {
+        "id": review_id,
+        "title": title,
+        "board": board,
+        "review_type": _review_type(title_text, doc.text),
+        "year": year,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Cue patterns
+
+_PRESCRIPTIVE = re.compile(
+    r"\b(?:should(?!\s+have)|must|need(?:s)?\s+to|ought\s+to|(?:it\s+is\s+)?important|importance\s+of|"
+    r"to\s+ensure|ensure|be\s+aware|are\s+required|is\s+required|recommend\w*|encouraged|consider(?:ing)?\s+if)\b",
+    re.I,
+)
+_COUNTERFACTUAL = re.compile(r"\b(?:should|could|would|might)\s+have\b", re.I)
+
+_DEFICIT = re.compile(
+    r"\bmissed\s+opportunit|"
+    r"^(?:there\s+(?:was|were)\s+)?no\s+(?!single\s+agency\s+learning)|\bthere\s+(?:was|were)\s+(?:no|little|limited)\b|"
+    r"\b(?:was|were|is|are|had|has|have|been)\s+(?:\w+\s+){0,2}not\b|\bnot\s+(?:been\s+)?(?:considered|completed|undertaken|made|followed|"
+    r"shared|passed|assessed|escalated|explored|recognised|recognized|identified|implemented|convened|held|invited|"
+    r"informed|notified|recorded|seen|taken|addressed|challenged|reviewed|available|consistent|clear|in\s+place|"
+    r"provided|sought|referred|acted|included|involved|offered|progressed|in\s+attendance|result)\b|"
+    r"\bdid\s+not\b|\bdidn[’']t\b|\bfail(?:ed|ure|ing)?\s+to\b|\bunable\s+to\b|\black\s+of\b|\babsence\s+of\b|\babsent\b|"
+    r"\bnever\b|\binsufficient\b|\bover[-\s]?relian|\bover[-\s]?rel(?:y|ied)\b|\blittle\s+evidence\b|\blimited\s+engagement\b|"
+    r"\bdecision\s+not\s+to\b|\bnot\s+in\s+keeping\b|\bwithout\s+(?:a|any)\b|\bdelay(?:s|ed)?\s+in\b|\bfalse\s+reassurance\b|"
+    r"\bno\s+(?:\w+\s+){0,3}(?:plan|meeting|meetings|referral|assessment|evidence|involvement|oversight|record|"
+    r"strategy|contingency|tool|discussion|conference|follow[-\s]up)s?\b",
+    re.I,
+)
+# A missed opportunity is about what professionals did: the sentence must name an agency
+# or a piece of professional work.
+_PROFESSIONAL = re.compile(
+    r"\b(?:professional|practitioner|agenc|service|staff|worker|referr|assess|meeting|plan|strateg|conference|"
+    r"supervis|oversight|manage|discharg|tool|procedure|polic|escalat|consider|record|information|"
+    r"investigat|section\s+47|s47|visit|appointment|opportunit|review|threshold|involve|support|challeng|"
+    r"identif|recognis|recogniz|evidence|curiosity|decision|risk)",
+    re.I,
+)
+_NOT_A_FINDING = re.compile(r"^\(.*\)$|[:\u2013-]\s*-?$|^(?:here\s+(?:are|is)\b|the\s+full\s+report\b|for\s+(?:more|further)\s+information\b|click\s+here\b|this\s+(?:bulletin|briefing|newsletter|document)\s+(?:is|has|was)\b)|^no\s+(?:single|multi)[-\s]agency\s+learning|learning\s+points?\s+were\s+identified", re.I | re.S)
+
+_BROKEN = re.compile(
+    r"\bnot\s+(?:been\s+)?(?:shared|passed|informed|notified|told|invited|consulted|communicated|made|provided|sent|"
+    r"received|followed\s+up|copied|referred|result\s+in|updated|alerted)\b|"
+    r"\bno\s+(?:\w+\s+){0,3}(?:plan|referral|information|notification|communication|contact|invitation|strategy\s+meeting|"
+    r"handover|report)s?\s+(?:was\s+|were\s+)?(?:provided|made|shared|sent|passed|held|undertaken|convened|received|given)\b|"
+    r"\bdid\s+not\s+(?:share|pass|inform|notify|tell|refer|invite|attend|result\s+in|receive|contact|communicate|consult|"
+    r"follow|know|escalate|seek)\b|\bfail(?:ed|ure|ing)?\s+to\s+(?:share|pass|inform|notify|refer|invite|communicate|attend|"
+    r"contact|consult|escalate|follow)\b|\bwithout\s+(?:informing|telling|notifying|consulting|sharing|a\s+referral)\b|"
+    r"\b(?:lack|absence)\s+of\s+(?:communication|information\s+sharing|liaison|contact|referral)\b|"
+    r"\bpoor\s+(?:communication|information\s+sharing|liaison)\b|\bdisagree(?:d|ment|ments)?\b|\bunresolved\b|"
+    r"\b(?:was|were)\s+(?:not\s+aware|unaware)\b|\bneeds?\s+to\s+be\s+(?:more\s+effective|improved|strengthened)\b|"
+    r"\bcommunication\s+(?:difficulties|breakdown|failures?|problems?)\b|\bbroke\s+down\b|\bbreakdown\s+in\b",
+    re.I,
+)
+_EFFECTIVE = re.compile(
+    r"\breferral\s+(?:was\s+)?made\s+by\b|\breferred\s+(?:to|by)\b|\bshared\s+(?:the\s+)?(?:information\s+)?with\b|"
+    r"\binformation\s+(?:was\s+)?shared\b|\b(?:informed|notified|alerted|contacted|updated)\b|\bliais(?:ed|on)\s+with\b|"
+    r"\bjoint(?:ly)?\s+(?:visit|working|assessment|investigation|led)\b|\bworked\s+(?:well|effectively|closely)\b|"
+    r"\b(?:good|effective|timely)\s+(?:communication|information\s+sharing|liaison)\b|\bcommunicated\s+with\b|"
+    r"\b(?:call|referral|information|report|notification)\s+from\b|\breceived\s+from\b",
+    re.I,
+)
+_ALL_ADDRESSEE = re.compile(
+    r"^all\s*(?:[-\u2013\u2014:]|(?:agencies|professionals|practitioners|partners|partner\s+agencies|staff|services|organisations)\b)",
+    re.I,
+)
+_ADDRESSEE_PREFIX = re.compile(r"^(?:recommendation\s+(?:to|for)\s+)?(?P<who>[^\n:\u2013\u2014]{2,70}?)\s*(?:\s[-\u2013\u2014]\s|:\s)")
+
+LEARNING_KIND_BY_SECTION = {
+    "key_learning": "key_learning",
+    "lessons_learned": "key_learning",
+    "recommendations": "recommendation",
+    "good_practice": "good_practice",
+    "learning_taken": "learning_taken",
+    "findings": "finding",
+}
+# Column headers of learning tables ("Good Practice | Learning Points") → kind.
+_COLUMN_KINDS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"good\s+practice|what\s+went\s+well|strengths", re.I), "good_practice"),
+    (re.compile(r"recommendation|action", re.I), "recommendation"),
+    (re.compile(r"learning|lessons|messages", re.I), "key_learning"),
+    (re.compile(r"finding|concern|issue", re.I), "finding"),
+]
+_MO_SECTIONS = {"summary", "findings", "case", "other", "title", "key_learning", "lessons_learned"}
+_LINK_EXCLUDED_SECTIONS = {"methodology"}
+
+
+# ---------------------------------------------------------------------------------------
+# The extractor
+
+
+class _Extraction:
+    def __init__(self, doc: Document, tax: Taxonomy):
+        self.doc = doc
+        self.tax = tax
+        self.text = doc.text
+        self.meta = extract_metadata(doc)
+        self.review_id = self.meta["id"]
+        self.heading_spans = {(s.start, s.start + len(s.heading)) for s in doc.sections if s.heading}
+        self.cases = self._cases()
+        self.items = self._items()
+        self.units = self._units()
+        all_agency = tax.agency_matcher.find(self.text)
+        all_roles = [m for m in tax.role_matcher.find(self.text) if not self._negated(m)]
+        all_themes = tax.theme_matcher.find(self.text)
+        _bucket(all_agency, self.units, "agencies")
+        _bucket(all_roles, self.units, "roles")
+        _bucket(all_themes, self.units, "themes")
+
+    # -- structure ------------------------------------------------------------------------
+    def _cases(self) -> list[tuple[str, int, int]]:
+        cases = [s for s in self.doc.sections if s.kind == "case"]
+        if len(cases) < 2:
+            return []
+        result = []
+        for i, s in enumerate(cases):
+            end = cases[i + 1].start if i + 1 < len(cases) else len(self.text)
+            result.append((s.heading.strip(" :"), s.start, end))
+        return result
+
+    def case_at(self, pos: int) -> str | None:
+        for name, start, end in self.cases:
+            if start <= pos < end:
+                return name
+        return None
+
+    def _is_heading(self, start: int, end: int) -> bool:
+        for hs, he in self.heading_spans:
+            if hs <= start and end <= he + 1:
+                return True
+        return False
+
+    def _items(self) -> list[tuple[int, int]]:
+        return [(s, e) for s, e in item_spans(self.text) if not self._is_heading(s, e)]
+
+    def _units(self) -> list[Unit]:
+        units = []
+        for index, (s, e) in enumerate(self.items):
+            for ss, se in sentence_spans(self.text, s, e):
+                units.append(Unit(ss, se, self.doc.section_at(ss), self.case_at(ss), index))
+        return units
+
+    def _negated(self, m: Match) -> bool:
+        before = self.text[max(0, m.start - 12) : m.start].lower()
+        return bool(re.search(r"\bno\s+(?:\w+\s+)?$", before))
+
+    def evidence(self, start: int, end: int) -> Evidence:
+        section = self.doc.section_at(start)
+        raw_start, raw_end = self.doc.raw_span(start, end)
+        return Evidence(
+            quote=self.text[start:end],
+            start=start,
+            end=end,
+            section=section.kind if section else "other",
+            raw_start=raw_start,
+            raw_end=raw_end,
+        )
+
+    # -- entities ---------------------------------------------------------------------------
+    def involved_agencies(self) -> dict[str, list[Evidence]]:
+        found: dict[str, list[Evidence]] = {}
+        seen: set[tuple[str, int]] = set()
+        for u in self.units:
+            for m in u.agencies:
+                if self.tax.sector(m.name) == PARTNERSHIP:
+                    continue
+                if (m.name, u.start) in seen:
+                    continue
+                seen.add((m.name, u.start))
+                found.setdefault(m.name, []).append(self.evidence(u.start, u.end))
+        return found
+
+    def family_members(self) -> list[FamilyMemberRef]:
+        found: dict[tuple[str, str | None], list[Evidence]] = {}
+        seen: set[tuple[str, str | None, int]] = set()
+        for u in self.units:
+            for m in u.roles:
+                key = (m.name, u.case)
+                if (*key, u.start) in seen:
+                    continue
+                seen.add((*key, u.start))
+                found.setdefault(key, []).append(self.evidence(u.start, u.end))
+        return [FamilyMemberRef(role=r, case=c, evidence=ev) for (r, c), ev in found.items()]
+
+    def themes(self) -> list[ThemeRef]:
+        found: dict[str, list[Evidence]] = {}
+        seen: set[tuple[str, int]] = set()
+        for u in self.units:
+            for m in u.themes:
+                if (m.name, u.start) in seen:
+                    continue
+                seen.add((m.name, u.start))
+                found.setdefault(m.name, []).append(self.evidence(u.start, u.end))
+        order = list(self.tax.themes)
+        return [ThemeRef(name=n, evidence=found[n]) for n in sorted(found, key=order.index)]
+
+    # -- learning points ------------------------------------------------------------------
+    def _item_kind(self) -> dict[int, str]:
+        """Learning kind for each item index, from its section or its table column."""
+        kinds: dict[int, str] = {}
+        columns: list[str | None] | None = None
+        table_section: Section | None = None
+        last_kind: str | None = None
+        pos_to_item = {s: i for i, (s, _e) in enumerate(self.items)}
+        line_start = 0
+        for line in self.text.split("\n"):
+            start = line_start
+            line_start += len(line) + 1
+            section = self.doc.section_at(start if line else max(0, start - 1))
+            if section is not table_section:
+                columns, last_kind = None, None
+            cells = line.split("\t")
+            stripped = [c.strip() for c in cells]
+            non_empty = [c for c in stripped if c]
+            # A header row: every non-empty cell names a kind of learning.
+            if len(cells) >= 2 and non_empty and all(
+                len(c) <= 40 and any(p.search(c) for p, _ in _COLUMN_KINDS) for c in non_empty
+            ):
+                columns = []
+                for c in stripped:
+                    kind = next((k for p, k in _COLUMN_KINDS if p.search(c)), None) if c else None
+                    columns.append(kind)
+                table_section = section
+                last_kind = None
+                continue
+            cell_start = start
+            for ci, cell in enumerate(cells):
+                s, _e = _strip_span(self.text, cell_start, cell_start + len(cell))
+                cell_start += len(cell) + 1
+                idx = pos_to_item.get(s)
+                if idx is None:
+                    continue
+                kind = None
+                if columns is not None and section is table_section:
+                    if len(cells) > 1:
+                        # In a table row the cells line up with the header from the right.
+                        offset = len(columns) - len(cells)
+                        col = ci + offset
+                        kind = columns[col] if 0 <= col < len(columns) else None
+                        last_kind = kind if kind else last_kind if ci < len(cells) - 1 else kind
+                        if ci == len(cells) - 1:
+                            last_kind = kind
+                    else:
+                        kind = last_kind
+                if kind is None and columns is None and section is not None:
+                    kind = LEARNING_KIND_BY_SECTION.get(section.kind)
+                if kind:
+                    kinds[idx] = kind
+        return kinds
+
+    def _addressees(self, item_text: str, item_start: int, involved: Iterable[str]) -> tuple[list[str], bool]:
+        if _ALL_ADDRESSEE.match(item_text):
+            return sorted(involved), True
+        m = _ADDRESSEE_PREFIX.match(item_text)
+        if m:
+            who = m.group("who")
+            matches = self.tax.agency_matcher.find(who)
+            covered = sum(x.end - x.start for x in matches)
+            if matches and covered >= 0.5 * len(who.strip()):
+                return sorted({x.name for x in matches}), False
+        names = []
+        for u in self.units:
+            if item_start <= u.start < item_start + len(item_text) + 1:
+                for x in u.agencies:
+                    if self.tax.sector(x.name) != PARTNERSHIP and x.name not in names:
+                        names.append(x.name)
+        return sorted(names), False
+
+    def learning_points(self, involved: list[str]) -> list[LearningPoint]:
+        kinds = self._item_kind()
+        points = []
+        for idx, (s, e) in enumerate(self.items):
+            kind = kinds.get(idx)
+            if not kind:
+                continue
+            text = self.text[s:e]
+            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
+                continue
+            agencies, to_all = self._addressees(text, s, involved)
+            themes = []
+            for u in self.units:
+                if u.item == idx:
+                    for t in u.themes:
+                        if t.name not in themes:
+                            themes.append(t.name)
+            points.append(
+                LearningPoint(
+                    id=f"{self.review_id}/lp{len(points) + 1:03d}",
+                    text=text,
+                    kind=kind,
+                    themes=themes,
+                    agencies=agencies,
+                    all_agencies=to_all,
+                    case=self.case_at(s),
+                    quote=text,
+                    evidence=self.evidence(s, e),
+                )
+            )
+        return points
+
+    # -- missed opportunities ---------------------------------------------------------------
+    def missed_opportunities(self) -> list[MissedOpportunity]:
+        result = []
+        for u in self.units:
+            kind = u.section.kind if u.section else "other"
+            if kind not in _MO_SECTIONS:
+                continue
+            text = u.text(self.doc)
+            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
+                continue
+            if not _DEFICIT.search(text):
+                continue
+            if _PRESCRIPTIVE.search(text) and not _COUNTERFACTUAL.search(text):
+                continue
+            if not (u.agencies or _PROFESSIONAL.search(text)):
+                continue
+            agencies = _unique(m.name for m in u.agencies if self.tax.sector(m.name) != PARTNERSHIP)
+            roles = _unique(m.name for m in u.roles)
+            themes = _unique(m.name for m in u.themes)
+            result.append(
+                MissedOpportunity(
+                    id=f"{self.review_id}/mo{len(result) + 1:03d}",
+                    text=text,
+                    quote=text,
+                    agencies=agencies,
+                    family_members=roles,
+                    themes=themes,
+                    case=u.case,
+                    evidence=self.evidence(u.start, u.end),
+                )
+            )
+        return result
+
+    # -- communication links ----------------------------------------------------------------
+    def communication_links(self) -> list[CommunicationLink]:
+        links = []
+        for u in self.units:
+            kind = u.section.kind if u.section else "other"
+            if kind in _LINK_EXCLUDED_SECTIONS:
+                continue
+            agencies = [m for m in u.agencies if self.tax.sector(m.name) != PARTNERSHIP]
+            if len({m.name for m in agencies}) < 2:
+                continue
+            text = self.text
+            broken = _BROKEN.search(text, u.start, u.end)
+            status = "broken" if broken else None
+            cue = broken
+            if status is None:
+                if kind == "recommendations" or _PRESCRIPTIVE.search(text, u.start, u.end):
+                    continue
+                cue = _EFFECTIVE.search(text, u.start, u.end)
+                if cue is None:
+                    continue
+                status = "effective"
+            link = self._direction(u, agencies, cue.start())
+            if link is None:
+                continue
+            source, target, directed = link
+            links.append(
+                CommunicationLink(
+                    id=f"{self.review_id}/link{len(links) + 1:03d}",
+                    source=source,
+                    target=target,
+                    status=status,
+                    directed=directed,
+                    case=u.case,
+                    quote=text[u.start : u.end],
+                    evidence=self.evidence(u.start, u.end),
+                )
+            )
+        return links
+
+    def _direction(self, u: Unit, agencies: list[Match], cue_pos: int) -> tuple[str, str, bool] | None:
+        text = self.text
+
+        def preceded_by(m: Match, words: str) -> bool:
+            before = text[max(u.start, m.start - 25) : m.start]
+            return re.search(rf"\b(?:{words})\s+(?:(?:the|a|an|their|his|her)\s+)?(?:\w+\s+)?$", before, re.I) is not None
+
+        # "between A and B": undirected, in text order.
+        between = re.search(r"\bbetween\b", text[u.start : u.end], re.I)
+        if between:
+            after = [m for m in agencies if m.start > u.start + between.start()]
+            names = _unique(m.name for m in after)
+            if len(names) >= 2:
+                return names[0], names[1], False
+        targets = [m for m in agencies if preceded_by(m, "to|with|into") and m.start > cue_pos - 40]
+        sources = [m for m in agencies if preceded_by(m, "from|by")]
+        target = targets[0].name if targets else None
+        source = next((m.name for m in sources if m.name != target), None)
+        if target is None and source is not None:
+            others = [m.name for m in agencies if m.name != source]
+            target = others[0] if others else None
+        if target is not None and source is None:
+            others = [m.name for m in agencies if m.name != target]
+            source = others[0] if others else None
+        if source and target and source != target:
+            return source, target, True
+        names = _unique(m.name for m in agencies)
+        if len(names) >= 2:
+            return names[0], names[1], False
+        return None
+
+    # -- all --------------------------------------------------------------------------------
+    def record(self) -> ReviewRecord:
+        involved = self.involved_agencies()
+        points = self.learning_points(list(involved))
+        mos = self.missed_opportunities()
+        links = self.communication_links()
+        # Agencies named only as addressees (e.g. the partnership's subgroups) or at either
+        # end of a link still appear in the review's agency list, with their evidence.
+        agency_evidence = dict(involved)
+        for lp in points:
+            for name in lp.agencies:
+                agency_evidence.setdefault(name, [lp.evidence])
+        for link in links:
+            for name in (link.source, link.target):
+                agency_evidence.setdefault(name, [link.evidence])
+        agencies = [
+            AgencyRef(name=n, sector=self.tax.sector(n), evidence=ev)
+            for n, ev in sorted(agency_evidence.items())
+        ]
+        cases = [
+            CaseRef(name=name, evidence=[self.evidence(start, start + len(name))])
+            for name, start, _end in self.cases
+            if self.text[start : start + len(name)] == name
+        ]
+        return ReviewRecord(
+            id=self.review_id,
+            title=self.meta["title"],
+            board=self.meta["board"],
+            review_type=self.meta["review_type"],
+            year=self.meta["year"],
+            source=self.doc.name,
+            sha256=self.doc.sha256,
+            text_length=len(self.text),
+            cases=cases,
+            agencies=agencies,
+            family_members=self.family_members(),
+            themes=self.themes(),
+            learning_points=points,
+            missed_opportunities=mos,
+            communication_links=links,
+        )
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def extract(doc: Document, taxonomy: Taxonomy | None = None) -> ReviewRecord:
+    """Extract one review's facts from a read document."""
+    return _Extraction(doc, taxonomy or load_taxonomy()).record()

@@ -1,0 +1,165 @@
+"""The graph schema: the fixed list of node labels, keys and relationship types.
+
+The networkx graph built by :mod:`graph_model.build`, the embedded store and Neo4j all
+hold exactly these labels and types. Any label or relationship type that is ever placed
+into a Cypher string comes from this module (never from user input); values always travel
+as parameters. ``docs/schema.md`` describes the same schema for people.
+
+networkx representation (a ``MultiDiGraph``):
+
+* node id: ``"<Label>:<key value>"``; node attributes: ``label`` plus the properties;
+* edge key: the relationship's ``id``; edge attributes: ``type`` plus the properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NodeType:
+    label: str
+    key: str
+    properties: dict[str, str]  # property name -> type ("STRING", "INT64", "BOOLEAN", "STRING[]")
+    owned_by_review: bool  # True: the node belongs to one review and goes when the review is replaced
+
+
+@dataclass(frozen=True)
+class RelType:
+    type: str
+    pairs: tuple[tuple[str, str], ...]  # (from label, to label)
+    properties: dict[str, str]
+
+
+EVIDENCE_PROPS = {
+    "quote": "STRING",
+    "start": "INT64",
+    "end": "INT64",
+    "section": "STRING",
+}
+
+NODE_TYPES: dict[str, NodeType] = {
+    nt.label: nt
+    for nt in [
+        NodeType(
+            "Review",
+            "id",
+            {
+                "id": "STRING",
+                "title": "STRING",
+                "board": "STRING",
+                "review_type": "STRING",
+                "year": "INT64",
+                "source": "STRING",
+                "sha256": "STRING",
+                "text_length": "INT64",
+            },
+            True,
+        ),
+        NodeType("Case", "id", {"id": "STRING", "name": "STRING", "review_id": "STRING"}, True),
+        NodeType("Agency", "name", {"name": "STRING", "sector": "STRING"}, False),
+        NodeType(
+            "FamilyMember",
+            "id",
+            {"id": "STRING", "role": "STRING", "case": "STRING", "review_id": "STRING"},
+            True,
+        ),
+        NodeType("Theme", "name", {"name": "STRING", "description": "STRING"}, False),
+        NodeType(
+            "LearningPoint",
+            "id",
+            {
+                "id": "STRING",
+                "text": "STRING",
+                "kind": "STRING",
+                "all_agencies": "BOOLEAN",
+                "case": "STRING",
+                "review_id": "STRING",
+                **EVIDENCE_PROPS,
+            },
+            True,
+        ),
+        NodeType(
+            "MissedOpportunity",
+            "id",
+            {"id": "STRING", "text": "STRING", "case": "STRING", "review_id": "STRING", **EVIDENCE_PROPS},
+            True,
+        ),
+    ]
+}
+
+REL_TYPES: dict[str, RelType] = {
+    rt.type: rt
+    for rt in [
+        RelType("HAS_CASE", (("Review", "Case"),), {"id": "STRING", "review_id": "STRING"}),
+        RelType(
+            "INVOLVES",
+            (("Review", "Agency"),),
+            {"id": "STRING", "review_id": "STRING", "mentions": "INT64", **EVIDENCE_PROPS},
+        ),
+        RelType(
+            "HAS_FAMILY_MEMBER",
+            (("Review", "FamilyMember"), ("Case", "FamilyMember")),
+            {"id": "STRING", "review_id": "STRING", **EVIDENCE_PROPS},
+        ),
+        RelType(
+            "RAISES",
+            (("Review", "Theme"),),
+            {"id": "STRING", "review_id": "STRING", "mentions": "INT64", **EVIDENCE_PROPS},
+        ),
+        RelType("HAS_LEARNING", (("Review", "LearningPoint"),), {"id": "STRING", "review_id": "STRING"}),
+        RelType(
+            "HAS_MISSED_OPPORTUNITY",
+            (("Review", "MissedOpportunity"),),
+            {"id": "STRING", "review_id": "STRING"},
+        ),
+        RelType(
+            "ABOUT_THEME",
+            (("LearningPoint", "Theme"), ("MissedOpportunity", "Theme")),
+            {"id": "STRING", "review_id": "STRING"},
+        ),
+        RelType(
+            "ADDRESSED_TO",
+            (("LearningPoint", "Agency"),),
+            {"id": "STRING", "review_id": "STRING", "all_agencies": "BOOLEAN"},
+        ),
+        RelType("MISSED_BY", (("MissedOpportunity", "Agency"),), {"id": "STRING", "review_id": "STRING"}),
+        RelType("CONCERNS", (("MissedOpportunity", "FamilyMember"),), {"id": "STRING", "review_id": "STRING"}),
+        RelType(
+            "COMMUNICATION",
+            (("Agency", "Agency"),),
+            {
+                "id": "STRING",
+                "review_id": "STRING",
+                "status": "STRING",
+                "directed": "BOOLEAN",
+                "case": "STRING",
+                **EVIDENCE_PROPS,
+            },
+        ),
+    ]
+}
+
+LABELS: tuple[str, ...] = tuple(NODE_TYPES)
+REL_TYPE_NAMES: tuple[str, ...] = tuple(REL_TYPES)
+
+
+def node_id(label: str, key_value: str) -> str:
+    """The networkx node id of a node."""
+    if label not in NODE_TYPES:
+        raise ValueError(f"unknown label {label!r}")
+    return f"{label}:{key_value}"
+
+
+def check_label(label: str) -> str:
+    """Return ``label`` if it is one of the schema's labels, else raise ``ValueError``."""
+    if label not in NODE_TYPES:
+        raise ValueError(f"unknown label {label!r}")
+    return label
+
+
+def check_rel_type(rel_type: str) -> str:
+    """Return ``rel_type`` if it is one of the schema's relationship types, else raise."""
+    if rel_type not in REL_TYPES:
+        raise ValueError(f"unknown relationship type {rel_type!r}")
+    return rel_type

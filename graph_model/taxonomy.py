@@ -1,0 +1,400 @@
+"""The taxonomy as data: agencies, family roles and learning themes from YAML.
+
+The shipped file is ``graph_model/data/taxonomy.yaml``; a user file of the same shape
+extends it (new names are added, existing names get extra aliases). Matching is compiled
+once into a few combined regular expressions so that extraction stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from .errors import TaxonomyError, UsageError
+
+SHIPPED = "taxonomy.yaml"
+ENV_VAR = "SGRAPH_TAXONOMY"
+
+# Words that on their own would match almost everywhere: never allowed as an alias.
+_STOP_ALIASES = {"the", "a", "an", "and", "or", "of", "to", "in", "on", "all", "it", "is", "be", "as"}
+
+
+class _Entry(BaseModel):
+    aliases: list[str] = Field(default_factory=list)
+    regex: list[str] = Field(default_factory=list)
+    not_after: list[str] = Field(default_factory=list)
+    not_before: list[str] = Field(default_factory=list)
+
+    @field_validator("aliases", "not_after", "not_before", mode="before")
+    @classmethod
+    def _strings(cls, value: object) -> object:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, (int, float)) else v for v in value]
+        return value
+
+
+class AgencyDef(_Entry):
+    name: str
+    sector: str
+
+
+class RoleDef(_Entry):
+    role: str
+
+
+class ThemeDef(BaseModel):
+    name: str
+    description: str = ""
+    triggers: list[str] = Field(default_factory=list)
+    regex: list[str] = Field(default_factory=list)
+
+
+class _TaxonomyFile(BaseModel):
+    agencies: list[AgencyDef] = Field(default_factory=list)
+    family_roles: list[RoleDef] = Field(default_factory=list)
+    themes: list[ThemeDef] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One occurrence of a taxonomy entry in a text."""
+
+    name: str  # canonical agency name, role, or theme name
+    start: int
+    end: int
+
+
+class Matcher:
+    """Finds the entries of one kind (agencies, roles or themes) in text.
+
+    Plain phrases go into two combined regular expressions (case-insensitive, and
+    case-sensitive for capitals-only abbreviations); overlapping matches are resolved
+    leftmost-longest, then ``not_after``/``not_before`` vetoes are applied.
+    """
+
+    def __init__(self, entries: list[tuple[str, list[str], list[str], list[str], list[str]]]):
+        # entries: (name, phrases, regexes, not_after, not_before)
+        self._lookup_ci: dict[str, str] = {}
+        self._lookup_cs: dict[str, str] = {}
+        self._vetoes: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._regexes: list[tuple[str, re.Pattern[str]]] = []
+        for name, phrases, regexes, not_after, not_before in entries:
+            self._vetoes[name] = (
+                tuple(p.lower() for p in not_after),
+                tuple(p.lower() for p in not_before),
+            )
+            for phrase in phrases:
+                key = _norm(phrase)
+                if _is_abbreviation(phrase):
+                    self._lookup_cs[key] = name
+                else:
+                    self._lookup_ci[key.lower()] = name
+            for pattern in regexes:
+                self._regexes.append((name, re.compile(pattern, re.IGNORECASE)))
+        self._ci = _combine(self._lookup_ci, re.IGNORECASE)
+        self._cs = _combine(self._lookup_cs, 0)
+
+    def find(self, text: str) -> list[Match]:
+        """All non-overlapping matches in ``text``, in order."""
+        found: list[Match] = []
+        if self._ci is not None:
+            for m in self._ci.finditer(text):
+                found.append(Match(self._lookup_ci[_norm(m.group(0)).lower()], m.start(), m.end()))
+        if self._cs is not None:
+            for m in self._cs.finditer(text):
+                found.append(Match(self._lookup_cs[_norm(m.group(0))], m.start(), m.end()))
+        for name, pattern in self._regexes:
+            group = "m" if "m" in pattern.groupindex else 0
+            for m in pattern.finditer(text):
+                start, end = m.span(group)
+                if end > start:
+                    found.append(Match(name, start, end))
+        found.sort(key=lambda x: (x.start, -(x.end - x.start)))
+        result: list[Match] = []
+        last_end = -1
+        for match in found:
+            if match.start < last_end:
+                continue
+            if self._vetoed(text, match):
+                continue
+            result.append(match)
+            last_end = match.end
+        return result
+
+    def _vetoed(self, text: str, match: Match) -> bool:
+        not_after, not_before = self._vetoes.get(match.name, ((), ()))
+        if not_after:
+            before = text[max(0, match.start - 40) : match.start].lower().rstrip()
+            if any(before.endswith(w) for w in not_after):
+                return True
+        if not_before:
+            after = text[match.end : match.end + 40].lower().lstrip()
+            if any(after.startswith(w) and not after[len(w) : len(w) + 1].isalnum() for w in not_before):
+                return True
+        return False
+
+
+def _norm(phrase: str) -> str:
+    phrase = phrase.replace("\u2019", "'").replace("\u2018", "'")
+    return re.sub(r"\s+", " ", phrase.strip())
+
+
+def _is_abbreviation(phrase: str) -> bool:
+    letters = [c for c in phrase if c.isalpha()]
+    return bool(letters) and phrase == phrase.upper() and len(phrase) <= 6
+
+
+def _phrase_pattern(phrase: str) -> str:
+    parts = [re.escape(p) for p in phrase.split(" ")]
+    body = r"\s+".join(parts).replace("'", "['\u2019]")
+    return body
+
+
+def _combine(lookup: dict[str, str], flags: int) -> re.Pattern[str] | None:
+    if not lookup:
+        return None
+    phrases = sorted(lookup, key=lambda p: (-len(p), p))
+    body = "|".join(_phrase_pattern(p) for p in phrases)
+    return re.compile(rf"(?<![\w&])(?:{body})(?![\w&])", flags)
+
+
+@dataclass(frozen=True)
+class Agency:
+    name: str
+    sector: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    description: str
+    triggers: tuple[str, ...]
+
+
+class Taxonomy:
+    """The loaded taxonomy with compiled matchers."""
+
+    def __init__(self, data: _TaxonomyFile, sources: tuple[str, ...]):
+        self.sources = sources
+        self.agencies: dict[str, Agency] = {
+            a.name: Agency(a.name, a.sector, tuple(a.aliases)) for a in data.agencies
+        }
+        self.roles: tuple[str, ...] = tuple(r.role for r in data.family_roles)
+        self.themes: dict[str, Theme] = {
+            t.name: Theme(t.name, t.description, tuple(t.triggers)) for t in data.themes
+        }
+        self.agency_matcher = Matcher(
+            [(a.name, [a.name, *a.aliases], a.regex, a.not_after, a.not_before) for a in data.agencies]
+        )
+        self.role_matcher = Matcher(
+            [(r.role, r.aliases, r.regex, r.not_after, r.not_before) for r in data.family_roles]
+        )
+        self.theme_matcher = Matcher([(t.name, t.triggers, t.regex, [], []) for t in data.themes])
+
+    def sector(self, agency: str) -> str:
+        return self.agencies[agency].sector
+
+    def resolve_agency(self, name: str) -> str:
+        """The canonical agency name for a canonical name or alias (any case).
+
+        Raises :class:`UsageError` with the closest canonical names when unknown.
+        """
+        wanted = _norm(name).lower()
+        for agency in self.agencies.values():
+            if wanted == agency.name.lower() or wanted in (_norm(a).lower() for a in agency.aliases):
+                return agency.name
+        matches = self.agency_matcher.find(_norm(name))
+        if len(matches) == 1 and matches[0].end - matches[0].start == len(_norm(name)):
+            return matches[0].name
+        choices = {a.name.lower(): a.name for a in self.agencies.values()}
+        for agency in self.agencies.values():
+            for alias in agency.aliases:
+                choices.setdefault(alias.lower(), agency.name)
+        close = difflib.get_close_matches(wanted, list(choices), n=6, cutoff=0.5)
+        suggestions = list(dict.fromkeys(choices[c] for c in close))[:3]
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        raise UsageError(f"Unknown agency '{name}'.{hint} Run 'sgraph taxonomy' to list agencies.")
+
+
+def _read_yaml(path: Path | None, text: str, label: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise TaxonomyError(f"{label}: malformed YAML{where}: {problem}.") from None
+    except yaml.YAMLError as exc:
+        raise TaxonomyError(f"{label}: malformed YAML: {exc}.") from None
+    if data is None:
+        raise TaxonomyError(f"{label}: is empty.")
+    if not isinstance(data, dict):
+        raise TaxonomyError(f"{label}: must be a mapping with 'agencies', 'family_roles' and 'themes'.")
+    unknown = set(data) - {"agencies", "family_roles", "themes"}
+    if unknown:
+        raise TaxonomyError(
+            f"{label}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
+            "expected 'agencies', 'family_roles' and 'themes'."
+        )
+    return data
+
+
+def _line_of(text: str, needle: str) -> str:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle and needle in line:
+            return f" (line {number})"
+    return ""
+
+
+def _parse(data: dict, text: str, label: str) -> _TaxonomyFile:
+    try:
+        return _TaxonomyFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err["loc"]
+        where = ".".join(str(p) for p in loc)
+        line = ""
+        # Point at the offending entry: find the entry's name in the text.
+        if len(loc) >= 2 and isinstance(loc[1], int):
+            entries = data.get(str(loc[0])) or []
+            if isinstance(entries, list) and loc[1] < len(entries) and isinstance(entries[loc[1]], dict):
+                entry = entries[loc[1]]
+                ident = entry.get("name") or entry.get("role")
+                if ident:
+                    line = _line_of(text, str(ident))
+        raise TaxonomyError(f"{label}: {where}: {err['msg'].lower()}{line}.") from None
+
+
+def _merge(base: _TaxonomyFile, extra: _TaxonomyFile) -> _TaxonomyFile:
+    agencies = {a.name.lower(): a.model_copy(deep=True) for a in base.agencies}
+    for a in extra.agencies:
+        key = a.name.lower()
+        if key in agencies:
+            cur = agencies[key]
+            cur.aliases += [x for x in a.aliases if x not in cur.aliases]
+            cur.regex += a.regex
+            cur.not_after += a.not_after
+            cur.not_before += a.not_before
+        else:
+            agencies[key] = a
+    roles = {r.role.lower(): r.model_copy(deep=True) for r in base.family_roles}
+    for r in extra.family_roles:
+        key = r.role.lower()
+        if key in roles:
+            roles[key].aliases += [x for x in r.aliases if x not in roles[key].aliases]
+            roles[key].regex += r.regex
+        else:
+            roles[key] = r
+    themes = {t.name.lower(): t.model_copy(deep=True) for t in base.themes}
+    for t in extra.themes:
+        key = t.name.lower()
+        if key in themes:
+            themes[key].triggers += [x for x in t.triggers if x not in themes[key].triggers]
+            themes[key].regex += t.regex
+        else:
+            themes[key] = t
+    return _TaxonomyFile(agencies=list(agencies.values()), family_roles=list(roles.values()), themes=list(themes.values()))
+
+
+def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
+    """Reject aliases that would break matching, naming the file and line."""
+
+    def where(alias: str) -> str:
+        for label, text in texts.items():
+            line = _line_of(text, alias)
+            if line:
+                return f"{label}{line}"
+        return next(iter(texts))
+
+    kinds: list[tuple[str, Iterable[tuple[str, list[str], list[str]]]]] = [
+        ("agency", ((a.name, [a.name, *a.aliases], a.regex) for a in tax.agencies)),
+        ("family role", ((r.role, r.aliases, r.regex) for r in tax.family_roles)),
+        ("theme", ((t.name, t.triggers, t.regex) for t in tax.themes)),
+    ]
+    for kind, entries in kinds:
+        owner: dict[str, str] = {}
+        for name, phrases, regexes in entries:
+            if not name or not name.strip():
+                raise TaxonomyError(f"{where(kind)}: a {kind} has an empty name.")
+            for phrase in phrases:
+                if not isinstance(phrase, str) or len(_norm(phrase)) < 2:
+                    raise TaxonomyError(
+                        f"{where(str(phrase))}: {kind} '{name}' has the alias {phrase!r}, "
+                        "which is too short to match reliably (2 characters at least)."
+                    )
+                if _norm(phrase).lower() in _STOP_ALIASES:
+                    raise TaxonomyError(
+                        f"{where(phrase)}: {kind} '{name}' has the alias '{phrase}', a common word "
+                        "that would match almost every sentence."
+                    )
+                key = _norm(phrase) if _is_abbreviation(phrase) else _norm(phrase).lower()
+                other = owner.get(key)
+                if other is not None and other != name:
+                    raise TaxonomyError(
+                        f"{where(phrase)}: the alias '{phrase}' belongs to both {kind} '{other}' and "
+                        f"'{name}'; each alias must name one {kind}."
+                    )
+                owner[key] = name
+            for pattern in regexes:
+                try:
+                    compiled = re.compile(pattern, re.IGNORECASE)
+                except re.error as exc:
+                    raise TaxonomyError(f"{where(pattern)}: {kind} '{name}' has an invalid regex: {exc}.") from None
+                if compiled.search("") is not None:
+                    raise TaxonomyError(
+                        f"{where(pattern)}: {kind} '{name}' has a regex that matches empty text."
+                    )
+
+
+def _shipped_text() -> str:
+    return resources.files("graph_model").joinpath("data", SHIPPED).read_text(encoding="utf-8")
+
+
+def load_taxonomy(extra: str | os.PathLike[str] | None = None) -> Taxonomy:
+    """The shipped taxonomy, extended by ``extra`` (or ``$SGRAPH_TAXONOMY``) if given."""
+    extra = extra or os.environ.get(ENV_VAR) or None
+    return _load_cached(str(Path(extra).resolve()) if extra else None)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(extra: str | None) -> Taxonomy:
+    text = _shipped_text()
+    texts = {"taxonomy.yaml (shipped)": text}
+    data = _parse(_read_yaml(None, text, "taxonomy.yaml (shipped)"), text, "taxonomy.yaml (shipped)")
+    sources = ("shipped",)
+    if extra:
+        path = Path(extra)
+        if not path.is_file():
+            raise TaxonomyError(f"{path}: taxonomy file does not exist.")
+        try:
+            user_text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise TaxonomyError(f"{path}: is not UTF-8 text.") from None
+        texts[str(path)] = user_text
+        user = _parse(_read_yaml(path, user_text, str(path)), user_text, str(path))
+        data = _merge(data, user)
+        sources = (*sources, str(path))
+    _check(data, texts)
+    return Taxonomy(data, sources)
+
+
+def iter_canonical(tax: Taxonomy) -> Iterator[tuple[str, str, str]]:
+    """(kind, name, detail) rows for listing the taxonomy."""
+    for a in tax.agencies.values():
+        yield "agency", a.name, a.sector
+    for r in tax.roles:
+        yield "family role", r, ""
+    for t in tax.themes.values():
+        yield "theme", t.name, t.description
