@@ -60,7 +60,7 @@ class Unit:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
-_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|Dr|Mr|Mrs|Ms|No|St|vs|approx|incl)\.|\b[A-Z]\.)$")
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|Dr|Mr|Mrs|Ms|No|St|vs|approx|incl)\.|(?<![\w&])[A-Z]\.)$")
 _BULLET = re.compile(r"(?:[-\u2013\u2014\u2022\u00b7*]\s*|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+|[ivx]{1,4}[.)]\s+)")
 
 
@@ -448,6 +448,7 @@ class _Extraction:
         columns: list[str | None] | None = None
         table_section: Section | None = None
         last_kind: str | None = None
+        in_form, form_section = False, None
         pos_to_item = {s: i for i, (s, _e) in enumerate(self.items)}
         line_start = 0
         for line in self.text.split("\n"):
@@ -456,7 +457,15 @@ class _Extraction:
             section = self.doc.section_at(start if line else max(0, start - 1))
             if section is not table_section:
                 columns, last_kind = None, None
+            if section is not form_section:
+                in_form = False
             cells = line.split("\t")
+            # A form question ("How will you audit the impact?<tab>answer") ends the
+            # learning under the current heading: the rest is the form's other fields.
+            if len(cells) >= 2 and columns is None and cells[0].strip().endswith("?"):
+                in_form, form_section = True, section
+            if in_form:
+                continue
             stripped = [c.strip() for c in cells]
             non_empty = [c for c in stripped if c]
             # A header row: every non-empty cell names a kind of learning.
@@ -480,13 +489,12 @@ class _Extraction:
                 kind = None
                 if columns is not None and section is table_section:
                     if len(cells) > 1:
-                        # In a table row the cells line up with the header from the right.
-                        offset = len(columns) - len(cells)
-                        col = ci + offset
-                        kind = columns[col] if 0 <= col < len(columns) else None
-                        last_kind = kind if kind else last_kind if ci < len(cells) - 1 else kind
-                        if ci == len(cells) - 1:
-                            last_kind = kind
+                        # A table row: cells line up with the header from the left. Lines
+                        # after the row (a list flattened out of a cell) belong to the
+                        # column after the row's last cell, or to the last column.
+                        kind = columns[ci] if ci < len(columns) else None
+                        nxt = len(cells) if cells[-1].strip() else len(cells) - 1
+                        last_kind = columns[min(nxt, len(columns) - 1)]
                     else:
                         kind = last_kind
                 if kind is None and columns is None and section is not None:

@@ -56,7 +56,7 @@ def extract_files(
     records: list[ReviewRecord] = []
     if jobs > 1 and len(files) >= 8:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for path, record in zip(files, pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4)):
+            for path, record in zip(files, pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4), strict=True):
                 records.append(record)
                 if progress:
                     progress(str(path))
