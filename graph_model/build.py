@@ -152,9 +152,9 @@ def build_graph(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = Non
 
 def graph_to_data(g: nx.MultiDiGraph) -> dict:
     """A JSON-ready dict: sorted nodes and relationships, stable across runs."""
-    nodes = [{"id": n, **g.nodes[n]} for n in sorted(g.nodes)]
+    nodes = [{"_id": n, **g.nodes[n]} for n in sorted(g.nodes)]
     rels = [
-        {"source": u, "target": v, **d}
+        {"_from": u, "_to": v, **d}
         for u, v, _k, d in sorted(g.edges(keys=True, data=True), key=lambda e: (e[3]["type"], e[2]))
     ]
     return {"format": "sgraph-graph", "version": FORMAT_VERSION, "nodes": nodes, "relationships": rels}
@@ -164,10 +164,10 @@ def graph_from_data(data: dict) -> nx.MultiDiGraph:
     g = nx.MultiDiGraph()
     for n in data["nodes"]:
         props = dict(n)
-        g.add_node(props.pop("id"), **props)
+        g.add_node(props.pop("_id"), **props)
     for r in data["relationships"]:
         props = dict(r)
-        g.add_edge(props.pop("source"), props.pop("target"), key=props["id"], **props)
+        g.add_edge(props.pop("_from"), props.pop("_to"), key=props["id"], **props)
     return g
 
 

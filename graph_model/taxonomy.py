@@ -252,8 +252,11 @@ def _read_yaml(path: Path | None, text: str, label: str) -> dict:
 
 
 def _line_of(text: str, needle: str) -> str:
+    if not needle:
+        return ""
+    word = re.compile(rf"(?<![\w]){re.escape(needle)}(?![\w])")
     for number, line in enumerate(text.splitlines(), start=1):
-        if needle and needle in line:
+        if word.search(line):
             return f" (line {number})"
     return ""
 
@@ -312,7 +315,8 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
     """Reject aliases that would break matching, naming the file and line."""
 
     def where(alias: str) -> str:
-        for label, text in texts.items():
+        # The user's file first: a problem there is the likelier one.
+        for label, text in reversed(list(texts.items())):
             line = _line_of(text, alias)
             if line:
                 return f"{label}{line}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.console import Console
 
@@ -41,22 +40,25 @@ def fail(message: str, code: int = 1) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning known errors into one clear sentence."""
+    from .. import cli  # noqa: F401  (registers every command module)
+
     try:
         app(args=argv, standalone_mode=False)
     except SgraphError as exc:
         err.print(f"Error: {exc.message}", markup=False)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         err.print("Interrupted; nothing was written.", markup=False)
         return 130
-    except KeyboardInterrupt:
-        err.print("Interrupted; nothing was written.", markup=False)
-        return 130
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
-        return 2
+    except typer.TyperException as exc:  # usage errors: unknown command, bad option...
+        show = getattr(exc, "show", None)
+        if show:
+            show(file=sys.stderr)
+        else:
+            err.print(f"Error: {exc}", markup=False)
+        return getattr(exc, "exit_code", 2) or 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
     return 0
