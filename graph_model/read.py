@@ -357,7 +357,7 @@ _MID_BULLET_RE = re.compile(r"(?<=[ \t])[\u2022\u25aa\u25cf\u25e6\uf0b7\uf0a7](?
 
 _LINK_RE = re.compile(r"!?\[([^\[\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"\n]*\")?\)")
 _STARS_RE = re.compile(r"\*{2,}")
-_UNDERSCORE_RE = re.compile(r"(?<![\w\\])_{2,3}(?=[^\s_])([^\n]*?[^\s_\\])_{2,3}(?!\w)")
+_UNDERSCORE_RE = re.compile(r"(?<![\w\\])_{2,3}(?=[^\s_])((?:[^_\n]|_(?!_))*?[^\s_\\])_{2,3}(?!\w)")
 _STAR_RE = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]*?[^\s*\\])\*(?![\w*])")
 _ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])|\\(?=\n)")
 
@@ -467,7 +467,11 @@ _KEYWORD_SPECS: list[tuple[SectionKind, str, str]] = [
         r"|effective practice|strengths",
         "any",
     ),
-    ("findings", r"findings|issues identified|key issues|practice issues|missed opportunities", "any"),
+    (
+        "findings",
+        r"findings|finding \d+|issues identified|key issues|practice issues|missed opportunities",
+        "any",
+    ),
     ("findings", r"concerns?|analysis|issues|conclusions?", "start"),
     (
         "summary",
@@ -511,8 +515,16 @@ _TITLE_WORDS_RE = re.compile(
 )
 _QUESTION_START_RE = re.compile(r"^(?:what|how|why|where|when|who|which)\b", re.IGNORECASE)
 _TRAILING_PUNCT = " \t:;-\u2013\u2014"
+# Table-of-contents entries ("Findings ........ 12") and page headers/footers ("Page 3 of 9").
+_NOT_HEADING_RE = re.compile(r"(?:\.{3,}|…|\. \. \.)\s*\d*$|\bpage\s+\d+", re.IGNORECASE)
 _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 14
+_MAX_WEAK_EXTRA_WORDS = 4  # words a heading may add to a weak keyword ("Background", "Actions")
+# Words that do not count as extra words next to a weak keyword.
+_NEUTRAL_WORDS = frozenset(
+    "a an and the of to for in on from with by this our its & review case family child children "
+    "practice report young person people".split()
+)
 _TITLE_ZONE_LINES = 4
 _TITLE_LINE_CHARS = 120
 
@@ -522,7 +534,8 @@ def _heading_label(line: str) -> str | None:
 
     A heading is a short line, or the first cell of a table row (text before a tab). It
     starts with a capital letter (after optional numbering such as "2." or "Section 3"),
-    does not end like a sentence (``.``, ``,``, ``;``) and is not in parentheses.
+    does not end like a sentence (``.``, ``,``, ``;``), is not in parentheses, and is not a
+    table-of-contents entry ("Findings ....... 12") or a page header ("Page 3 of 9").
     """
     label = line.split("\t", 1)[0]
     if not label.strip():
@@ -530,12 +543,10 @@ def _heading_label(line: str) -> str | None:
     label = label.strip().rstrip(_TRAILING_PUNCT).rstrip()
     if not label or len(label) > _MAX_HEADING_CHARS:
         return None
-    if label[-1] in ".,;" or label[0] in "([{\"'\u2018\u201c":
+    if label[-1] in ".,;" or len(label.split()) > _MAX_HEADING_WORDS or _NOT_HEADING_RE.search(label):
         return None
-    if len(label.split()) > _MAX_HEADING_WORDS:
-        return None
-    core = _NUMBERING_RE.sub("", label, count=1)
-    if not core or not core[0].isupper():
+    core = _core(label)
+    if not core or not core[0].isupper():  # also rules out "(a note in brackets)"
         return None
     return label
 
@@ -549,7 +560,11 @@ def _classify(label: str, strict: bool = False) -> SectionKind | None:
 
     A label naming a case on its own ("Child One", "Case 2", "Family B") is ``case``.
     Otherwise strong keywords (anywhere in the label) are preferred to weak ones (only at
-    its start); among those the earliest wins, then the longest. With ``strict`` (the
+    its start); among those the earliest wins, then the longest. A label with a sentence
+    verb ("are", "should", ...) is a sentence, not a heading, unless it is a question or
+    starts with a strong keyword; a weak keyword may only come with a few other words (none
+    but keywords and small words if the label is numbered, as short numbered list items such
+    as "5. Analysis of risk" are common). With ``strict`` (the
     document's first line) a label that has more words than its keyword (give or take one)
     and reads like a title (a year, a month, "bulletin", "review", ...) is not a heading.
     """
@@ -570,9 +585,19 @@ def _classify(label: str, strict: bool = False) -> SectionKind | None:
                 best = key
     if best is None:
         return None
+    weak, start = best[0] == 1, best[1]
     is_question = core.endswith("?") or bool(_QUESTION_START_RE.match(core))
-    if best[1] != 0 and not is_question and _SENTENCE_WORDS_RE.search(core):
+    if (weak or start != 0) and not is_question and _SENTENCE_WORDS_RE.search(core):
         return None
+    if weak:
+        # "Background", "2. Introduction", "Analysis of practice" but not a list item such
+        # as "5. Analysis of risk" or "Concerns about the mother's mental health and drinking"
+        rest = bare[: best[4][0]] + " " + bare[best[4][1] :]
+        for _, pattern, _ in _KEYWORDS:
+            rest = pattern.sub(" ", rest)
+        extra = [w for w in re.findall(r"[\w'’]+", rest.lower()) if w not in _NEUTRAL_WORDS]
+        if len(extra) > (0 if core != label.strip() else _MAX_WEAK_EXTRA_WORDS):
+            return None
     if strict:
         start, end = best[4]
         rest = bare[:start] + " " + bare[end:]
@@ -723,7 +748,7 @@ _BOMS = (
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
-def _decode(path: Path, data: bytes, preferred: str | None = None) -> str:
+def _decode(path: object, data: bytes, preferred: str | None = None) -> str:
     """Decode text bytes: BOM first, then ``preferred``, UTF-8, cp1252 and Latin-1."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -742,9 +767,13 @@ def _decode(path: Path, data: bytes, preferred: str | None = None) -> str:
     encodings = ["utf-8", "cp1252", "latin-1"]
     if preferred:
         try:
-            encodings.insert(0, codecs.lookup(preferred).name)
+            name = codecs.lookup(preferred).name
         except LookupError:
-            pass
+            name = None
+        if name in ("latin-1", "iso8859-1", "ascii"):
+            name = "cp1252"  # as browsers do: such pages are nearly always cp1252
+        if name:
+            encodings.insert(0, name)
     for encoding in encodings:
         try:
             text = data.decode(encoding)
@@ -770,7 +799,7 @@ def _quiet(logger_name: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _read_pdf(path: Path, data: bytes) -> str:
+def _read_pdf(path: object, data: bytes) -> str:
     """The pypdf text layer, page by page, pages joined by a blank line."""
     from pypdf import PdfReader
 
@@ -920,19 +949,25 @@ class _Numbering:
         return f"{marker} " if marker else ""
 
 
-def _cell_text(cell: Any) -> str:
-    """All text of a table cell (nested tables included) on one line."""
+def _iter_blocks(element: Any, parent: Any) -> Iterator[Any]:
+    """Paragraphs and tables under a body or cell element, in order.
+
+    Unlike python-docx's ``iter_inner_content`` this also looks inside block-level content
+    controls (``w:sdt``), which review templates use for their form fields.
+    """
+    from docx.oxml.ns import qn
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    parts: list[str] = []
-    for item in cell.iter_inner_content():
-        if isinstance(item, Paragraph):
-            parts.append(item.text)
-        elif isinstance(item, Table):
-            for row in item.rows:
-                parts.extend(_cell_text(c) for c in _unique_cells(row))
-    return " ".join(" ".join(parts).split())
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, parent)
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, parent)
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _iter_blocks(content, parent)
 
 
 def _unique_cells(row: Any) -> list[Any]:
@@ -946,11 +981,30 @@ def _unique_cells(row: Any) -> list[Any]:
     return cells
 
 
-def _read_docx(path: Path, data: bytes) -> str:
+def _cell_text(cell: Any, numbering: _Numbering) -> str:
+    """All text of a table cell (nested tables included) on one line.
+
+    The cell's paragraphs are joined by a space, each with its list marker, so a bulleted
+    list in a cell reads "• First • Second" (normalisation then puts each item on a line).
+    """
+    from docx.table import Table
+
+    parts: list[str] = []
+    for item in _iter_blocks(cell._tc, cell):
+        if isinstance(item, Table):
+            for row in item.rows:
+                parts.extend(_cell_text(c, numbering) for c in _unique_cells(row))
+        else:
+            parts.append(numbering.prefix(item) + item.text)
+    return " ".join(" ".join(parts).split())
+
+
+def _read_docx(path: object, data: bytes) -> str:
     """Paragraphs and tables in document order.
 
-    Paragraphs are separated by a blank line; a heading (style "Heading …" or "Title") is
-    one line; each table row is one line with its cells separated by a tab.
+    Paragraphs are separated by a blank line, each preceded by its list marker if it is a
+    numbered or bulleted list item; a heading (style "Heading …" or "Title") is one line;
+    each table row is one line with its cells separated by a tab.
     """
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         raise file_problem(
@@ -961,26 +1015,25 @@ def _read_docx(path: Path, data: bytes) -> str:
     try:
         import docx
         from docx.table import Table
-        from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
         numbering = _Numbering(document)
         blocks: list[str] = []
-        for item in document.iter_inner_content():
-            if isinstance(item, Paragraph):
-                text = item.text
-                style = item.style.name if item.style is not None else ""
-                if style.startswith(("Heading", "Title")):
-                    text = " ".join(text.split())
-                else:
-                    text = numbering.prefix(item) + text
-                if text.strip():
-                    blocks.append(text)
-            elif isinstance(item, Table):
-                rows = ["\t".join(_cell_text(c) for c in _unique_cells(row)) for row in item.rows]
+        for item in _iter_blocks(document.element.body, document._body):
+            if isinstance(item, Table):
+                rows = ["\t".join(_cell_text(c, numbering) for c in _unique_cells(row)) for row in item.rows]
                 rows = [r for r in rows if r.strip()]
                 if rows:
                     blocks.append("\n".join(rows))
+                continue
+            text = item.text
+            style = item.style.name if item.style is not None else ""
+            if style.startswith(("Heading", "Title")):
+                text = " ".join(text.split())
+            else:
+                text = numbering.prefix(item) + text
+            if text.strip():
+                blocks.append(text)
     except InputError:
         raise
     except Exception as exc:
@@ -1028,9 +1081,9 @@ def read_document(path: str | os.PathLike[str]) -> Document:
 
     fmt = suffix[1:]
     if fmt == "pdf":
-        raw = _read_pdf(p, data)
+        raw = _read_pdf(path, data)
     elif fmt == "docx":
-        raw = _read_docx(p, data)
+        raw = _read_docx(path, data)
         if not raw.strip():
             raise file_problem(path, "contains no text.")
     else:
@@ -1038,7 +1091,7 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         if fmt in ("html", "htm"):
             found = _META_CHARSET_RE.search(data[:4096])
             preferred = found.group(1).decode("ascii") if found else None
-        raw = _decode(p, data, preferred)
+        raw = _decode(path, data, preferred)
         if not raw.strip():
             raise file_problem(path, "contains only whitespace.")
 
