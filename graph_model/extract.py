@@ -86,6 +86,9 @@ def _split_inline_list(text: str, start: int, end: int) -> list[tuple[int, int]]
     Bullet dots always separate entries; dashes only when the cell starts with one or holds
     two or more (so a single "Review – Child X" stays whole).
     """
+    cell = text[start:end]
+    if not any(c in cell for c in "\u2022\u25cf\u25aa\u00b7\u2013\u2014-"):
+        return [(start, end)]
     marks = list(_INLINE_BULLET.finditer(text, start, end))
     if not marks:
         return [(start, end)]
@@ -174,7 +177,8 @@ _BOARD_ACRONYM = re.compile(r"\b([A-Z]{1,4}SC[BP])\b")
 
 def _title_lines(doc: Document, limit: int = 8) -> list[tuple[int, int]]:
     lines = []
-    for s, e in item_spans(doc.text):
+    head = doc.text[:3000]
+    for s, e in item_spans(head):
         if len(lines) >= limit:
             break
         lines.append((s, e))
@@ -343,10 +347,15 @@ class _Extraction:
         self.text = doc.text
         self.meta = extract_metadata(doc)
         self.review_id = self.meta["id"]
-        self.heading_spans = {(s.start, s.start + len(s.heading)) for s in doc.sections if s.heading}
+        self._section_starts = [s.start for s in doc.sections]
+        self.heading_ends = {s.start: s.start + len(s.heading) for s in doc.sections if s.heading}
         self.cases = self._cases()
+        self._case_starts = [start for _name, start, _end in self.cases]
         self.items = self._items()
         self.units = self._units()
+        self.units_by_item: dict[int, list[Unit]] = {}
+        for u in self.units:
+            self.units_by_item.setdefault(u.item, []).append(u)
         all_agency = tax.agency_matcher.find(self.text)
         all_roles = [m for m in tax.role_matcher.find(self.text) if not self._negated(m)]
         all_themes = tax.theme_matcher.find(self.text)
@@ -366,16 +375,33 @@ class _Extraction:
         return result
 
     def case_at(self, pos: int) -> str | None:
-        for name, start, end in self.cases:
+        i = bisect.bisect_right(self._case_starts, pos) - 1
+        if i >= 0:
+            name, start, end = self.cases[i]
             if start <= pos < end:
                 return name
         return None
 
+    def section_at(self, pos: int) -> Section | None:
+        """The section containing ``pos`` (sections are contiguous and ordered)."""
+        i = bisect.bisect_right(self._section_starts, pos) - 1
+        while i >= 0:
+            section = self.doc.sections[i]
+            if section.start <= pos < section.end:
+                return section
+            i -= 1
+            if i >= 0 and self.doc.sections[i].end <= pos:
+                break
+        return None
+
     def _is_heading(self, start: int, end: int) -> bool:
-        for hs, he in self.heading_spans:
-            if hs <= start and end <= he + 1:
-                return True
-        return False
+        """Whether the item is (inside) a section heading line."""
+        i = bisect.bisect_right(self._section_starts, start) - 1
+        if i < 0:
+            return False
+        hs = self.doc.sections[i].start
+        he = self.heading_ends.get(hs)
+        return he is not None and hs <= start and end <= he + 1
 
     def _items(self) -> list[tuple[int, int]]:
         return [(s, e) for s, e in item_spans(self.text) if not self._is_heading(s, e)]
@@ -384,7 +410,7 @@ class _Extraction:
         units = []
         for index, (s, e) in enumerate(self.items):
             for ss, se in sentence_spans(self.text, s, e):
-                units.append(Unit(ss, se, self.doc.section_at(ss), self.case_at(ss), index))
+                units.append(Unit(ss, se, self.section_at(ss), self.case_at(ss), index))
         return units
 
     def _negated(self, m: Match) -> bool:
@@ -392,7 +418,7 @@ class _Extraction:
         return bool(re.search(r"\bno\s+(?:\w+\s+)?$", before))
 
     def evidence(self, start: int, end: int) -> Evidence:
-        section = self.doc.section_at(start)
+        section = self.section_at(start)
         raw_start, raw_end = self.doc.raw_span(start, end)
         return Evidence(
             quote=self.text[start:end],
@@ -454,7 +480,7 @@ class _Extraction:
         for line in self.text.split("\n"):
             start = line_start
             line_start += len(line) + 1
-            section = self.doc.section_at(start if line else max(0, start - 1))
+            section = self.section_at(start if line else max(0, start - 1))
             if section is not table_section:
                 columns, last_kind = None, None
             if section is not form_section:
@@ -503,7 +529,7 @@ class _Extraction:
                     kinds[idx] = kind
         return kinds
 
-    def _addressees(self, item_text: str, item_start: int, involved: Iterable[str]) -> tuple[list[str], bool]:
+    def _addressees(self, item_text: str, item: int, involved: Iterable[str]) -> tuple[list[str], bool]:
         if _ALL_ADDRESSEE.match(item_text):
             return sorted(involved), True
         m = _ADDRESSEE_PREFIX.match(item_text)
@@ -514,11 +540,10 @@ class _Extraction:
             if matches and covered >= 0.5 * len(who.strip()):
                 return sorted({x.name for x in matches}), False
         names = []
-        for u in self.units:
-            if item_start <= u.start < item_start + len(item_text) + 1:
-                for x in u.agencies:
-                    if self.tax.sector(x.name) != PARTNERSHIP and x.name not in names:
-                        names.append(x.name)
+        for u in self.units_by_item.get(item, ()):
+            for x in u.agencies:
+                if self.tax.sector(x.name) != PARTNERSHIP and x.name not in names:
+                    names.append(x.name)
         return sorted(names), False
 
     def learning_points(self, involved: list[str]) -> list[LearningPoint]:
@@ -531,13 +556,12 @@ class _Extraction:
             text = self.text[s:e]
             if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
                 continue
-            agencies, to_all = self._addressees(text, s, involved)
+            agencies, to_all = self._addressees(text, idx, involved)
             themes = []
-            for u in self.units:
-                if u.item == idx:
-                    for t in u.themes:
-                        if t.name not in themes:
-                            themes.append(t.name)
+            for u in self.units_by_item.get(idx, ()):
+                for t in u.themes:
+                    if t.name not in themes:
+                        themes.append(t.name)
             points.append(
                 LearningPoint(
                     id=f"{self.review_id}/lp{len(points) + 1:03d}",

@@ -155,17 +155,46 @@ def _is_abbreviation(phrase: str) -> bool:
     return bool(letters) and phrase == phrase.upper() and len(phrase) <= 6
 
 
-def _phrase_pattern(phrase: str) -> str:
-    parts = [re.escape(p) for p in phrase.split(" ")]
-    body = r"\s+".join(parts).replace("'", "['\u2019]")
-    return body
+def _char_pattern(ch: str) -> str:
+    if ch == " ":
+        return r"\s+"
+    if ch == "'":
+        return "['\u2019]"
+    return re.escape(ch)
+
+
+def _trie_pattern(phrases: list[str]) -> str:
+    """One regular expression matching any of ``phrases``, factored as a trie.
+
+    Python's ``re`` tries alternatives one by one; sharing prefixes ("health visitor",
+    "health visiting", "health visitors") makes a scan over long text many times faster
+    than a flat alternation. Longer phrases are preferred at each branch.
+    """
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def emit(node: dict) -> str:
+        end = "" in node
+        branches = [_char_pattern(ch) + emit(child) for ch, child in sorted(node.items()) if ch != ""]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            # The phrase may stop here, but a longer one that continues is tried first.
+            return "(?:" + body + ")?" if len(branches) > 1 or len(body) > 1 else body + "?"
+        return body
+
+    return emit(trie)
 
 
 def _combine(lookup: dict[str, str], flags: int) -> re.Pattern[str] | None:
     if not lookup:
         return None
-    phrases = sorted(lookup, key=lambda p: (-len(p), p))
-    body = "|".join(_phrase_pattern(p) for p in phrases)
+    body = _trie_pattern(sorted(lookup))
     return re.compile(rf"(?<![\w&])(?:{body})(?![\w&])", flags)
 
 
