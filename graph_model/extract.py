@@ -311,10 +311,22 @@ _EFFECTIVE = re.compile(
     r"\b(?:call|referral|information|report|notification)\s+from\b|\breceived\s+from\b",
     re.I,
 )
+_ALL_GROUP = r"(?:multi[-\s]agency\s+)?(?:agencies|professionals|practitioners|partners|partner\s+agencies|staff|services|organisations)\b"
+# "All – …", "All agencies …", "To ensure all practitioners …", "… shared by all agencies".
 _ALL_ADDRESSEE = re.compile(
-    r"^all\s*(?:[-\u2013\u2014:]|(?:agencies|professionals|practitioners|partners|partner\s+agencies|staff|services|organisations)\b)",
+    rf"^all\s*[-\u2013\u2014:]|^(?:to\s+ensure\s+|ensure\s+(?:that\s+)?)?all\s+{_ALL_GROUP}|\b(?:by|for|to|across)\s+all\s+{_ALL_GROUP}|^all\s+{_ALL_GROUP}",
     re.I,
 )
+# A statement that the learning which follows is for every agency: "it is important that
+# all multi-agency partners are aware of the learning themes below".
+_LEARNING_FOR_ALL = re.compile(
+    rf"\ball\s+{_ALL_GROUP}[^.\n]{{0,120}}\b(?:learning|lessons|messages|themes|points)\b[^.\n]{{0,40}}\b(?:below|following|that\s+follow)\b",
+    re.I,
+)
+_CONTRAST = re.compile(r"\b(?:but|however|although|though|yet)\b", re.I)
+# After "but": a clause with a subject of its own ("but it was not considered") rather than
+# one continuing the agency's own action ("but deemed … so did not escalate").
+_NEW_SUBJECT = re.compile(r",?\s+(?:it|this|that|there|they|these|those|which|no|nobody|none|other|the\s+\w+\s+(?:was|were|did))\b", re.I)
 _ADDRESSEE_PREFIX = re.compile(r"^(?:recommendation\s+(?:to|for)\s+)?(?P<who>[^\n:\u2013\u2014]{2,70}?)\s*(?:\s[-\u2013\u2014]\s|:\s)")
 
 LEARNING_KIND_BY_SECTION = {
@@ -529,8 +541,10 @@ class _Extraction:
                     kinds[idx] = kind
         return kinds
 
-    def _addressees(self, item_text: str, item: int, involved: Iterable[str]) -> tuple[list[str], bool]:
-        if _ALL_ADDRESSEE.match(item_text):
+    def _addressees(
+        self, item_text: str, item: int, involved: Iterable[str], for_all: bool = False
+    ) -> tuple[list[str], bool]:
+        if _ALL_ADDRESSEE.search(item_text) or for_all:
             return sorted(involved), True
         m = _ADDRESSEE_PREFIX.match(item_text)
         if m:
@@ -546,8 +560,18 @@ class _Extraction:
                     names.append(x.name)
         return sorted(names), False
 
+    def _learning_for_all_from(self) -> int | None:
+        """Where a statement that the following learning is for all agencies ends, if any."""
+        for u in self.units:
+            if u.section is not None and u.section.kind in LEARNING_KIND_BY_SECTION:
+                continue
+            if _LEARNING_FOR_ALL.search(self.text, u.start, u.end):
+                return u.end
+        return None
+
     def learning_points(self, involved: list[str]) -> list[LearningPoint]:
         kinds = self._item_kind()
+        for_all_from = self._learning_for_all_from()
         points = []
         for idx, (s, e) in enumerate(self.items):
             kind = kinds.get(idx)
@@ -556,7 +580,8 @@ class _Extraction:
             text = self.text[s:e]
             if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
                 continue
-            agencies, to_all = self._addressees(text, idx, involved)
+            for_all = for_all_from is not None and s >= for_all_from and kind == "key_learning"
+            agencies, to_all = self._addressees(text, idx, involved, for_all)
             themes = []
             for u in self.units_by_item.get(idx, ()):
                 for t in u.themes:
@@ -578,6 +603,27 @@ class _Extraction:
         return points
 
     # -- missed opportunities ---------------------------------------------------------------
+    def _missed_by(self, u: Unit, agencies: list[Match], deficit: re.Match[str]) -> list[str]:
+        """The agencies that missed the opportunity, not those that were to receive or that
+        are credited in a contrasting clause ("Health Visitor noted this, but it was not
+        considered"). Where the sentence is also a broken link, its source missed it."""
+        link = self.links_by_unit.get(u.start)
+        if link is not None and link.directed and link.status == "broken":
+            return [link.source]
+        text = self.text
+        cue = deficit.start() + u.start
+        names = []
+        for m in agencies:
+            before = text[max(u.start, m.start - 25) : m.start]
+            if re.search(r"\b(?:to|into)\s+(?:(?:the|a|an)\s+)?(?:\w+\s+)?$", before, re.I):
+                continue  # a recipient
+            lo, hi = sorted((m.end, cue))
+            contrast = _CONTRAST.search(text, lo, hi)
+            if contrast and _NEW_SUBJECT.match(text, contrast.end()):
+                continue  # "X noted this, but it was not considered": credited, not blamed
+            names.append(m.name)
+        return _unique(names)
+
     def missed_opportunities(self) -> list[MissedOpportunity]:
         result = []
         for u in self.units:
@@ -587,13 +633,14 @@ class _Extraction:
             text = u.text(self.doc)
             if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
                 continue
-            if not _DEFICIT.search(text):
+            deficit = _DEFICIT.search(text)
+            if not deficit:
                 continue
             if _PRESCRIPTIVE.search(text) and not _COUNTERFACTUAL.search(text):
                 continue
             if not (u.agencies or _PROFESSIONAL.search(text)):
                 continue
-            agencies = _unique(m.name for m in u.agencies if self.tax.sector(m.name) != PARTNERSHIP)
+            agencies = self._missed_by(u, [m for m in u.agencies if self.tax.sector(m.name) != PARTNERSHIP], deficit)
             roles = _unique(m.name for m in u.roles)
             themes = _unique(m.name for m in u.themes)
             result.append(
@@ -684,8 +731,9 @@ class _Extraction:
     def record(self) -> ReviewRecord:
         involved = self.involved_agencies()
         points = self.learning_points(list(involved))
-        mos = self.missed_opportunities()
         links = self.communication_links()
+        self.links_by_unit = {link.evidence.start: link for link in links}
+        mos = self.missed_opportunities()
         # Agencies named only as addressees (e.g. the partnership's subgroups) or at either
         # end of a link still appear in the review's agency list, with their evidence.
         agency_evidence = dict(involved)

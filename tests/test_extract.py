@@ -189,6 +189,13 @@ def test_learning_points_sample(records):
     assert _lp(records[S002], "Parenting capacity was never assessed properly.").kind == "key_learning"
     p = _lp(records[S003], "To ensure all practitioners and managers understand the messages around baby safer sleep")
     assert p.kind == "key_learning" and "Safe sleep" in p.themes
+    # "it is important that all multi-agency partners are aware of the learning themes below":
+    # every lesson of SILR15b is for all agencies.
+    assert all(p.all_agencies for p in records[S003].learning_points)
+    assert records[S003].learning_points[0].agencies == [
+        "Children's Social Care", "Hospital and Paediatrics", "Police", "Schools"
+    ]
+    assert _lp(records[S002], "The commitment to safeguard was shared by all agencies").all_agencies
     assert _lp(records[S004], "Mother engaged with the Health Visitor and Family Support Worker.").agencies == [
         "Early Help Services",
         "Health Visiting",
@@ -226,9 +233,18 @@ def test_missed_opportunities_sample(records):
     assert m.agencies == []
     m = _mo(records[S001], "Although concerns were raised on several occasions professionals")
     assert m.family_members == []
+    # The link's source missed it; CSC would have received the referral.
     m = _mo(records[S004], "Child X seen by GP four days prior to presentation at A&E")
-    assert m.agencies == ["GP", "Emergency Department", "Children's Social Care"]
+    assert m.agencies == ["GP"]
     assert m.family_members == ["child"]
+    m = _mo(records[S004], "No formal discharge plan provided to Health Visiting Team")
+    assert m.agencies == ["Adult Mental Health"]
+    # "Health Visitor noted this, but it was not considered": credited, not blamed.
+    assert _mo(records[S004], "Health Visitor noted this, but it was not considered").agencies == []
+    # "Concerns from Social Worker …, but deemed … so did not escalate": the same subject.
+    assert _mo(records[S004], "Concerns from Social Worker regarding Mother's mental health").agencies == [
+        "Children's Social Care"
+    ]
     m = _mo(records[S004], "There was not sufficient consideration of father leaving prison")
     assert m.family_members == ["father", "extended family", "mother", "child"]
     m = _mo(records[S004], "Disguised compliance (mother) not considered by agencies.")
