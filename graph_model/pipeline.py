@@ -106,12 +106,15 @@ def build(
         ensure_ascii=False,
         indent=1,
     )
-    atomic_write_text(home / RECORDS_FILE, records_json)
-    save_graph(graph, home / GRAPH_FILE)
     if embedded:
+        # The store first: it is the slowest and most likely to fail, and it replaces the
+        # old store only once complete; graph.json is written last, as the marker of a
+        # finished build.
         from .embedded import write_store
 
         write_store(graph, home / EMBEDDED_DIR)
+    atomic_write_text(home / RECORDS_FILE, records_json)
+    save_graph(graph, home / GRAPH_FILE)
     return BuildResult(home, graph, records)
 
 
