@@ -1,0 +1,14 @@
+// name: review-subgraph
+// description: A review's whole subgraph: every relationship the review contributed, with the label and key of both ends and the quote behind it.
+// params: review_id="IN14"
+// Dialect: LadybugDB (embedded) copy of cypher/review-subgraph.cypher. LadybugDB has no
+// type() and its labels(n) returns a string, so label(n) and label(r) name the tables.
+// Keep the two files returning the same columns in the same order.
+MATCH (a)-[x:HAS_CASE|INVOLVES|HAS_FAMILY_MEMBER|RAISES|HAS_LEARNING|HAS_MISSED_OPPORTUNITY|ABOUT_THEME|ADDRESSED_TO|MISSED_BY|CONCERNS|COMMUNICATION]->(b)
+WHERE x.review_id = $review_id
+RETURN label(x) AS relationship,
+       label(a) AS from_label, coalesce(a.id, a.name) AS from_key,
+       label(b) AS to_label, coalesce(b.id, b.name) AS to_key,
+       x.id AS rel_id,
+       coalesce(x.quote, b.quote) AS quote
+ORDER BY relationship, rel_id;

@@ -1,0 +1,97 @@
+"""``sgraph load`` and ``sgraph doctor``: the workspace's graph into Neo4j, and a connection check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .. import neo4j_store, pipeline
+from . import HomeOption, app, err, out
+
+
+@app.command()
+def load(
+    batch_size: int = typer.Option(1000, "--batch-size", help="Rows per transaction."),
+    wipe: bool = typer.Option(False, "--wipe", help="First delete everything with this project's labels."),
+    prune: bool = typer.Option(False, "--prune", help="Also delete reviews that are in Neo4j but not in the graph."),
+    home: Path = HomeOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Load the workspace's graph into Neo4j (NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD).
+
+    Only reviews that are new or changed since the last load are written; loading twice
+    changes nothing.
+
+    Example: sgraph load --batch-size 500
+    """
+    graph = pipeline.stored_graph(home)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Loading into Neo4j", total=None)
+        try:
+            summary = neo4j_store.load(
+                graph,
+                batch_size=batch_size,
+                wipe=wipe,
+                prune=prune,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print(
+                "Interrupted; the reviews being written are marked incomplete and the next 'sgraph load' redoes them.",
+                markup=False,
+            )
+            raise SystemExit(130) from None
+    nodes = sum(summary.node_counts.values())
+    rels = sum(summary.relationship_counts.values())
+    parts = [
+        f"{len(summary.created)} review(s) created",
+        f"{len(summary.updated)} updated",
+        f"{len(summary.skipped)} unchanged and skipped",
+    ]
+    if prune:
+        parts.append(f"{len(summary.pruned)} pruned")
+    err.print(
+        ("Wiped this project's data, then loaded: " if wipe else "Loaded: ")
+        + ", ".join(parts)
+        + f". Wrote {summary.nodes_written} nodes and {summary.relationships_written} relationships in "
+        f"{summary.batches} transaction(s), {summary.seconds:.1f} s. Neo4j now holds {nodes} nodes and {rels} relationships.",
+        markup=False,
+    )
+
+
+@app.command()
+def doctor() -> None:
+    """Check the Neo4j connection: reachable, password, database, version and constraints.
+
+    Example: sgraph doctor
+    """
+    report = neo4j_store.doctor()
+    yes = {True: "yes", False: "no"}
+    out.print(f"Neo4j address:   {report.uri} (settings from {report.config_source})", markup=False)
+    out.print(f"Reachable:       {yes[report.reachable]}", markup=False)
+    out.print(f"Authenticated:   {yes[report.auth_ok]} (user {report.username})", markup=False)
+    out.print(f"Database:        {report.database or '(server default)'}: {'found' if report.database_ok else 'not usable'}", markup=False)
+    if report.server_version:
+        out.print(f"Server:          Neo4j {report.server_version} {report.edition or ''}".rstrip(), markup=False)
+    if report.database_ok:
+        total = len(report.constraints_present) + len(report.constraints_missing)
+        out.print(f"Constraints:     {len(report.constraints_present)} of {total} present", markup=False)
+        if report.constraints_missing:
+            out.print(
+                f"                 missing: {', '.join(report.constraints_missing)} ('sgraph load' creates them)",
+                markup=False,
+            )
+    if not report.ok:
+        err.print(f"Error: {report.problem or 'Neo4j is not usable.'}", markup=False)
+        raise SystemExit(1)

@@ -1,0 +1,152 @@
+"""``sgraph query``: the analysts' Cypher library, on the embedded store (default) or Neo4j."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import queries
+from ..errors import UsageError
+from . import HomeOption, app, err, out
+
+query_app = typer.Typer(
+    name="query",
+    help="Run the Cypher query library on the embedded store (default) or on Neo4j (--neo4j).\n\n"
+    "Example: sgraph query run agency-learning --param agency=\"Health Visiting\"",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(query_app, name="query")
+
+FORMATS = ("table", "csv", "json")
+ParamOption = typer.Option(
+    None, "--param", "-p", help='A query parameter as name=value; repeat for several (e.g. --param agency="GP").'
+)
+FormatOption = typer.Option("table", "--format", "-f", help="table, csv or json.")
+Neo4jOption = typer.Option(False, "--neo4j", help="Query the Neo4j server (NEO4J_URI etc.) instead of the embedded store.")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def render(rows: list[dict], fmt: str) -> str | Table:
+    """Rows as a rich table, CSV text or JSON text."""
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    columns = list(rows[0]) if rows else []
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        return buf.getvalue()
+    table = Table(show_lines=False)
+    for c in columns:
+        table.add_column(c, overflow="fold")  # narrow terminals wrap values, never cut them
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    return table
+
+
+def _emit(rows: list[dict], fmt: str) -> None:
+    result = render(rows, fmt)
+    if isinstance(result, str):
+        sys.stdout.write(result)
+        sys.stdout.flush()
+        return
+    if not rows:
+        err.print("(no rows)", markup=False)
+        return
+    if out.is_terminal:
+        out.print(result)
+    else:  # piped or captured: as wide as the rows need, one line per row
+        Console(file=sys.stdout, width=100_000, highlight=False).print(result)
+    err.print(f"{len(rows)} row(s).", markup=False)
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise UsageError(f"Unknown format '{fmt}'; use table, csv or json.")
+    return fmt
+
+
+@query_app.command("list")
+def list_(format: str = FormatOption) -> None:
+    """List the shipped queries with their parameters.
+
+    Example: sgraph query list
+    """
+    fmt = _check_format(format)
+    rows = [
+        {
+            "name": q.name,
+            "params": ", ".join(p.example_text() for p in q.params),
+            "description": q.description,
+        }
+        for q in queries.list_queries()
+    ]
+    _emit(rows, fmt)
+
+
+@query_app.command("run")
+def run(
+    name: str = typer.Argument(..., help="The query's name (see 'sgraph query list')."),
+    param: list[str] = ParamOption,
+    format: str = FormatOption,
+    neo4j: bool = Neo4jOption,
+    home: Path = HomeOption,
+) -> None:
+    """Run one of the shipped queries.
+
+    Example: sgraph query run reviews-sharing-theme --param theme="Information sharing" --format csv
+    """
+    fmt = _check_format(format)
+    params = queries.parse_param_args(param)
+    queries.bind_params(queries.get_query(name), params)  # a usage error before any connection
+    backend = queries.open_backend(neo4j, home)
+    try:
+        rows = queries.run_query(name, params, backend)
+    finally:
+        backend.close()
+    _emit(rows, fmt)
+
+
+@query_app.command("file")
+def file(
+    path: Path = typer.Argument(..., help="A .cypher file (a '// params:' header types its parameters)."),
+    param: list[str] = ParamOption,
+    format: str = FormatOption,
+    neo4j: bool = Neo4jOption,
+    home: Path = HomeOption,
+) -> None:
+    """Run the Cypher in a file of your own.
+
+    Example: sgraph query file my-query.cypher --param agency=GP --format json
+    """
+    fmt = _check_format(format)
+    params = queries.parse_param_args(param)
+    backend = queries.open_backend(neo4j, home)
+    try:
+        rows = queries.run_file(path, params, backend)
+    finally:
+        backend.close()
+    _emit(rows, fmt)

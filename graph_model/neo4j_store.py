@@ -1,0 +1,820 @@
+"""Neo4j: connection settings, a query backend, an idempotent loader, read-back and a health check.
+
+Connection settings come from the environment (``NEO4J_URI``, ``NEO4J_USERNAME``,
+``NEO4J_PASSWORD``, optional ``NEO4J_DATABASE``); whatever the environment leaves unset may
+come from ``~/.config/sgraph/neo4j.env`` (``KEY=value`` lines), which is read only when no
+one else can read it (mode 0600). Every failure reaches the user as one sentence that never
+contains the password.
+
+The loader (:func:`load`) is incremental and idempotent. A review is rewritten only when its
+``sha256`` differs from the one on its ``Review`` node in Neo4j (or it is new): its own nodes
+(labels with ``owned_by_review``) and its relationships between shared nodes are deleted,
+then everything it holds is written again with batched ``UNWIND $rows AS row MERGE ...``,
+one transaction per batch. ``Review.sha256`` is set last, in the final transaction, so a load
+interrupted part-way leaves the reviews it was writing marked incomplete and the next load
+redoes them. Labels and relationship types placed into Cypher strings come only from
+:mod:`graph_model.schema`; every value travels as a parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import networkx as nx
+
+from .errors import DatabaseError, UsageError
+from .schema import NODE_TYPES, REL_TYPES, check_label, check_rel_type, node_id
+
+ENV_VARS = ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE")
+SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+DEFAULT_TIMEOUT = 15.0
+
+ProgressCallback = Callable[[int, int], None]
+
+# The driver logs retries and routing failures as warnings; with no logging configured
+# Python would print them to stderr. Errors reach the user as one sentence instead.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+
+def q(name: str) -> str:
+    """A label, type or property name in backticks."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def config_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "sgraph" / "neo4j.env"
+
+
+@dataclass(frozen=True)
+class Neo4jConfig:
+    uri: str
+    username: str
+    password: str = field(repr=False)
+    database: str | None = None
+    source: str = "environment"
+
+    @property
+    def safe_uri(self) -> str:
+        return safe_uri(self.uri)
+
+
+def safe_uri(uri: str) -> str:
+    """``uri`` without any user name or password written into it."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "the configured address"
+    if parts.username is not None or parts.password is not None:
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return uri
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return {}
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise DatabaseError(
+            f"{path}: holds the Neo4j password but others can read it (mode {stat.S_IMODE(mode):04o}); "
+            f"run 'chmod 600 {path}'."
+        )
+    values: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatabaseError(f"{path}: cannot be read ({exc.__class__.__name__}).") from None
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].strip()
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_config(env: dict[str, str] | None = None) -> Neo4jConfig:
+    """Connection settings: the environment first, then ``~/.config/sgraph/neo4j.env``."""
+    env = dict(os.environ if env is None else env)
+    values = {k: env[k] for k in ENV_VARS if env.get(k)}
+    source = "environment"
+    if not all(values.get(k) for k in ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD")):
+        path = config_file()
+        from_file = _read_env_file(path)
+        if from_file:
+            source = str(path)
+        for k in ENV_VARS:
+            if not values.get(k) and from_file.get(k):
+                values[k] = from_file[k]
+    uri = values.get("NEO4J_URI")
+    if not uri:
+        raise DatabaseError(
+            "Neo4j is not configured: set NEO4J_URI, NEO4J_USERNAME and NEO4J_PASSWORD "
+            f"(or write them to {config_file()} with mode 0600)."
+        )
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme not in SCHEMES:
+        raise DatabaseError(
+            f"NEO4J_URI '{safe_uri(uri)}' is not a Neo4j address; use e.g. neo4j://localhost:7687, "
+            "bolt://localhost:7687 or neo4j+s://HOST."
+        )
+    return Neo4jConfig(
+        uri=uri,
+        username=values.get("NEO4J_USERNAME") or "neo4j",
+        password=values.get("NEO4J_PASSWORD", ""),
+        database=values.get("NEO4J_DATABASE") or None,
+        source=source,
+    )
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _first_line(text: str) -> str:
+    text = (text or "").strip()
+    return text.splitlines()[0].strip() if text else ""
+
+
+class _ErrorTranslator:
+    def __init__(self, config: Neo4jConfig, timeout: float):
+        self.config = config
+        self.timeout = timeout
+
+    def scrub(self, text: str) -> str:
+        pw = self.config.password
+        if pw:
+            text = text.replace(pw, "***")
+        return text.replace(self.config.uri, self.config.safe_uri)
+
+    def __call__(self, exc: BaseException, source: str | None) -> DatabaseError:
+        from neo4j import exceptions as ne
+
+        uri = self.config.safe_uri
+        what = source or "the query"
+        code = getattr(exc, "code", None) or ""
+        message = self.scrub(_first_line(getattr(exc, "message", None) or str(exc)))
+        db = self.config.database or "neo4j"
+        if isinstance(exc, (ne.AuthError, ne.TokenExpired)) or code.startswith("Neo.ClientError.Security.Unauthorized"):
+            return DatabaseError(
+                f"Neo4j at {uri} refused the user name or password for user '{self.config.username}'; "
+                "check NEO4J_USERNAME and NEO4J_PASSWORD."
+            )
+        if code == "Neo.ClientError.Database.DatabaseNotFound" or "database does not exist" in message.lower():
+            return DatabaseError(f"Neo4j at {uri} has no database called '{db}'; check NEO4J_DATABASE.")
+        if code.startswith("Neo.ClientError.Security."):
+            return DatabaseError(f"Neo4j at {uri} does not allow user '{self.config.username}' to do this ({message}).")
+        if code.startswith("Neo.ClientError.Transaction.TransactionTimedOut") or isinstance(
+            exc, (ne.ConnectionAcquisitionTimeoutError, TimeoutError)
+        ):
+            return DatabaseError(f"Neo4j at {uri} did not answer {what} within {self.timeout:g} seconds.")
+        if code == "Neo.ClientError.Statement.SyntaxError" or isinstance(exc, ne.CypherSyntaxError):
+            return DatabaseError(f"{what}: Neo4j rejected the Cypher as invalid ({message}).")
+        if code == "Neo.ClientError.Statement.ParameterMissing":
+            return DatabaseError(f"{what}: a parameter the query uses was not given ({message}).")
+        if code == "Neo.ClientError.Schema.ConstraintValidationFailed":
+            return DatabaseError(f"{what}: Neo4j refused to break a uniqueness constraint ({message}).")
+        if isinstance(exc, (ne.ServiceUnavailable, ne.SessionExpired, OSError)):
+            full = str(exc).lower()
+            if any(w in full for w in ("timed out", "timeout", "deadline")):
+                return DatabaseError(f"Neo4j at {uri} did not answer within {self.timeout:g} seconds.")
+            return DatabaseError(f"Cannot reach Neo4j at {uri}: is the server running and the address right?")
+        if isinstance(exc, ne.ConfigurationError):
+            return DatabaseError(f"The Neo4j settings for {uri} are not usable ({message}).")
+        if isinstance(exc, ne.Neo4jError):
+            return DatabaseError(f"{what}: Neo4j refused it ({code or 'error'}: {message}).")
+        return DatabaseError(f"{what}: talking to Neo4j at {uri} failed ({type(exc).__name__}: {message}).")
+
+
+# --------------------------------------------------------------------------- the backend
+
+
+def _plain(value: Any) -> Any:
+    """Driver values as plain Python: nodes and relationships as dicts, temporal values as text."""
+    from neo4j.graph import Node, Path, Relationship
+
+    if isinstance(value, Node):
+        labels = sorted(value.labels)
+        return {"_label": labels[0] if len(labels) == 1 else labels, **dict(value)}
+    if isinstance(value, Relationship):
+        return {"_type": value.type, **dict(value)}
+    if isinstance(value, Path):
+        return [_plain(n) for n in value.nodes]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    return value
+
+
+class Neo4jBackend:
+    """Cypher access to a Neo4j server (``run``/``close``, like the embedded backend)."""
+
+    name = "neo4j"
+
+    def __init__(self, config: Neo4jConfig | None = None, timeout: float | None = None):
+        from neo4j import GraphDatabase
+        from neo4j import exceptions as ne
+
+        self.config = config or load_config()
+        self.timeout = float(timeout or os.environ.get("SGRAPH_NEO4J_TIMEOUT") or DEFAULT_TIMEOUT)
+        self._translate = _ErrorTranslator(self.config, self.timeout)
+        try:
+            self.driver = GraphDatabase.driver(
+                self.config.uri,
+                auth=(self.config.username, self.config.password),
+                connection_timeout=self.timeout,
+                connection_acquisition_timeout=self.timeout,
+                max_transaction_retry_time=self.timeout,
+                user_agent="sgraph",
+                notifications_min_severity="OFF",
+            )
+        except (ne.ConfigurationError, ValueError) as exc:
+            raise DatabaseError(
+                f"The Neo4j address '{self.config.safe_uri}' is not usable ({self._translate.scrub(_first_line(str(exc)))})."
+            ) from None
+
+    _checked = False
+
+    def check_connection(self) -> None:
+        """Fail fast (no retries) when the server is down or refuses the password."""
+        if self._checked:
+            return
+        with self.errors("the connection check"):
+            self.driver.verify_connectivity()
+        self._checked = True
+
+    @classmethod
+    def from_env(cls, timeout: float | None = None) -> Neo4jBackend:
+        return cls(load_config(), timeout)
+
+    @property
+    def database(self) -> str | None:
+        return self.config.database
+
+    @contextmanager
+    def errors(self, source: str | None = None) -> Iterator[None]:
+        """Turn driver exceptions into one-sentence DatabaseErrors."""
+        from neo4j import exceptions as ne
+
+        try:
+            yield
+        except (ne.Neo4jError, ne.DriverError, OSError) as exc:
+            raise self._translate(exc, source) from None
+
+    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> list[dict]:
+        """Run one Cypher statement; rows as dicts in column order."""
+        from neo4j import Query
+
+        self.check_connection()
+        with self.errors(source):
+            records, _summary, keys = self.driver.execute_query(
+                Query(cypher), parameters_=dict(params or {}), database_=self.database
+            )
+        return [dict(zip(keys, (_plain(v) for v in record.values()), strict=True)) for record in records]
+
+    def write(self, statements: Iterable[tuple[str, dict]], source: str | None = None) -> list[Any]:
+        """Run ``statements`` in one write transaction; each statement's summary counters."""
+        statements = list(statements)
+        self.check_connection()
+
+        def work(tx: Any) -> list[Any]:
+            return [tx.run(cypher, params).consume().counters for cypher, params in statements]
+
+        with self.errors(source), self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def server_info(self) -> Any:
+        with self.errors("the connection check"):
+            return self.driver.get_server_info()
+
+    def close(self) -> None:
+        driver = getattr(self, "driver", None)
+        self.driver = None
+        if driver is not None:
+            driver.close()
+
+    def __enter__(self) -> Neo4jBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def _backend(backend: Neo4jBackend | None) -> Iterator[Neo4jBackend]:
+    if backend is not None:
+        yield backend
+        return
+    own = Neo4jBackend()
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+# --------------------------------------------------------------------------- schema.cypher
+
+
+def required_constraints() -> list[tuple[str, str, str, str]]:
+    """(name, kind NODE/RELATIONSHIP, label or type, property) for every uniqueness constraint."""
+    out = [(f"sgraph_{nt.label.lower()}_{nt.key}", "NODE", nt.label, nt.key) for nt in NODE_TYPES.values()]
+    out += [(f"sgraph_rel_{rt.type.lower()}_id", "RELATIONSHIP", rt.type, "id") for rt in REL_TYPES.values()]
+    return out
+
+
+def schema_cypher() -> str:
+    """The text of ``cypher/schema.cypher``, generated from :mod:`graph_model.schema`."""
+    lines = [
+        "// name: schema",
+        "// description: Constraints and indexes for the safeguarding graph (generated from graph_model/schema.py",
+        "// by graph_model.neo4j_store.schema_cypher(); tests check this file against it). 'sgraph load' runs it",
+        "// first; it is safe to run again (IF NOT EXISTS). Paste it into Neo4j Browser or run",
+        "// cypher-shell -f cypher/schema.cypher.",
+        "",
+        "// One node per key: a uniqueness constraint (and its index) for every label's key.",
+    ]
+    for name, kind, label, prop in required_constraints():
+        if kind == "NODE":
+            lines.append(f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{q(label)}) REQUIRE n.{q(prop)} IS UNIQUE;")
+    lines += ["", "// One relationship per id: the loader MERGEs relationships on their id."]
+    for name, kind, label, prop in required_constraints():
+        if kind == "RELATIONSHIP":
+            lines.append(
+                f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR ()-[r:{q(label)}]-() REQUIRE r.{q(prop)} IS UNIQUE;"
+            )
+    lines += ["", "// A review's own nodes and relationships are found by review_id when it is replaced."]
+    for nt in NODE_TYPES.values():
+        if nt.owned_by_review and "review_id" in nt.properties:
+            lines.append(
+                f"CREATE INDEX sgraph_{nt.label.lower()}_review_id IF NOT EXISTS FOR (n:{q(nt.label)}) ON (n.`review_id`);"
+            )
+    for rt in REL_TYPES.values():
+        if "review_id" in rt.properties:
+            lines.append(
+                f"CREATE INDEX sgraph_rel_{rt.type.lower()}_review_id IF NOT EXISTS "
+                f"FOR ()-[r:{q(rt.type)}]-() ON (r.`review_id`);"
+            )
+    lines += [
+        "",
+        "// Indexes the query library filters on.",
+        "CREATE INDEX sgraph_rel_communication_status IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() ON (r.`status`);",
+        "CREATE INDEX sgraph_review_year IF NOT EXISTS FOR (n:`Review`) ON (n.`year`);",
+        "CREATE INDEX sgraph_familymember_role IF NOT EXISTS FOR (n:`FamilyMember`) ON (n.`role`);",
+        "CREATE INDEX sgraph_learningpoint_kind IF NOT EXISTS FOR (n:`LearningPoint`) ON (n.`kind`);",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a Cypher script (split on ``;`` outside strings and comments), comments kept."""
+    out: list[str] = []
+    start, i, n = 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "'\"`":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" and c != "`" else 1
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c == ";":
+            out.append(text[start:i])
+            i += 1
+            start = i
+        else:
+            i += 1
+    out.append(text[start:])
+    return [s.strip() for s in out if _has_code(s)]
+
+
+def _has_code(statement: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("//") for line in statement.splitlines())
+
+
+def check_schema_cypher(text: str) -> list[str]:
+    """Constraints schema.py requires that the schema script does not create (by name)."""
+    compact = re.sub(r"\s+", " ", text)
+    missing = []
+    for name, kind, label, prop in required_constraints():
+        target = f"(n:{q(label)})" if kind == "NODE" else f"()-[r:{q(label)}]-()"
+        var = "n" if kind == "NODE" else "r"
+        wanted = f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR {target} REQUIRE {var}.{q(prop)} IS UNIQUE"
+        if wanted not in compact:
+            missing.append(name)
+    return missing
+
+
+def apply_schema(backend: Neo4jBackend) -> int:
+    """Run ``cypher/schema.cypher`` (after checking it covers every key in schema.py)."""
+    from .queries import schema_cypher_text
+
+    text = schema_cypher_text()
+    missing = check_schema_cypher(text)
+    if missing:
+        raise DatabaseError(
+            f"cypher/schema.cypher lacks the constraint(s) {', '.join(missing)} that graph_model/schema.py needs; "
+            "regenerate it with graph_model.neo4j_store.schema_cypher()."
+        )
+    statements = split_statements(text)
+    for stmt in statements:
+        backend.run(stmt, {}, source="cypher/schema.cypher")
+    backend.run("CALL db.awaitIndexes(300)", {}, source="cypher/schema.cypher")
+    return len(statements)
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass
+class LoadSummary:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    wiped: bool = False
+    nodes_written: int = 0
+    relationships_written: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    node_counts: dict[str, int] = field(default_factory=dict)  # in Neo4j after the load
+    relationship_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def elements_written(self) -> int:
+        return self.nodes_written + self.relationships_written
+
+    @property
+    def elements_per_second(self) -> float:
+        return self.elements_written / self.seconds if self.seconds > 0 else 0.0
+
+
+def _props(data: dict, allowed: dict[str, str], drop: Iterable[str] = ()) -> dict:
+    dropped = set(drop)
+    return {k: data[k] for k in allowed if k in data and data[k] is not None and k not in dropped}
+
+
+def _review_of_node(data: dict) -> str | None:
+    nt = NODE_TYPES[data["label"]]
+    if not nt.owned_by_review:
+        return None
+    if nt.label == "Review":
+        return data[nt.key]
+    return data.get("review_id")
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _owned_delete_statements(review_ids: list[str]) -> list[tuple[str, dict]]:
+    """Delete these reviews' own nodes and their relationships between shared nodes."""
+    stmts: list[tuple[str, dict]] = []
+    shared = {label for label, nt in NODE_TYPES.items() if not nt.owned_by_review}
+    for rt in REL_TYPES.values():
+        if any(a in shared or b in shared for a, b in rt.pairs):
+            stmts.append(
+                (
+                    f"UNWIND $ids AS rid MATCH ()-[r:{q(check_rel_type(rt.type))}]->() WHERE r.`review_id` = rid DELETE r",
+                    {"ids": review_ids},
+                )
+            )
+    for nt in NODE_TYPES.values():
+        if not nt.owned_by_review:
+            continue
+        prop = nt.key if nt.label == "Review" else "review_id"
+        stmts.append(
+            (
+                f"UNWIND $ids AS rid MATCH (n:{q(check_label(nt.label))}) WHERE n.{q(prop)} = rid DETACH DELETE n",
+                {"ids": review_ids},
+            )
+        )
+    return stmts
+
+
+def _node_merge(label: str) -> str:
+    nt = NODE_TYPES[check_label(label)]
+    return f"UNWIND $rows AS row MERGE (n:{q(nt.label)} {{{q(nt.key)}: row.key}}) SET n = row.props"
+
+
+def _rel_merge(rtype: str, a: str, b: str) -> str:
+    rt = REL_TYPES[check_rel_type(rtype)]
+    ka, kb = NODE_TYPES[check_label(a)].key, NODE_TYPES[check_label(b)].key
+    return (
+        f"UNWIND $rows AS row MATCH (a:{q(a)} {{{q(ka)}: row.from}}) MATCH (b:{q(b)} {{{q(kb)}: row.to}}) "
+        f"MERGE (a)-[r:{q(rt.type)} {{`id`: row.id}}]->(b) SET r = row.props"
+    )
+
+
+def wipe_project(backend: Neo4jBackend, chunk: int = 10000) -> int:
+    """Delete every node of this project's labels (and their relationships), in chunks."""
+    deleted = 0
+    for label in NODE_TYPES:
+        cypher = f"MATCH (n:{q(check_label(label))}) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted"
+        while True:
+            rows = backend.run(cypher, {"limit": chunk}, source="the wipe")
+            n = rows[0]["deleted"] if rows else 0
+            deleted += n
+            if n < chunk:
+                break
+    return deleted
+
+
+def stored_review_hashes(backend: Neo4jBackend) -> dict[str, str | None]:
+    rows = backend.run("MATCH (r:`Review`) RETURN r.`id` AS id, r.`sha256` AS sha256", {}, source="the load")
+    return {r["id"]: r["sha256"] for r in rows}
+
+
+def counts(backend: Neo4jBackend) -> tuple[dict[str, int], dict[str, int]]:
+    """Nodes per label and relationships per type of this project in Neo4j."""
+    nodes = {
+        label: backend.run(f"MATCH (n:{q(label)}) RETURN count(n) AS c", {}, source="the count")[0]["c"]
+        for label in NODE_TYPES
+    }
+    rels = {
+        t: backend.run(f"MATCH ()-[r:{q(t)}]->() RETURN count(r) AS c", {}, source="the count")[0]["c"]
+        for t in REL_TYPES
+    }
+    return nodes, rels
+
+
+def load(
+    graph: nx.MultiDiGraph,
+    batch_size: int = 1000,
+    wipe: bool = False,
+    progress: ProgressCallback | None = None,
+    *,
+    prune: bool = False,
+    backend: Neo4jBackend | None = None,
+) -> LoadSummary:
+    """Load ``graph`` into Neo4j incrementally (see the module docstring); ``progress(done, total)``
+    is called after every committed batch with counts of elements (nodes + relationships)."""
+    if batch_size < 1:
+        raise UsageError("--batch-size must be at least 1.")
+    with _backend(backend) as be:
+        return _load(be, graph, batch_size, wipe, prune, progress)
+
+
+def _load(
+    be: Neo4jBackend, graph: nx.MultiDiGraph, batch_size: int, do_wipe: bool, prune: bool, progress: ProgressCallback | None
+) -> LoadSummary:
+    started = time.perf_counter()
+    summary = LoadSummary(wiped=do_wipe)
+    apply_schema(be)
+    if do_wipe:
+        wipe_project(be)
+
+    # What the graph holds, review by review.
+    hashes: dict[str, str | None] = {}
+    for _n, d in graph.nodes(data=True):
+        if d.get("label") == "Review":
+            hashes[d["id"]] = d.get("sha256")
+    stored = stored_review_hashes(be)
+    changed = sorted(r for r, h in hashes.items() if h is None or stored.get(r) != h)
+    summary.created = [r for r in changed if r not in stored]
+    summary.updated = [r for r in changed if r in stored]
+    summary.skipped = sorted(r for r in hashes if r not in set(changed))
+    to_prune = sorted(r for r in stored if r not in hashes) if prune else []
+    summary.pruned = to_prune
+    changed_set = set(changed)
+
+    shared_rows: dict[str, list[dict]] = {label: [] for label, nt in NODE_TYPES.items() if not nt.owned_by_review}
+    owned_rows: dict[str, list[dict]] = {label: [] for label, nt in NODE_TYPES.items() if nt.owned_by_review}
+    finals: list[dict] = []
+    for _n, d in sorted(graph.nodes(data=True), key=lambda x: x[0]):
+        label = d.get("label")
+        if label not in NODE_TYPES:
+            raise DatabaseError(f"the graph holds a node labelled {label!r}, which the schema does not know.")
+        nt = NODE_TYPES[label]
+        rid = _review_of_node(d)
+        if rid is None:
+            shared_rows[label].append({"key": d[nt.key], "props": _props(d, nt.properties)})
+        elif rid in changed_set:
+            drop = ("sha256",) if label == "Review" else ()
+            owned_rows[label].append({"key": d[nt.key], "props": _props(d, nt.properties, drop)})
+            if label == "Review" and d.get("sha256") is not None:
+                finals.append({"id": d[nt.key], "sha256": d["sha256"]})
+    rel_rows: dict[tuple[str, str, str], list[dict]] = {}
+    for u, v, d in graph.edges(data=True):
+        if d.get("review_id") not in changed_set:
+            continue
+        rtype = d.get("type")
+        if rtype not in REL_TYPES:
+            raise DatabaseError(f"the graph holds a relationship of type {rtype!r}, which the schema does not know.")
+        a, b = graph.nodes[u], graph.nodes[v]
+        pair = (a["label"], b["label"])
+        if pair not in REL_TYPES[rtype].pairs:
+            raise DatabaseError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
+        rel_rows.setdefault((rtype, *pair), []).append(
+            {
+                "from": a[NODE_TYPES[pair[0]].key],
+                "to": b[NODE_TYPES[pair[1]].key],
+                "id": d["id"],
+                "props": _props(d, REL_TYPES[rtype].properties),
+            }
+        )
+    for rows in rel_rows.values():
+        rows.sort(key=lambda r: r["id"])
+
+    total = (
+        sum(len(r) for r in shared_rows.values())
+        + sum(len(r) for r in owned_rows.values())
+        + sum(len(r) for r in rel_rows.values())
+    )
+    done = 0
+
+    def step(statements: list[tuple[str, dict]], nodes: int = 0, rels: int = 0) -> None:
+        nonlocal done
+        be.write(statements, source="the load")
+        summary.batches += 1
+        summary.nodes_written += nodes
+        summary.relationships_written += rels
+        done += nodes + rels
+        if progress:
+            progress(done, total)
+
+    # 1. Take out the old version of every review that changed (and of pruned reviews).
+    # A review with no Review node in Neo4j has nothing there to take out: its Review node
+    # is always written before anything else it owns (step 3), and deleted in the same
+    # transaction as everything else it owns.
+    review_chunk = max(1, batch_size // 100)
+    for ids in _chunks(sorted((changed_set & set(stored)) | set(to_prune)), review_chunk):
+        step(_owned_delete_statements(ids))
+    # 2. Shared nodes (agencies, themes): all of them, so that their properties follow the graph.
+    for label, rows in shared_rows.items():
+        for batch in _chunks(rows, batch_size):
+            step([(_node_merge(label), {"rows": batch})], nodes=len(batch))
+    # 3. The changed reviews' own nodes (Review nodes first), then their relationships.
+    for label, rows in sorted(owned_rows.items(), key=lambda item: item[0] != "Review"):
+        for batch in _chunks(rows, batch_size):
+            step([(_node_merge(label), {"rows": batch})], nodes=len(batch))
+    for (rtype, a, b), rows in sorted(rel_rows.items()):
+        for batch in _chunks(rows, batch_size):
+            step([(_rel_merge(rtype, a, b), {"rows": batch})], rels=len(batch))
+    # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
+    keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
+    orphan_stmts = [
+        (
+            f"MATCH (n:{q(label)}) WHERE NOT EXISTS {{ MATCH (n)--() }} AND NOT n.{q(NODE_TYPES[label].key)} IN $keep DELETE n",
+            {"keep": keep[label]},
+        )
+        for label in shared_rows
+    ]
+    step(orphan_stmts)
+    # 5. Last: mark the reviews complete. Until this commits they count as changed.
+    if finals:
+        step(
+            [("UNWIND $rows AS row MATCH (r:`Review` {`id`: row.id}) SET r.`sha256` = row.sha256", {"rows": finals})]
+        )
+    summary.node_counts, summary.relationship_counts = counts(be)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+# --------------------------------------------------------------------------- read back
+
+
+def read_graph(backend: Neo4jBackend | None = None) -> nx.MultiDiGraph:
+    """The project's whole graph in Neo4j, as the networkx MultiDiGraph :mod:`graph_model.build` makes."""
+    with _backend(backend) as be:
+        nodes: list[tuple[str, dict]] = []
+        for label, nt in NODE_TYPES.items():
+            for row in be.run(f"MATCH (n:{q(label)}) RETURN properties(n) AS p", {}, source="the read-back"):
+                props = {k: v for k, v in row["p"].items() if k in nt.properties}
+                nodes.append((node_id(label, props[nt.key]), {"label": label, **props}))
+        edges: list[tuple[str, str, dict]] = []
+        for rt in REL_TYPES.values():
+            for a, b in rt.pairs:
+                cypher = (
+                    f"MATCH (a:{q(a)})-[r:{q(rt.type)}]->(b:{q(b)}) "
+                    f"RETURN a.{q(NODE_TYPES[a].key)} AS s, b.{q(NODE_TYPES[b].key)} AS t, properties(r) AS p"
+                )
+                for row in be.run(cypher, {}, source="the read-back"):
+                    props = {k: v for k, v in row["p"].items() if k in rt.properties}
+                    edges.append((node_id(a, row["s"]), node_id(b, row["t"]), {"type": rt.type, **props}))
+    g = nx.MultiDiGraph()
+    for nid, data in sorted(nodes, key=lambda x: x[0]):
+        g.add_node(nid, **data)
+    for u, v, data in sorted(edges, key=lambda e: (e[2]["type"], e[2].get("id", ""))):
+        g.add_edge(u, v, key=data.get("id"), **data)
+    return g
+
+
+# --------------------------------------------------------------------------- doctor
+
+
+@dataclass
+class DoctorReport:
+    uri: str
+    username: str
+    database: str | None
+    config_source: str
+    reachable: bool = False
+    auth_ok: bool = False
+    database_ok: bool = False
+    server_version: str | None = None
+    edition: str | None = None
+    server_address: str | None = None
+    constraints_present: list[str] = field(default_factory=list)
+    constraints_missing: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reachable and self.auth_ok and self.database_ok
+
+
+def doctor(backend: Neo4jBackend | None = None) -> DoctorReport:
+    """Check the Neo4j connection: reachable, authenticated, database present, constraints in place."""
+    from neo4j import exceptions as ne
+
+    own = backend is None
+    be = backend or Neo4jBackend()
+    cfg = be.config
+    report = DoctorReport(cfg.safe_uri, cfg.username, cfg.database, cfg.source)
+    try:
+        try:
+            be.driver.verify_connectivity()
+            report.reachable = report.auth_ok = True
+        except (ne.AuthError, ne.TokenExpired) as exc:
+            report.reachable = True
+            report.problem = str(be._translate(exc, None))
+            return report
+        except (ne.Neo4jError, ne.DriverError, OSError) as exc:
+            err = be._translate(exc, None)
+            if "has no database" in str(err):
+                report.reachable = report.auth_ok = True
+            report.problem = str(err)
+            if not report.reachable:
+                return report
+        try:
+            info = be.driver.get_server_info()
+            report.server_address = str(info.address)
+            report.server_version = (info.agent or "").split("/", 1)[-1] or None
+        except (ne.Neo4jError, ne.DriverError, OSError):
+            pass
+        try:
+            rows = be.run(
+                "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition",
+                {},
+                source="the check",
+            )
+            if rows:
+                report.edition = rows[0]["edition"]
+                report.server_version = (rows[0]["versions"] or [report.server_version])[0]
+            report.database_ok = True
+        except DatabaseError as exc:
+            report.problem = report.problem or str(exc)
+            return report
+        try:
+            rows = be.run(
+                "SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties "
+                "RETURN name, type, entityType, labelsOrTypes, properties",
+                {},
+                source="the check",
+            )
+        except DatabaseError as exc:
+            report.problem = report.problem or str(exc)
+            return report
+        have = {
+            (r["entityType"], (r["labelsOrTypes"] or [None])[0], tuple(r["properties"] or ()))
+            for r in rows
+            if "UNIQUENESS" in (r["type"] or "") or "KEY" in (r["type"] or "")
+        }
+        for name, kind, label, prop in required_constraints():
+            (report.constraints_present if (kind, label, (prop,)) in have else report.constraints_missing).append(name)
+        return report
+    finally:
+        if own:
+            be.close()

@@ -1,0 +1,433 @@
+"""The analysts' Cypher library: the ``.cypher`` files in the repository's ``cypher/`` folder.
+
+Each file starts with a header of ``//`` comment lines::
+
+    // name: agency-learning
+    // description: Everything one agency must learn ...
+    // params: agency="Health Visiting"
+
+``params`` lists every parameter with an example value; the example's type (text in
+quotes, a whole number, a decimal, true/false) is the type values given on the command
+line are converted to. The same file runs in Neo4j (Browser, cypher-shell, the driver)
+and in the embedded LadybugDB store. Where the two dialects cannot share a query, the
+embedded engine's copy lives in ``cypher/embedded/NAME.cypher`` and is used instead.
+
+The folder is found as the package ``graph_model.cypher_library`` (``pyproject.toml``
+ships ``cypher/`` under that name), falling back to the repository's ``cypher/``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import InputError, UsageError
+
+EMBEDDED_DIALECT_DIR = "embedded"
+SCHEMA_FILE = "schema.cypher"
+
+
+class Backend(Protocol):
+    name: str
+
+    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> list[dict]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    example: Any
+
+    @property
+    def type_name(self) -> str:
+        return _type_name(self.example)
+
+    def example_text(self) -> str:
+        """The example as it is written on the command line: ``agency="Health Visiting"``."""
+        value = self.example
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            text = str(value)
+        return f"{self.name}={text}"
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    text: str
+    path: str
+    embedded_text: str | None = None  # the embedded dialect's copy, when there is one
+    embedded_path: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def text_for(self, backend: Backend | str) -> str:
+        """The Cypher to send to ``backend`` (the dialect copy for the embedded engine)."""
+        kind = backend if isinstance(backend, str) else getattr(backend, "name", "")
+        if kind == "embedded" and self.embedded_text is not None:
+            return self.embedded_text
+        return self.text
+
+    def source_for(self, backend: Backend | str) -> str:
+        kind = backend if isinstance(backend, str) else getattr(backend, "name", "")
+        if kind == "embedded" and self.embedded_path is not None:
+            return self.embedded_path
+        return self.path
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def example_params(self) -> dict[str, Any]:
+        return {p.name: p.example for p in self.params}
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+_HEADER_KEY = re.compile(r"^//\s*([A-Za-z_]+)\s*:\s?(.*)$")
+_PARAM_ITEM = re.compile(
+    r"""\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^,]*?)\s*(?:,|$)"""
+)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    return "text"
+
+
+def parse_literal(text: str) -> Any:
+    """A header example value: "text", 'text', 12, 1.5, true, false, null."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return json.loads(text)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return json.loads('"' + text[1:-1].replace('"', '\\"').replace("\\'", "'") + '"')
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "null":
+        return None
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?", text):
+        return float(text)
+    return text
+
+
+def parse_params_spec(spec: str, where: str = "the header") -> tuple[Param, ...]:
+    """``agency="Health Visiting", limit=10`` → (Param('agency', ...), Param('limit', 10))."""
+    spec = spec.strip()
+    if not spec:
+        return ()
+    params: list[Param] = []
+    pos = 0
+    while pos < len(spec):
+        m = _PARAM_ITEM.match(spec, pos)
+        if not m or m.end() == pos:
+            raise InputError(f"{where}: cannot read the params line near {spec[pos:pos + 30]!r}; write name=\"example\", ...")
+        try:
+            params.append(Param(m.group(1), parse_literal(m.group(2))))
+        except ValueError:
+            raise InputError(f"{where}: the example value of '{m.group(1)}' is not a valid literal.") from None
+        pos = m.end()
+    return tuple(params)
+
+
+def parse_header(text: str, where: str = "the query") -> dict[str, str]:
+    """The ``// key: value`` lines at the top of a query file (until the first other line)."""
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("//"):
+            break
+        m = _HEADER_KEY.match(stripped)
+        if m and m.group(1).lower() in ("name", "description", "params") and m.group(1).lower() not in header:
+            header[m.group(1).lower()] = m.group(2).strip()
+    return header
+
+
+def strip_statement(text: str) -> str:
+    """The Cypher without trailing whitespace, comments-only lines at the end, or a final ``;``."""
+    body = text.rstrip()
+    lines = body.splitlines()
+    while lines and (not lines[-1].strip() or lines[-1].strip().startswith("//")):
+        lines.pop()
+    body = "\n".join(lines).rstrip()
+    if body.endswith(";"):
+        body = body[:-1].rstrip()
+    return body
+
+
+def referenced_params(text: str) -> list[str]:
+    """The ``$name`` parameters a Cypher text uses (outside strings, comments and backticks)."""
+    found: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "'\"`":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" and c != "`" else 1
+            i = j + 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c == "$":
+            m = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*)", text[i:])
+            if m and m.group(1) not in found:
+                found.append(m.group(1))
+            i += len(m.group(0)) if m else 1
+        else:
+            i += 1
+    return found
+
+
+def parse_query(text: str, path: str, name: str | None = None) -> Query:
+    header = parse_header(text, path)
+    qname = header.get("name") or name or Path(path).stem
+    params = parse_params_spec(header.get("params", ""), path)
+    return Query(qname, header.get("description", ""), params, text, path)
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def library_dir() -> Path | Any:
+    """The folder holding the shipped ``.cypher`` files."""
+    try:
+        from importlib.resources import files
+
+        folder = files("graph_model.cypher_library")
+        if folder.joinpath(SCHEMA_FILE).is_file():
+            return folder
+    except (ModuleNotFoundError, TypeError, ValueError):
+        pass
+    repo = Path(__file__).resolve().parent.parent / "cypher"
+    if repo.is_dir():
+        return repo
+    raise InputError("the Cypher query library (cypher/) is missing from this installation.")
+
+
+def _display_path(entry: Any) -> str:
+    try:
+        return os.path.relpath(str(entry))
+    except ValueError:
+        return str(entry)
+
+
+_cache: dict[str, Query] | None = None
+
+
+def _load_library() -> dict[str, Query]:
+    global _cache
+    if _cache is not None:
+        return _cache
+    folder = library_dir()
+    variants: dict[str, tuple[str, str]] = {}
+    sub = folder.joinpath(EMBEDDED_DIALECT_DIR)
+    if sub.is_dir():
+        for entry in sub.iterdir():
+            if entry.name.endswith(".cypher"):
+                variants[entry.name[: -len(".cypher")]] = (entry.read_text(encoding="utf-8"), _display_path(entry))
+    out: dict[str, Query] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".cypher") or entry.name == SCHEMA_FILE:
+            continue
+        stem = entry.name[: -len(".cypher")]
+        query = parse_query(entry.read_text(encoding="utf-8"), _display_path(entry), stem)
+        if stem in variants:
+            text, vpath = variants[stem]
+            query = Query(query.name, query.description, query.params, query.text, query.path, text, vpath)
+        out[query.name] = query
+    _cache = out
+    return out
+
+
+def list_queries() -> list[Query]:
+    """Every shipped query, by name."""
+    return sorted(_load_library().values(), key=lambda q: q.name)
+
+
+def get_query(name: str) -> Query:
+    """The shipped query called ``name``; an unknown name is a UsageError naming the closest ones."""
+    library = _load_library()
+    if name in library:
+        return library[name]
+    close = difflib.get_close_matches(name, list(library), n=3, cutoff=0.6)
+    if not close:
+        close = [n for n in library if name.lower() in n.lower()][:3]
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise UsageError(f"There is no query called '{name}'.{hint} 'sgraph query list' shows them all.")
+
+
+def schema_cypher_text() -> str:
+    """The text of ``cypher/schema.cypher``."""
+    return library_dir().joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _coerce(query_name: str, param: Param, value: Any) -> Any:
+    example = param.example
+    hint = f"e.g. --param {param.example_text()}"
+    if example is None:  # no type to go by
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if isinstance(example, str):
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                return value[1:-1]
+            return value
+        if isinstance(example, bool):
+            low = text.lower()
+            if low in ("true", "yes", "1"):
+                return True
+            if low in ("false", "no", "0"):
+                return False
+        elif isinstance(example, int):
+            if re.fullmatch(r"[+-]?\d+", text):
+                return int(text)
+        elif isinstance(example, float):
+            try:
+                return float(text)
+            except ValueError:
+                pass
+        raise UsageError(
+            f"Parameter '{param.name}' of query '{query_name}' must be {param.type_name}, not {value!r} ({hint})."
+        )
+    ok = (
+        isinstance(value, bool)
+        if isinstance(example, bool)
+        else isinstance(value, int) and not isinstance(value, bool)
+        if isinstance(example, int)
+        else isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(example, float)
+        else isinstance(value, str)
+    )
+    if not ok:
+        raise UsageError(
+            f"Parameter '{param.name}' of query '{query_name}' must be {param.type_name}, not {value!r} ({hint})."
+        )
+    return float(value) if isinstance(example, float) else value
+
+
+def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
+    """``params`` checked against the query: every parameter present, none unknown, types converted."""
+    params = dict(params or {})
+    declared = {p.name for p in query.params}
+    used = referenced_params(query.text)
+    for extra in sorted(set(params) - declared - set(used)):
+        takes = ", ".join(p.name for p in query.params) or "no parameters"
+        raise UsageError(f"Query '{query.name}' has no parameter '{extra}'; it takes {takes}.")
+    bound: dict[str, Any] = {}
+    for p in query.params:
+        if p.name not in params or params[p.name] is None:
+            raise UsageError(
+                f"Query '{query.name}' needs parameter '{p.name}' ({p.type_name}), e.g. --param {p.example_text()}."
+            )
+        bound[p.name] = _coerce(query.name, p, params[p.name])
+    for name in used:
+        if name not in bound:
+            if name not in params:
+                raise UsageError(f"Query '{query.name}' needs parameter '{name}', e.g. --param {name}=VALUE.")
+            bound[name] = params[name]
+    return bound
+
+
+def parse_param_args(items: list[str] | None) -> dict[str, str]:
+    """``["agency=GP", "year=2019"]`` (the repeated --param option) → a dict of strings."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise UsageError(f"--param {item!r} is not of the form name=value, e.g. --param agency=\"Health Visiting\".")
+        out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_query(
+    name: str, params: dict[str, Any] | None, backend: Backend | str, home: str | os.PathLike[str] | None = None
+) -> list[dict]:
+    """Run the shipped query ``name`` with ``params`` on ``backend``; rows as dicts.
+
+    ``backend`` is an open backend, or "embedded" / "neo4j" to open (and close) one here.
+    """
+    query = get_query(name)
+    bound = bind_params(query, params)
+    if isinstance(backend, str):
+        with _opened(backend, home) as be:
+            return run_query(name, bound, be)
+    return backend.run(strip_statement(query.text_for(backend)), bound, source=query.source_for(backend))
+
+
+@contextmanager
+def _opened(kind: str, home: str | os.PathLike[str] | None) -> Iterator[Backend]:
+    if kind not in ("embedded", "neo4j"):
+        raise UsageError(f"Unknown backend '{kind}'; use embedded or neo4j.")
+    be = open_backend(kind == "neo4j", home)
+    try:
+        yield be
+    finally:
+        be.close()
+
+
+def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backend: Backend) -> list[dict]:
+    """Run the Cypher in the file at ``path`` (a header, if present, types the parameters)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such query file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read as a text file ({exc.__class__.__name__}).") from None
+    if not strip_statement(text).strip():
+        raise InputError(f"{path}: holds no Cypher statement.")
+    query = parse_query(text, str(path))
+    bound = bind_params(query, params)
+    from .neo4j_store import split_statements
+
+    rows: list[dict] = []
+    for statement in split_statements(text):  # a script of several statements: the last one's rows
+        used = set(referenced_params(statement))
+        rows = backend.run(strip_statement(statement), {k: v for k, v in bound.items() if k in used}, source=str(path))
+    return rows
+
+
+def open_backend(neo4j: bool = False, home: str | os.PathLike[str] | None = None) -> Backend:
+    """The embedded store of the workspace ``home`` (the default), or Neo4j when ``neo4j`` is true."""
+    if neo4j:
+        from .neo4j_store import Neo4jBackend
+
+        return Neo4jBackend()
+    from .embedded import EmbeddedBackend
+    from .pipeline import EMBEDDED_DIR, home_dir
+
+    return EmbeddedBackend(home_dir(home) / EMBEDDED_DIR)

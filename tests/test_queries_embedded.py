@@ -1,0 +1,488 @@
+"""The Cypher query library and the embedded (LadybugDB) store, on the five seed documents.
+
+Expected rows were checked against the seed documents in seeds/ (the Child X learning
+summary, 004, is the only seed naming communication breakdowns between agencies); where a
+figure depends on rule-based extraction only, the query is checked against an independent
+count over the networkx graph instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import graph_model.cli  # noqa: F401  (registers every command)
+from graph_model import embedded, neo4j_store, pipeline, queries
+from graph_model.commands import main as cli_main
+from graph_model.errors import DatabaseError, InputError, UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+CHILD_X_FILE = "004_cd261efeb7acd646.txt"
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory):
+    home = tmp_path_factory.mktemp("seeds-home")
+    result = pipeline.build([str(SEEDS)], home=home, jobs=1)
+    return result
+
+
+@pytest.fixture(scope="module")
+def graph(seeds) -> nx.MultiDiGraph:
+    return seeds.graph
+
+
+@pytest.fixture(scope="module")
+def backend(seeds):
+    be = embedded.EmbeddedBackend(seeds.home / pipeline.EMBEDDED_DIR)
+    yield be
+    be.close()
+
+
+def run(name: str, backend, **params) -> list[dict]:
+    return queries.run_query(name, params, backend)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+# --------------------------------------------------------------------------- the library itself
+
+
+def test_library_has_at_least_twelve_queries_with_headers():
+    qs = queries.list_queries()
+    assert len(qs) >= 12
+    for q in qs:
+        assert Path(q.path).stem == q.name, q.path
+        assert q.description, q.name
+        assert re.search(r"\bORDER BY\b", q.text), f"{q.name} has no ORDER BY"
+        declared = {p.name for p in q.params}
+        assert declared == set(queries.referenced_params(q.text)), q.name
+        if q.embedded_text is not None:
+            variant = queries.parse_query(q.embedded_text, q.embedded_path)
+            assert variant.name == q.name and variant.params == q.params, q.name
+            assert re.search(r"\bORDER BY\b", q.embedded_text)
+
+
+def test_required_topics_are_covered():
+    names = {q.name for q in queries.list_queries()}
+    for name in (
+        "broken-links-by-agency-pair",
+        "breakdown-agencies",
+        "agency-learning",
+        "recurring-themes",
+        "reviews-sharing-theme",
+        "missed-opportunities-by-agency",
+        "family-roles-missed",
+        "reviews-with-both-agencies",
+        "recommendations-all-vs-one",
+        "link-evidence",
+        "pair-evidence",
+        "review-subgraph",
+        "agencies-never-in-breakdown",
+    ):
+        assert name in names
+
+
+def test_schema_cypher_matches_schema_py():
+    text = queries.schema_cypher_text()
+    assert text == neo4j_store.schema_cypher(), "regenerate cypher/schema.cypher from neo4j_store.schema_cypher()"
+    assert neo4j_store.check_schema_cypher(text) == []
+    assert all("IF NOT EXISTS" in s for s in neo4j_store.split_statements(text))
+
+
+def test_only_dialect_variant_is_documented():
+    for q in queries.list_queries():
+        if q.embedded_text is not None:
+            assert "Dialect" in q.text and "Dialect" in q.embedded_text, q.name
+
+
+# --------------------------------------------------------------------------- every query runs
+
+
+@pytest.mark.parametrize("name", [q.name for q in queries.list_queries()])
+def test_every_query_runs_deterministically(name, backend):
+    q = queries.get_query(name)
+    rows = queries.run_query(name, q.example_params(), backend)
+    again = queries.run_query(name, q.example_params(), backend)
+    assert rows == again
+    assert rows, f"{name} returns no rows for its example parameters on the seeds"
+    columns = list(rows[0])
+    assert all(list(r) == columns for r in rows)
+    for row in rows:  # plain values only, the same in both engines
+        for value in row.values():
+            assert value is None or isinstance(value, (str, int, bool)), (name, value)
+
+
+# --------------------------------------------------------------------------- expected rows
+
+
+def test_broken_links_by_agency_pair(backend, graph):
+    rows = run("broken-links-by-agency-pair", backend)
+    got = [
+        (r["agency_a"], r["agency_b"], r["pair_breakdowns"], r["from_agency"], r["to_agency"], r["review_id"], r["year"], r["quote"])
+        for r in rows
+    ]
+    # All four are findings of the Child X learning summary (seeds/004_...).
+    assert got == [
+        (
+            "Adult Mental Health", "Adult Social Care", 1, "Adult Social Care", "Adult Mental Health", "Child X", 2016,
+            "Sharing of information between Adult Social Care Mental Health and Northamptonshire Healthcare "
+            "Foundation Trust Mental Health needs to be more effective.",
+        ),
+        (
+            "Adult Mental Health", "Health Visiting", 1, "Adult Mental Health", "Health Visiting", "Child X", 2016,
+            "No formal discharge plan provided to Health Visiting Team when mother was discharged from the mother "
+            "and baby unit – even though Child X was Looked After Child.",
+        ),
+        (
+            "Adult Mental Health", "Hospital and Paediatrics", 1, "Hospital and Paediatrics", "Adult Mental Health",
+            "Child X", 2016,
+            "Mother was agitated in hospital but referral not made to mental health - as consent is required from "
+            "the individual to make referral to Adult Social Care Mental Health.",
+        ),
+        (
+            "Children's Social Care", "GP", 1, "GP", "Children's Social Care", "Child X", 2016,
+            "Child X seen by GP four days prior to presentation at A&E, but this did not result in a Child "
+            "Protection referral to CSC.",
+        ),
+    ]
+    text = squash((SEEDS / CHILD_X_FILE).read_text(encoding="utf-8"))
+    for r in rows:
+        assert squash(r["quote"]) in text
+    ids = {d["id"] for _u, _v, d in graph.edges(data=True) if d["type"] == "COMMUNICATION" and d["status"] == "broken"}
+    assert {r["link_id"] for r in rows} == ids
+
+
+def test_link_and_pair_evidence(backend):
+    pair = run("pair-evidence", backend, agency_a="GP", agency_b="Children's Social Care")
+    assert [(r["status"], r["from_agency"], r["to_agency"], r["review_id"]) for r in pair] == [
+        ("broken", "GP", "Children's Social Care", "Child X"),
+        ("effective", "GP", "Children's Social Care", "Child X"),
+    ]
+    assert pair[1]["quote"] == "Duty Social Worker visited the home (unannounced) once telephone call from GP was received."
+    # the same pair named the other way round gives the same links
+    assert run("pair-evidence", backend, agency_a="Children's Social Care", agency_b="GP") == pair
+    broken = pair[0]
+    [link] = run("link-evidence", backend, link_id=broken["link_id"])
+    assert link["status"] == "broken" and link["quote"] == broken["quote"]
+    assert link["source"] == CHILD_X_FILE and link["section"] == "findings" and link["year"] == 2016
+    assert link["quote_end"] - link["quote_start"] == len(link["quote"])
+    assert run("link-evidence", backend, link_id="no such link") == []
+
+
+def test_breakdown_agencies_and_never(backend, graph):
+    rows = run("breakdown-agencies", backend)
+    assert rows[0] == {
+        "agency": "Adult Mental Health", "sector": "health", "breakdowns": 3, "as_sender": 1, "as_receiver": 2, "reviews": 1,
+    }
+    broken = [(u, v) for u, v, d in graph.edges(data=True) if d["type"] == "COMMUNICATION" and d["status"] == "broken"]
+    ends = Counter(graph.nodes[n]["name"] for pair in broken for n in set(pair))
+    assert {r["agency"]: r["breakdowns"] for r in rows} == dict(ends)
+    never = run("agencies-never-in-breakdown", backend)
+    all_agencies = {d["name"] for _n, d in graph.nodes(data=True) if d["label"] == "Agency"}
+    assert {r["agency"] for r in never} == all_agencies - set(ends)
+    # The police appear in four seeds (000, 002, Child X, SILR15b) and in no breakdown.
+    assert never[0] == {"agency": "Police", "sector": "police", "reviews": 4}
+
+
+def test_reviews_with_both_agencies(backend):
+    rows = run("reviews-with-both-agencies", backend, agency_a="Police", agency_b="Children's Social Care")
+    # SILR15b: "a referral was made by the police to children's social care" (an effective link).
+    assert [(r["review_id"], r["year"], r["links"], r["broken_links"]) for r in rows] == [
+        ("002-2b128cb0abd04d34", 2012, 0, 0),
+        ("Child X", 2016, 0, 0),
+        ("SILR15b", 2018, 1, 0),
+    ]
+    swapped = run("reviews-with-both-agencies", backend, agency_a="Children's Social Care", agency_b="Police")
+    assert [r["review_id"] for r in swapped] == [r["review_id"] for r in rows]
+
+
+def test_reviews_sharing_theme_safe_sleep(backend):
+    rows = run("reviews-sharing-theme", backend, theme="Safe sleep")
+    # Only the Derbyshire SILR (seeds/003) talks about safer sleep.
+    assert [(r["review_id"], r["year"], r["board"]) for r in rows] == [
+        ("SILR15b", 2018, "Derbyshire Safeguarding Children Board")
+    ]
+    assert run("reviews-sharing-theme", backend, theme="No such theme") == []
+
+
+def test_reviews_overview(backend):
+    rows = run("reviews-overview", backend)
+    assert [(r["review_id"], r["year"], r["broken_links"]) for r in rows] == [
+        ("000-d5bcbe7d1a8f4ecb", 2015, 0),
+        ("002-2b128cb0abd04d34", 2012, 0),
+        ("Child X", 2016, 4),
+        ("IN14", 2013, 0),
+        ("SILR15b", 2018, 0),
+    ]
+
+
+def test_recurring_themes_against_graph(backend, graph):
+    rows = run("recurring-themes", backend, min_reviews=2)
+    per_theme: dict[str, list[int]] = {}
+    for u, v, d in graph.edges(data=True):
+        if d["type"] == "RAISES":
+            per_theme.setdefault(graph.nodes[v]["name"], []).append(graph.nodes[u]["year"])
+    expected = sorted(
+        ((t, len(ys), min(ys), max(ys)) for t, ys in per_theme.items() if len(ys) >= 2), key=lambda x: (-x[1], x[0])
+    )
+    assert [(r["theme"], r["reviews"], r["first_year"], r["last_year"]) for r in rows] == expected
+    # Information sharing runs through every seed, 2012 to 2018.
+    assert ("Information sharing", 5, 2012, 2018) in expected
+    assert run("recurring-themes", backend, min_reviews=99) == []
+
+
+def test_missed_opportunities_and_family_roles_against_graph(backend, graph):
+    by_agency = Counter()
+    for _u, v, d in graph.edges(data=True):
+        if d["type"] == "MISSED_BY":
+            by_agency[graph.nodes[v]["name"]] += 1
+    rows = run("missed-opportunities-by-agency", backend)
+    assert {r["agency"]: r["missed_opportunities"] for r in rows} == dict(by_agency)
+    assert [r["missed_opportunities"] for r in rows] == sorted((r["missed_opportunities"] for r in rows), reverse=True)
+    roles = run("family-roles-missed", backend)
+    # Child X's missed opportunities are mostly about the mother's mental health.
+    assert roles[0]["role"] == "mother"
+    concerns = Counter(graph.nodes[v]["role"] for _u, v, d in graph.edges(data=True) if d["type"] == "CONCERNS")
+    assert sum(r["missed_opportunities"] for r in roles) <= sum(concerns.values())
+
+
+def test_recommendations_all_vs_one(backend, graph):
+    rows = run("recommendations-all-vs-one", backend)
+    lps = [d for _n, d in graph.nodes(data=True) if d["label"] == "LearningPoint"]
+    assert sum(r["learning_points"] for r in rows) == len(lps)
+    # The 2012 special practice review has six "All - ..." recommendations.
+    assert {"kind": "recommendation", "addressed_to": "all agencies", "learning_points": 6, "reviews": 1} in rows
+
+
+def test_agency_learning(backend, graph):
+    rows = run("agency-learning", backend, agency="GP")
+    items = Counter(r["item"] for r in rows)
+    assert items["broken link"] == 1 and items["effective link"] == 1
+    addressed = sum(1 for u, v, d in graph.edges(data=True) if d["type"] == "ADDRESSED_TO" and v == "Agency:GP")
+    missed = sum(1 for u, v, d in graph.edges(data=True) if d["type"] == "MISSED_BY" and v == "Agency:GP")
+    assert items["learning point"] == addressed and items["missed opportunity"] == missed
+    assert all(r["review_id"] == "Child X" for r in rows)
+    assert run("agency-learning", backend, agency="Nobody") == []
+
+
+@pytest.mark.parametrize("review_id", ["IN14", "Child X", "002-2b128cb0abd04d34"])
+def test_review_subgraph_is_the_reviews_edges(backend, graph, review_id):
+    rows = run("review-subgraph", backend, review_id=review_id)
+    expected = sorted(
+        (d["type"], u, v, d["id"]) for u, v, d in graph.edges(data=True) if d.get("review_id") == review_id
+    )
+    got = sorted((r["relationship"], f"{r['from_label']}:{r['from_key']}", f"{r['to_label']}:{r['to_key']}", r["rel_id"]) for r in rows)
+    assert got == expected
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_unknown_query_names_the_closest():
+    with pytest.raises(UsageError) as exc:
+        queries.get_query("agency-learnin")
+    assert "agency-learning" in str(exc.value)
+
+
+def test_missing_mistyped_and_unknown_parameters(backend):
+    with pytest.raises(UsageError, match=r"needs parameter 'agency'.*--param agency=\"Health Visiting\""):
+        queries.run_query("agency-learning", {}, backend)
+    with pytest.raises(UsageError, match=r"'min_reviews'.*whole number.*min_reviews=2"):
+        queries.run_query("recurring-themes", {"min_reviews": "two"}, backend)
+    with pytest.raises(UsageError, match="has no parameter 'agnecy'"):
+        queries.run_query("agency-learning", {"agency": "GP", "agnecy": "GP"}, backend)
+    # values from the command line are converted from text by the example's type
+    assert queries.run_query("recurring-themes", {"min_reviews": "5"}, backend) == queries.run_query(
+        "recurring-themes", {"min_reviews": 5}, backend
+    )
+
+
+def test_parse_params_spec_and_literals():
+    ps = queries.parse_params_spec('agency="Health Visiting", min_reviews=2, share=0.5, strict=true, who=\'O\\\'Neil\'')
+    assert [(p.name, p.example) for p in ps] == [
+        ("agency", "Health Visiting"), ("min_reviews", 2), ("share", 0.5), ("strict", True), ("who", "O'Neil"),
+    ]
+    assert ps[0].example_text() == 'agency="Health Visiting"'
+    assert queries.parse_params_spec("") == ()
+
+
+def test_referenced_params_and_split_statements():
+    text = "// $not_me\nMATCH (n {a: '$nor_me', b: $yes}) /* $no */ RETURN n.`$x` AS y, $also; RETURN 'a;b' AS s;"
+    assert queries.referenced_params(text) == ["yes", "also"]
+    assert neo4j_store.split_statements(text) == [
+        "// $not_me\nMATCH (n {a: '$nor_me', b: $yes}) /* $no */ RETURN n.`$x` AS y, $also",
+        "RETURN 'a;b' AS s",
+    ]
+
+
+def test_run_file(tmp_path, backend):
+    f = tmp_path / "mine.cypher"
+    f.write_text(
+        '// name: mine\n// params: year=2016\nMATCH (r:Review) WHERE r.year = $year RETURN r.id AS id ORDER BY id;\n',
+        encoding="utf-8",
+    )
+    assert queries.run_file(f, {"year": "2016"}, backend) == [{"id": "Child X"}]
+    with pytest.raises(UsageError, match="needs parameter 'year'"):
+        queries.run_file(f, {}, backend)
+    bare = tmp_path / "bare.cypher"
+    bare.write_text("MATCH (r:Review {id: $rid}) RETURN r.year AS year", encoding="utf-8")
+    assert queries.run_file(bare, {"rid": "IN14"}, backend) == [{"year": 2013}]
+    with pytest.raises(UsageError, match="needs parameter 'rid'"):
+        queries.run_file(bare, {}, backend)
+    with pytest.raises(InputError, match="no such query file"):
+        queries.run_file(tmp_path / "nope.cypher", {}, backend)
+
+
+def test_embedded_errors_are_one_sentence(tmp_path, backend):
+    with pytest.raises(DatabaseError, match="cannot parse") as exc:
+        backend.run("MATCH (n:Review RETURN n", {}, source="bad.cypher")
+    assert str(exc.value).startswith("bad.cypher:") and "\n" not in str(exc.value)
+    with pytest.raises(DatabaseError, match="read-only"):
+        backend.run("MATCH (n:Review) SET n.year = 1 RETURN n.id", {}, source="w.cypher")
+    with pytest.raises(DatabaseError, match="no embedded store"):
+        embedded.EmbeddedBackend(tmp_path / "missing.lbug")
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def test_store_holds_the_whole_graph(backend, graph):
+    labels = Counter(d["label"] for _n, d in graph.nodes(data=True))
+    types = Counter(d["type"] for _u, _v, d in graph.edges(data=True))
+    got_labels = {r["l"]: r["c"] for r in backend.run("MATCH (n) RETURN label(n) AS l, count(*) AS c")}
+    got_types = {r["t"]: r["c"] for r in backend.run("MATCH ()-[r]->() RETURN label(r) AS t, count(*) AS c")}
+    assert got_labels == dict(labels)
+    assert got_types == dict(types)
+    # properties survive exactly (the store is written through CSV)
+    for label in ("Review", "LearningPoint", "MissedOpportunity"):
+        key = "id"
+        rows = backend.run(f"MATCH (n:{label}) RETURN n")
+        for row in rows:
+            node = row["n"]
+            want = {k: v for k, v in graph.nodes[f"{label}:{node[key]}"].items() if k != "label"}
+            assert {k: v for k, v in node.items() if k != "_label"} == want
+
+
+def test_store_keeps_awkward_text_exactly(tmp_path):
+    g = nx.MultiDiGraph()
+    awkward = ['', 'say "hi", ok', "line one\nline two\r\nthree", "back\\slash \\n", "ünïcode – “q”", '"', "'"]
+    for i, text in enumerate(awkward):
+        g.add_node(f"Theme:t{i}", label="Theme", name=f"t{i}", description=text)
+    g.add_node("Agency:A", label="Agency", name="A")  # no sector: null, not ''
+    g.add_node("Agency:B", label="Agency", name="B", sector="")
+    g.add_edge("Agency:A", "Agency:B", key="l1", type="COMMUNICATION", id="l1", review_id="r", status="broken",
+               directed=True, quote=awkward[2], start=0, end=3, section="findings")
+    path = tmp_path / "odd 'name'" / "embedded.lbug"
+    summary = embedded.write_store(g, path)
+    assert (summary.nodes, summary.relationships) == (9, 1)
+    with embedded.EmbeddedBackend(path) as be:
+        got = {r["n"]: r["d"] for r in be.run("MATCH (t:Theme) RETURN t.name AS n, t.description AS d")}
+        assert got == {f"t{i}": t for i, t in enumerate(awkward)}
+        sectors = be.run("MATCH (a:Agency) RETURN a.name AS n, a.sector AS s ORDER BY n")
+        assert sectors == [{"n": "A", "s": None}, {"n": "B", "s": ""}]
+        assert be.run("MATCH ()-[l:COMMUNICATION]->() RETURN l.quote AS q, l.directed AS d") == [{"q": awkward[2], "d": True}]
+
+
+def test_store_is_replaced_only_when_complete(tmp_path, graph):
+    path = tmp_path / "embedded.lbug"
+    embedded.write_store(graph, path)
+    before = path.read_bytes()
+    bad = nx.MultiDiGraph(graph)
+    bad.add_node("Nope:x", label="Nope")
+    with pytest.raises(DatabaseError):
+        embedded.write_store(bad, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedded.lbug"]  # no temporary leftovers
+    smaller = nx.MultiDiGraph(graph.subgraph([n for n, d in graph.nodes(data=True) if d["label"] != "Case"]))
+    embedded.write_store(smaller, path)
+    with embedded.EmbeddedBackend(path) as be:
+        assert be.run("MATCH (c:`Case`) RETURN count(*) AS n") == [{"n": 0}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedded.lbug"]
+
+
+def test_ddl_is_generated_from_the_schema():
+    from graph_model.schema import NODE_TYPES, REL_TYPES
+
+    ddl = embedded.ddl_statements()
+    assert len(ddl) == len(NODE_TYPES) + len(REL_TYPES)
+    assert "CREATE REL TABLE `HAS_FAMILY_MEMBER`(FROM `Review` TO `FamilyMember`, FROM `Case` TO `FamilyMember`" in "\n".join(ddl)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_cli_query_list_run_file(seeds, tmp_path, capsys):
+    home = str(seeds.home)
+    assert cli_main(["query", "list", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in listed} == {q.name for q in queries.list_queries()}
+    code = cli_main(["query", "run", "pair-evidence", "--param", "agency_a=GP", "--param",
+                     "agency_b=Children's Social Care", "--format", "csv", "--home", home])
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "status,from_agency,to_agency,review_id,year,link_id,section,quote"
+    assert len(out) == 3
+    assert cli_main(["query", "run", "reviews-overview", "--home", home]) == 0
+    assert "SILR15b" in capsys.readouterr().out
+    f = tmp_path / "q.cypher"
+    f.write_text("// params: rid=\"IN14\"\nMATCH (r:Review {id: $rid}) RETURN r.year AS year;\n", encoding="utf-8")
+    assert cli_main(["query", "file", str(f), "-p", "rid=IN14", "-f", "json", "--home", home]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"year": 2013}]
+
+
+@pytest.mark.parametrize(
+    "argv, code, words",
+    [
+        (["query", "run", "agency-learnin"], 2, "Did you mean agency-learning"),
+        (["query", "run", "agency-learning"], 2, "needs parameter 'agency'"),
+        (["query", "run", "recurring-themes", "-p", "min_reviews=lots"], 2, "must be a whole number"),
+        (["query", "run", "recurring-themes", "-p", "min_reviews"], 2, "not of the form name=value"),
+        (["query", "run", "recurring-themes", "-f", "xml"], 2, "Unknown format"),
+    ],
+)
+def test_cli_usage_errors(seeds, capsys, argv, code, words):
+    assert cli_main([*argv, "--home", str(seeds.home)]) == code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Error: ") and words in err and "\n" not in err
+
+
+def test_cli_syntax_error_names_the_file(seeds, tmp_path, capsys):
+    f = tmp_path / "broken.cypher"
+    f.write_text("MATCH (n:Review RETURN n;\n", encoding="utf-8")
+    assert cli_main(["query", "file", str(f), "--home", str(seeds.home)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"Error: {f}:") and "\n" not in err
+
+
+def test_cli_without_a_store(tmp_path, capsys):
+    assert cli_main(["query", "run", "reviews-overview", "--home", str(tmp_path)]) == 1
+    assert "run 'sgraph build" in capsys.readouterr().err
+
+
+def test_help_has_examples(capsys):
+    for argv in (["query", "--help"], ["query", "run", "--help"], ["query", "list", "--help"],
+                 ["query", "file", "--help"], ["load", "--help"], ["doctor", "--help"]):
+        assert cli_main(argv) == 0
+        assert "Example: sgraph" in capsys.readouterr().out, argv
+
+
+def test_library_is_read_from_its_folder(monkeypatch, tmp_path):
+    folder = queries.library_dir()
+    assert folder.joinpath("schema.cypher").is_file()
+    names = [q.name for q in queries.list_queries()]
+    copy = tmp_path / "cypher"
+    shutil.copytree(ROOT / "cypher", copy)
+    monkeypatch.setattr(queries, "library_dir", lambda: copy)
+    monkeypatch.setattr(queries, "_cache", None)
+    assert [q.name for q in queries.list_queries()] == names
+    assert queries.get_query("review-subgraph").embedded_path.endswith("embedded/review-subgraph.cypher")
