@@ -1,0 +1,433 @@
+"""Maps and the board pack (graph_model.maps, `sgraph map`, `sgraph report`) without a browser.
+
+The browser checks (drawing, clicking, filters, hostile text not running) are in
+tests/test_maps_browser.py. Here: the data each map carries, the counts for the seed
+documents, determinism, self-containment, escaping, and the board pack's files and refusals.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from graph_model import maps
+from graph_model.build import build_graph
+from graph_model.commands import main
+from graph_model.errors import OutputError, UsageError
+from graph_model.models import (
+    AgencyRef,
+    CaseRef,
+    CommunicationLink,
+    Evidence,
+    FamilyMemberRef,
+    LearningPoint,
+    MissedOpportunity,
+    ReviewRecord,
+    ThemeRef,
+)
+from graph_model.pipeline import build
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+CHILD_X = "Child X"
+
+HOSTILE_SCRIPT = "<script>window.__pwned=1</script>"
+HOSTILE_IMG = '<img src=x onerror="window.__pwned=1">'
+HOSTILE_LINK = '<a href="javascript:window.__pwned=1">read more</a>'
+HOSTILE_QUOTE = f"GP did not tell CSC {HOSTILE_IMG} \"double\" 'single' & {HOSTILE_LINK} </script><!-- \u2028 end"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def ev(quote: str, section: str = "findings") -> Evidence:
+    return Evidence(quote=quote, start=0, end=len(quote), section=section, raw_start=0, raw_end=len(quote))
+
+
+def record(
+    rid: str,
+    *,
+    title: str | None = None,
+    year: int | None = 2020,
+    source: str | None = None,
+    agencies: tuple[str, ...] = (),
+    links: tuple[tuple[str, str, str, str], ...] = (),
+    themes: tuple[str, ...] = (),
+    learning: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (),
+    missed: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    family: tuple[str, ...] = (),
+    cases: tuple[str, ...] = (),
+) -> ReviewRecord:
+    """A ReviewRecord; links are (source, target, status, quote); learning is (text, themes, agencies)."""
+    involved = sorted(set(agencies) | {a for s, t, _st, _q in links for a in (s, t)})
+    return ReviewRecord(
+        id=rid,
+        title=title or f"Review {rid}",
+        board="Test Board",
+        review_type="SCR",
+        year=year,
+        source=source or f"{rid}.txt",
+        sha256="0" * 64,
+        text_length=1000,
+        cases=[CaseRef(name=c, evidence=[ev(c)]) for c in cases],
+        agencies=[AgencyRef(name=a, sector="", evidence=[ev(f"{a} was involved.")]) for a in involved],
+        family_members=[FamilyMemberRef(role=r, evidence=[ev(f"the {r}")]) for r in family],
+        themes=[ThemeRef(name=t, evidence=[ev(f"about {t}")]) for t in themes],
+        learning_points=[
+            LearningPoint(id=f"{rid}/lp{i:03d}", text=text, kind="key_learning", themes=list(ts), agencies=list(ags),
+                          quote=text, evidence=ev(text, "key_learning"))
+            for i, (text, ts, ags) in enumerate(learning, 1)
+        ],
+        missed_opportunities=[
+            MissedOpportunity(id=f"{rid}/mo{i:03d}", text=text, quote=text, agencies=list(ags), family_members=list(family[:1]),
+                              themes=list(themes[:1]), evidence=ev(text))
+            for i, (text, ags) in enumerate(missed, 1)
+        ],
+        communication_links=[
+            CommunicationLink(id=f"{rid}/link{i:03d}", source=s, target=t, status=st, directed=True, quote=q, evidence=ev(q))
+            for i, (s, t, st, q) in enumerate(links, 1)
+        ],
+    )
+
+
+def map_data(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S)
+    assert m, "the map data block is missing"
+    return json.loads(m.group(1))
+
+
+def edge_ends(data: dict) -> set[tuple[str, str, str]]:
+    return {(e["from"], e["to"], e["f"]["status"][0]) for e in data["edges"]}
+
+
+@pytest.fixture(scope="module")
+def seed_workspace(tmp_path_factory):
+    home = tmp_path_factory.mktemp("ws")
+    return home, build([SEEDS], home=home, embedded=False).graph
+
+
+@pytest.fixture(scope="module")
+def seed_graph(seed_workspace):
+    return seed_workspace[1]
+
+
+@pytest.fixture(scope="module")
+def small_graph():
+    return build_graph([
+        record("R1", year=2019, links=(("GP", "Children's Social Care", "broken", "GP did not refer to CSC."),
+                                       ("Police", "Children's Social Care", "effective", "Police referred to CSC.")),
+               themes=("Information sharing",),
+               learning=(("Share information.", ("Information sharing",), ("GP", "Police")),),
+               missed=(("GP missed the bruise.", ("GP",)),), family=("mother",), cases=("Child A",)),
+        record("R2", year=2021, links=(("Children's Social Care", "GP", "broken", "CSC did not tell the GP."),),
+               themes=("Information sharing", "Domestic abuse")),
+    ])
+
+
+@pytest.fixture(scope="module")
+def hostile_graph():
+    evil_agency = f"Agency {HOSTILE_IMG}"
+    return build_graph([
+        record(
+            f"H1 {HOSTILE_SCRIPT}",
+            title=f"Review {HOSTILE_SCRIPT} \"quoted\" & 'single'",
+            source='evil"><script>window.__pwned=1</script>.txt',
+            links=(("GP", "Children's Social Care", "broken", HOSTILE_QUOTE),
+                   ("GP", evil_agency, "broken", f"{HOSTILE_SCRIPT} javascript:window.__pwned=1")),
+            themes=("Information sharing", f"Theme {HOSTILE_IMG}"),
+            learning=((f"Learning {HOSTILE_LINK}", ("Information sharing",), ("GP", evil_agency)),),
+            missed=((f"Missed {HOSTILE_IMG}", ("GP",)),),
+            family=(f"mother {HOSTILE_SCRIPT}",),
+        ),
+        record("H2", links=(("GP", "Children's Social Care", "broken", "Second review, same broken link."),),
+               themes=("Information sharing",)),
+    ])
+
+
+# --------------------------------------------------------------------------- agency map
+
+
+def test_agency_map_aggregates_links_per_pair_and_status(small_graph):
+    data = map_data(maps.agency_map_html(small_graph))
+    assert sorted(n["id"] for n in data["nodes"]) == ["Agency:Children's Social Care", "Agency:GP", "Agency:Police"]
+    # R1's GP→CSC and R2's CSC→GP are one broken line; Police→CSC one effective line.
+    assert edge_ends(data) == {
+        ("Agency:Children's Social Care", "Agency:GP", "broken"),
+        ("Agency:Children's Social Care", "Agency:Police", "effective"),
+    }
+    broken = next(e for e in data["edges"] if e["f"]["status"] == ["broken"])
+    assert broken["color"] == maps.BROKEN and sum(broken["subn"]) == 2
+    effective = next(e for e in data["edges"] if e["f"]["status"] == ["effective"])
+    assert effective["color"] == maps.EFFECTIVE and effective["dashes"]
+    assert broken["width"] > effective["width"]
+    # Clicking the broken line lists both reviews (with title and year) and both quotes.
+    detail = data["details"][broken["id"]]
+    items = detail["lists"][0]["items"]
+    assert [(i["review"], i["quote"]) for i in items] == [("R1", "GP did not refer to CSC."), ("R2", "CSC did not tell the GP.")]
+    assert data["reviews"]["R1"] == {"title": "Review R1", "year": "2019", "source": "R1.txt", "board": "Test Board", "type": "SCR"}
+    assert data["reviews"]["R2"]["year"] == "2021"
+    # No vis-network "title" pop-ups anywhere (they render HTML).
+    assert all("title" not in item for item in data["nodes"] + data["edges"])
+    # Filters offered: link status, sector, year, review, theme, and "at least N links" (here
+    # showing everything, as two lines are well under the budget).
+    assert [f["key"] for f in data["filters"]] == ["status", "sector", "year", "review", "theme", "min"]
+    assert data["filters"][-1]["default"] == "1" and [o[0] for o in data["filters"][-1]["options"]] == ["1", "2"]
+    # Sizes: CSC is involved in both reviews, so it is the biggest circle.
+    size = {n["id"]: n["size"] for n in data["nodes"]}
+    assert size["Agency:Children's Social Care"] > size["Agency:Police"]
+
+
+def test_seed_agency_map_counts(seed_graph):
+    """The five seeds: 13 agencies; six lines (four broken, two effective) from six links."""
+    data = map_data(maps.agency_map_html(seed_graph))
+    assert len(data["nodes"]) == 13
+    assert edge_ends(data) == {
+        ("Agency:Adult Mental Health", "Agency:Health Visiting", "broken"),
+        ("Agency:Adult Mental Health", "Agency:Adult Social Care", "broken"),
+        ("Agency:Children's Social Care", "Agency:GP", "broken"),
+        ("Agency:Children's Social Care", "Agency:GP", "effective"),
+        ("Agency:Adult Mental Health", "Agency:Hospital and Paediatrics", "broken"),
+        ("Agency:Children's Social Care", "Agency:Police", "effective"),
+    }
+    assert sum(sum(e["subn"]) for e in data["edges"]) == 6
+    # GP–CSC has both kinds of line, so the two are bent apart; the others are straight.
+    bent = {(e["from"], e["to"]) for e in data["edges"] if e.get("smooth")}
+    assert bent == {("Agency:Children's Social Care", "Agency:GP")}
+
+
+def test_seed_review_and_theme_maps(seed_graph):
+    review = map_data(maps.review_map_html(seed_graph, CHILD_X))
+    links = [e for e in review["edges"] if "status" in e.get("f", {})]
+    assert sorted(e["f"]["status"][0] for e in links) == ["broken", "broken", "broken", "broken", "effective"]
+    labels = {n["id"].split(":", 1)[0] for n in review["nodes"]}
+    assert labels == {"Review", "Agency", "FamilyMember", "MissedOpportunity", "Theme"}
+    assert review["reviews"][CHILD_X]["source"] == "004_cd261efeb7acd646.txt"
+
+    themes = map_data(maps.theme_map_html(seed_graph))
+    theme_nodes = [n for n in themes["nodes"] if n["id"].startswith("Theme:")]
+    assert len(theme_nodes) == 27
+    assert sum(1 for n in theme_nodes if n["f"]["recurrence"] == ["recurring"]) == 20
+    assert sum(1 for n in themes["nodes"] if n["id"].startswith("Review:")) == 5  # under the cap: drawn
+    label = {n["id"]: n["label"] for n in theme_nodes}
+    assert label["Theme:Information sharing"] == "Information sharing (5)"
+
+
+def test_theme_map_aggregates_above_the_review_cap():
+    records = [record(f"R{i:03d}", themes=("Information sharing",) + (("Domestic abuse",) if i % 2 else ()),
+                      learning=((f"Learning {i}", ("Information sharing",), ("GP",)),)) for i in range(maps.REVIEW_NODE_CAP + 5)]
+    data = map_data(maps.theme_map_html(build_graph(records)))
+    assert not [n for n in data["nodes"] if n["id"].startswith("Review:")]
+    label = {n["id"]: n["label"] for n in data["nodes"]}
+    n = maps.REVIEW_NODE_CAP + 5
+    assert label["Theme:Information sharing"] == f"Information sharing ({n})"
+    assert label["Theme:Domestic abuse"] == f"Domestic abuse ({n // 2})"
+    assert "review" not in [f["key"] for f in data["filters"]]
+    info = data["details"]["Theme:Information sharing"]
+    assert info["lists"][0]["heading"] == f"Reviews raising it ({n})"
+    # The theme→agency line is one line whatever the number of reviews, its list capped.
+    line = next(e for e in data["edges"] if e["to"] == "Agency:GP")
+    assert sum(line["subn"]) == n and len(line["subr"]) == n and len(data["details"][line["id"]]["lists"][0]["items"]) == maps.THEME_LINE_CAP
+
+
+def test_agency_map_shows_the_busiest_pairs_first_when_there_are_many():
+    """Pair i (of 100) has i links: the default "at least" keeps at most the line budget on screen."""
+    agencies = ["GP", "Police", "Schools", "Health Visiting", "Children's Social Care", "Housing", "CAMHS",
+                "Probation", "Midwifery", "Emergency Department", "Adult Social Care", "Youth Justice", "Cafcass",
+                "School Nursing", "Ambulance Service"]
+    pairs = [(a, b) for i, a in enumerate(agencies) for b in agencies[i + 1:]][:100]
+    records = []
+    for k in range(1, 101):  # review k links pairs k-1..99
+        links = tuple((a, b, "broken", f"{a} did not tell {b} ({k}).") for a, b in pairs[k - 1:])
+        records.append(record(f"R{k:03d}", links=links))
+    data = map_data(maps.agency_map_html(build_graph(records)))
+    assert len(data["edges"]) == 100
+    spec = next(f for f in data["filters"] if f["key"] == "min")
+    default = int(spec["default"])
+    shown = [e for e in data["edges"] if sum(e["subn"]) >= default]
+    assert 0 < len(shown) <= maps.AGENCY_LINE_BUDGET
+    thresholds = [int(o[0]) for o in spec["options"]]
+    lower = thresholds[thresholds.index(default) - 1]  # the next lower threshold shows too many
+    assert len([e for e in data["edges"] if sum(e["subn"]) >= lower]) > maps.AGENCY_LINE_BUDGET
+    # The heaviest line is the widest; lines under the default do not shape the layout.
+    widest = max(data["edges"], key=lambda e: e["width"])
+    assert sum(widest["subn"]) == 100
+    assert all(e.get("physics", True) is (sum(e["subn"]) >= default) for e in data["edges"])
+
+
+def test_review_map_of_an_unknown_review_is_a_usage_error(small_graph):
+    with pytest.raises(UsageError, match="There is no review 'nope'"):
+        maps.review_map_html(small_graph, "nope")
+
+
+def test_empty_graph_still_gives_maps():
+    g = nx.MultiDiGraph()
+    assert map_data(maps.agency_map_html(g))["nodes"] == []
+    assert map_data(maps.theme_map_html(g))["edges"] == []
+
+
+# --------------------------------------------------------------------------- page properties
+
+
+def test_maps_are_deterministic(tmp_path):
+    """Building the graph twice from the documents gives byte-identical maps and packs."""
+    pages = []
+    for run in ("a", "b"):
+        g = build([SEEDS], home=tmp_path / run, embedded=False).graph
+        pack = maps.write_report(g, tmp_path / f"pack-{run}")
+        files = {p.relative_to(pack).as_posix(): p.read_bytes() for p in sorted(pack.rglob("*")) if p.is_file()}
+        pages.append((maps.agency_map_html(g), maps.theme_map_html(g), maps.review_map_html(g, CHILD_X), files))
+    assert pages[0] == pages[1]
+
+
+REMOTE = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+REMOTE_CSS = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""", re.I)
+
+
+def assert_self_contained(page: str) -> None:
+    assert not REMOTE.search(page), REMOTE.search(page).group(0)
+    assert not REMOTE_CSS.search(page)
+    assert "<link" not in page.lower()
+    assert "bootstrap" not in page.lower()
+    assert re.search(r"<script[^>]*\ssrc\s*=", page, re.I) is None
+    assert "Content-Security-Policy" in page and "default-src 'none'" in html.unescape(page)
+
+
+def test_maps_and_pack_load_nothing_from_other_hosts(seed_graph, tmp_path):
+    for page in (maps.agency_map_html(seed_graph), maps.theme_map_html(seed_graph), maps.review_map_html(seed_graph, CHILD_X)):
+        assert_self_contained(page)
+        assert "vis.Network" in page and "vis-network" in page  # vis-network is inlined, not fetched
+        assert page.count("</script>") == 3  # the data block, vis-network, map.js
+    pack = maps.write_report(seed_graph, tmp_path / "pack")
+    for path in pack.rglob("*.html"):
+        assert_self_contained(path.read_text(encoding="utf-8"))
+
+
+def test_script_json_escapes_what_could_end_the_block():
+    text = maps._script_json({"q": "</script><!-- & \u2028\u2029 >"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    assert json.loads(text) == {"q": "</script><!-- & \u2028\u2029 >"}
+
+
+def test_hostile_text_is_inert_in_maps(hostile_graph):
+    rid = f"H1 {HOSTILE_SCRIPT}"
+    for page in (maps.agency_map_html(hostile_graph), maps.theme_map_html(hostile_graph), maps.review_map_html(hostile_graph, rid)):
+        lowered = page.lower()
+        assert "window.__pwned" in page  # the text is there (in the JSON, escaped) ...
+        assert "<script>window.__pwned" not in lowered  # ... but never as markup
+        assert "<img src=x" not in lowered and 'href="javascript:' not in lowered
+        assert lowered.count("</script>") == 3
+        data = map_data(page)
+        assert all("title" not in item for item in data["nodes"] + data["edges"])
+        # The strings survive intact, to be shown literally by textContent.
+        quotes = [i.get("quote") for d in data["details"].values() for lst in d.get("lists", []) for i in lst["items"]]
+        if data["kind"] != "themes":
+            assert HOSTILE_QUOTE in quotes
+
+
+def test_hostile_text_is_escaped_in_the_pack(hostile_graph, tmp_path):
+    pack = maps.write_report(hostile_graph, tmp_path / "pack")
+    names = sorted(p.relative_to(pack).as_posix() for p in pack.rglob("*") if p.is_file())
+    assert all(re.fullmatch(r"[A-Za-z0-9_./-]+", n) for n in names), names  # hostile ids never reach a file name
+    for path in pack.rglob("*.html"):
+        page = path.read_text(encoding="utf-8")
+        low = page.lower()
+        assert "<script>window.__pwned" not in low and "<img src=x" not in low and 'href="javascript:' not in low
+        if path.parent.name in ("reviews", "agencies"):
+            assert "<script" not in low  # the pages are static
+    review_page = next((pack / "reviews").glob("H1-script-*.html")).read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in review_page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in review_page
+
+
+# --------------------------------------------------------------------------- board pack
+
+
+def test_board_pack_files_and_links(seed_graph, tmp_path):
+    out = maps.write_report(seed_graph, tmp_path / "board-pack")
+    assert out == tmp_path / "board-pack"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    expected = {"maps/agencies.html", "maps/themes.html"}
+    expected |= {f"maps/review-{slug}.html" for slug in ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")}
+    expected |= {f"reviews/{slug}.html" for slug in ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")}
+    for href in expected:
+        assert f'href="{href}"' in index
+        assert (out / href).is_file()
+    assert len(list((out / "agencies").glob("*.html"))) == 13
+    assert len(list((out / "maps").glob("review-*.html"))) == 5
+    # Every relative link in every page points at a file of the pack.
+    for page in out.rglob("*.html"):
+        if page.parent.name == "maps":
+            continue
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            assert (page.parent / href).resolve().is_file(), (page, href)
+    gp = (out / "agencies" / "GP.html").read_text(encoding="utf-8")
+    assert "Child X seen by GP four days prior to presentation at A&amp;E" in gp
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".board-pack")]  # no temp folder left
+
+
+def test_board_pack_refuses_to_overwrite(seed_graph, tmp_path):
+    out = tmp_path / "pack"
+    maps.write_report(seed_graph, out)
+    (out / "extra.txt").write_text("x")
+    with pytest.raises(OutputError, match="exists and is not empty; use --force"):
+        maps.write_report(seed_graph, out)
+    assert (out / "extra.txt").exists()
+    maps.write_report(seed_graph, out, force=True)
+    assert not (out / "extra.txt").exists() and (out / "index.html").is_file()
+
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "precious.docx").write_text("x")
+    with pytest.raises(OutputError, match="not a board pack written by sgraph"):
+        maps.write_report(seed_graph, other, force=True)
+    assert (other / "precious.docx").exists()
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        maps.write_report(seed_graph, tmp_path / "file")
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert (maps.write_report(seed_graph, empty) / "index.html").is_file()
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_map_and_report(seed_workspace, tmp_path, capsys):
+    home, _g = seed_workspace
+    out = tmp_path / "agencies.html"
+    assert main(["map", "agencies", "--out", str(out), "--home", str(home)]) == 0
+    assert map_data(out.read_text(encoding="utf-8"))["kind"] == "agencies"
+    assert main(["map", "agencies", "--out", str(out), "--home", str(home)]) == 1
+    assert "already exists; use --force" in capsys.readouterr().err
+    assert main(["map", "agencies", "--out", str(out), "--home", str(home), "--force"]) == 0
+
+    assert main(["map", "review", "--review", CHILD_X, "--out", str(tmp_path / "x.html"), "--home", str(home)]) == 0
+    assert map_data((tmp_path / "x.html").read_text(encoding="utf-8"))["kind"] == "review"
+    assert main(["map", "themes", "-o", str(tmp_path / "t.html"), "--home", str(home)]) == 0
+
+    capsys.readouterr()
+    assert main(["map", "review", "--out", str(tmp_path / "y.html"), "--home", str(home)]) == 2
+    assert "needs --review" in capsys.readouterr().err
+    assert main(["map", "people", "--out", str(tmp_path / "y.html"), "--home", str(home)]) == 2
+    assert "Unknown map 'people'" in capsys.readouterr().err
+    assert main(["map", "review", "--review", "nope", "--out", str(tmp_path / "y.html"), "--home", str(home)]) == 2
+    assert not (tmp_path / "y.html").exists()
+
+    pack = tmp_path / "board-pack"
+    assert main(["report", "--out", str(pack), "--home", str(home)]) == 0
+    assert (pack / "index.html").is_file()
+    assert main(["report", "--out", str(pack), "--home", str(home)]) == 1
+    assert main(["report", "--out", str(pack), "--home", str(home), "--force"]) == 0
+
+
+def test_cli_help_has_examples(capsys):
+    for command in ("map", "report"):
+        assert main([command, "--help"]) == 0
+        assert "Example: sgraph " in capsys.readouterr().out
