@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import SgraphError
 
@@ -33,6 +34,19 @@ TaxonomyOption = typer.Option(
 )
 
 
+def progress_bar(quiet: bool) -> Progress:
+    """The progress bar every long command shows on stderr (none with --quiet)."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    )
+
+
 def fail(message: str, code: int = 1) -> None:
     err.print(f"Error: {message}", markup=False)
     raise SystemExit(code)
@@ -43,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     from .. import cli  # noqa: F401  (registers every command module)
 
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
+        # typer >= 0.16 turns Ctrl-C (and a typer.Exit raised by a command) into a
+        # *returned* exit code when standalone_mode is off: it must not become 0.
+        if isinstance(rv, int) and not isinstance(rv, bool) and rv != 0:
+            if rv == 130:
+                err.print("Interrupted; nothing was written.", markup=False)
+            return rv
     except SgraphError as exc:
         err.print(f"Error: {exc.message}", markup=False)
         return exc.exit_code

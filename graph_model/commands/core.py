@@ -7,14 +7,13 @@ from pathlib import Path
 
 import typer
 import yaml
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .. import pipeline
 from ..errors import UsageError
 from ..read import iter_document_paths
 from ..taxonomy import iter_canonical, load_taxonomy
-from . import HomeOption, TaxonomyOption, app, err, out
+from . import HomeOption, TaxonomyOption, app, err, out, progress_bar
 
 
 @app.command()
@@ -30,15 +29,7 @@ def build(
     Example: sgraph build seeds/
     """
     files = iter_document_paths(documents)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with progress_bar(quiet) as bar:
         task = bar.add_task("Extracting", total=len(files))
         result = pipeline.build(
             files,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import neo4j_store, pipeline
-from . import HomeOption, app, err, out
+from . import HomeOption, app, err, out, progress_bar
 
 
 @app.command()
@@ -27,15 +26,7 @@ def load(
     Example: sgraph load --batch-size 500
     """
     graph = pipeline.stored_graph(home)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with progress_bar(quiet) as bar:
         task = bar.add_task("Loading into Neo4j", total=None)
         try:
             summary = neo4j_store.load(
