@@ -1,0 +1,765 @@
+"""Benchmarks of safeguarding-graph on a synthetic national corpus.
+
+Generates a deterministic corpus (graph_model.synth), then measures and prints:
+
+- extraction throughput, single process: MB of text per CPU second (per core), documents/s;
+- ``pipeline.build`` wall time and peak memory for 200 and N reviews, jobs=1 and jobs=2
+  (each build runs in a fresh subprocess; peak memory = max RSS of the main process and
+  of its largest worker);
+- embedded store load time (if graph_model.embedded exists);
+- Neo4j load rate in elements/s (if NEO4J_URI is set and graph_model.neo4j_store exists);
+- median latency of every shipped Cypher query (graph_model.queries) in the embedded
+  store and in Neo4j;
+- agency map size and time to a settled picture in headless Chromium (if graph_model.maps
+  exists and Playwright can start /usr/bin/chromium);
+- extraction accuracy against the generator's ground truth (agencies and links).
+
+Every section prints "skipped: <reason>" when it cannot run, so the script never rots.
+Figures are written to benchmarks/results.json.
+
+    python benchmarks/run.py              # 200 and 2,000 reviews
+    python benchmarks/run.py --small      # 50 reviews, for CI (a couple of minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGETS = {
+    "extraction_mb_per_s_per_core": (">=", 10.0),
+    "build_seconds_2000": ("<", 60.0),
+    "build_peak_mb": ("<", 2048.0),
+    "neo4j_elements_per_s": (">=", 25_000.0),
+    "query_median_ms": ("<", 50.0),
+    "agency_map_mb": ("<", 2.0),
+    "agency_map_settled_s": ("<", 3.0),
+}
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def skipped(results: dict, section: str, reason: str) -> None:
+    results[section] = {"skipped": reason}
+    say(f"  skipped: {reason}")
+
+
+def optional(module: str):
+    """The module, or None if it does not exist in this checkout."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == module or module.startswith(exc.name + ".") or exc.name.startswith("graph_model")):
+            return None
+        raise
+
+
+def code_version() -> dict:
+    """The commit and the state of the files measured (the tree may hold uncommitted work)."""
+    import hashlib
+
+    out: dict = {}
+    try:
+        out["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                       cwd=ROOT, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "graph_model"], capture_output=True,
+                               text=True, cwd=ROOT, timeout=10).stdout.split("\n")
+        out["uncommitted"] = sorted(line[3:] for line in dirty if line.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    for name in ("read.py", "extract.py", "taxonomy.py", "build.py", "pipeline.py"):
+        f = ROOT / "graph_model" / name
+        if f.exists():
+            out.setdefault("sha256", {})[name] = hashlib.sha256(f.read_bytes()).hexdigest()[:12]
+    return out
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu or platform.processor(),
+        "ram_gb": mem_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in load] if load else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Corpus
+
+
+def corpus(workdir: Path, n: int, seed: int) -> tuple[Path, dict]:
+    from graph_model.synth import GroundTruth, generate_corpus
+
+    out = workdir / f"corpus-{n}-seed{seed}"
+    if (out / "ground_truth.json").exists():
+        truth = GroundTruth.load(out)
+        if len(truth.reviews) == n:
+            chars = sum(r["chars"] for r in truth.reviews.values())
+            return out, {"reviews": n, "bytes": truth.total_bytes, "text_chars": chars, "seconds": None,
+                         "reused": True}
+        shutil.rmtree(out)
+    truth = generate_corpus(out, n, seed=seed)
+    chars = sum(r["chars"] for r in truth.reviews.values())
+    formats: dict[str, int] = {}
+    for r in truth.reviews.values():
+        formats[r["format"]] = formats.get(r["format"], 0) + 1
+    return out, {"reviews": n, "bytes": truth.total_bytes, "text_chars": chars, "formats": formats,
+                 "seconds": round(truth.seconds, 2)}
+
+
+# ---------------------------------------------------------------------------------------
+# Extraction throughput (single process, in this process)
+
+
+def extraction(corpus_dir: Path, limit_seconds: float = 240.0) -> dict:
+    from graph_model.extract import extract
+    from graph_model.read import read_document
+    from graph_model.synth import GroundTruth, score
+    from graph_model.taxonomy import load_taxonomy
+
+    truth = GroundTruth.load(corpus_dir)
+    tax = load_taxonomy()
+    files = sorted(truth.files)
+    per_fmt: dict[str, dict[str, float]] = {}
+    records = []
+    wall0 = time.perf_counter()
+    for f in files:
+        fmt = f.suffix[1:]
+        w0, c0 = time.perf_counter(), time.process_time()
+        doc = read_document(f)
+        c1 = time.process_time()
+        rec = extract(doc, tax)
+        w2, c2 = time.perf_counter(), time.process_time()
+        records.append(rec)
+        s = per_fmt.setdefault(fmt, {"docs": 0, "mb": 0.0, "read_cpu": 0.0, "extract_cpu": 0.0, "wall": 0.0})
+        s["docs"] += 1
+        s["mb"] += len(doc.text.encode("utf-8")) / 1e6
+        s["read_cpu"] += c1 - c0
+        s["extract_cpu"] += c2 - c1
+        s["wall"] += w2 - w0
+        if time.perf_counter() - wall0 > limit_seconds:
+            break
+    out: dict = {"docs": len(records), "by_format": {}}
+    tot = {"docs": 0, "mb": 0.0, "read_cpu": 0.0, "extract_cpu": 0.0, "wall": 0.0}
+    for fmt, s in sorted(per_fmt.items()):
+        for k in tot:
+            tot[k] += s[k]
+        out["by_format"][fmt] = _throughput(s)
+    out.update(_throughput(tot))
+    out["accuracy"] = score(records, truth)
+    return out
+
+
+def _throughput(s: dict) -> dict:
+    cpu = s["read_cpu"] + s["extract_cpu"]
+    return {
+        "docs": s["docs"],
+        "text_mb": round(s["mb"], 2),
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(s["wall"], 2),
+        "mb_per_cpu_s": round(s["mb"] / cpu, 3) if cpu else None,
+        "extract_only_mb_per_cpu_s": round(s["mb"] / s["extract_cpu"], 3) if s["extract_cpu"] else None,
+        "read_share": round(s["read_cpu"] / cpu, 3) if cpu else None,
+        "docs_per_s": round(s["docs"] / s["wall"], 2) if s["wall"] else None,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# pipeline.build in a fresh subprocess
+
+
+def _build_child(corpus_dir: str, home: str, jobs: int) -> None:
+    """Run in a subprocess: build, then print one JSON line of figures."""
+    from graph_model import pipeline
+    from graph_model.synth import GroundTruth, score
+
+    files = [str(p) for p in sorted(GroundTruth.load(corpus_dir).files)]
+    w0, c0 = time.perf_counter(), time.process_time()
+    result = pipeline.build(files, home=home, jobs=jobs, embedded=False)
+    wall = time.perf_counter() - w0
+    cpu = time.process_time() - c0
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    accuracy = score(result.records, GroundTruth.load(corpus_dir))
+    print(json.dumps({
+        "wall_s": round(wall, 2), "main_cpu_s": round(cpu, 2),
+        "peak_main_mb": round(self_mb, 1), "peak_worker_mb": round(children_mb, 1),
+        "nodes": result.graph.number_of_nodes(), "relationships": result.graph.number_of_edges(),
+        "accuracy": accuracy,
+    }))
+
+
+def build(corpus_dir: Path, home: Path, jobs: int, timeout: float) -> dict:
+    if home.exists():
+        shutil.rmtree(home)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_build", str(corpus_dir), str(home), str(jobs)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    figures["subprocess_wall_s"] = round(time.perf_counter() - t0, 2)
+    figures["peak_mb"] = max(figures["peak_main_mb"], figures["peak_worker_mb"])
+    figures["peak_total_mb_upper_bound"] = round(figures["peak_main_mb"] + jobs * figures["peak_worker_mb"], 1) if jobs > 1 else figures["peak_main_mb"]
+    return figures
+
+
+# ---------------------------------------------------------------------------------------
+# Queries (graph_model.queries): discovered, since the module is optional
+
+
+def _shipped_queries(queries_mod) -> list[tuple[str, object]]:
+    """(name, query object or text) for every shipped query the module lists."""
+    for attr in ("list_queries", "shipped_queries", "all_queries", "iter_queries", "load_queries", "queries"):
+        fn = getattr(queries_mod, attr, None)
+        if callable(fn):
+            try:
+                got = fn()
+            except TypeError:
+                continue
+            items = list(got.items()) if isinstance(got, dict) else list(got)
+            out = []
+            for q in items:
+                if isinstance(q, tuple) and len(q) == 2:
+                    out.append((str(q[0]), q[1]))
+                else:
+                    out.append((str(getattr(q, "name", q)), q))
+            return out
+    for attr in ("QUERIES", "SHIPPED", "LIBRARY"):
+        got = getattr(queries_mod, attr, None)
+        if isinstance(got, dict):
+            return [(str(k), v) for k, v in got.items()]
+    return []
+
+
+def _timed(fn, repeat: int) -> dict:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"median_ms": round(statistics.median(times), 2), "min_ms": round(min(times), 2),
+            "max_ms": round(max(times), 2), "runs": repeat}
+
+
+def _call_with(fn, candidates: dict):
+    """Call ``fn`` passing the parameters it names from ``candidates`` (by name)."""
+    params = inspect.signature(fn).parameters
+    kwargs = {k: v for k, v in candidates.items() if k in params}
+    return fn(**kwargs)
+
+
+def params_from_graph(graph) -> dict:
+    """Parameter values that exist in the benchmark graph (a review id, a link id, ...)."""
+    values: dict = {"min_reviews": 2, "agency": "Health Visiting", "agency_a": "GP", "agency_b": "Health Visiting",
+                    "theme": "Information sharing"}
+    if graph is None:
+        return values
+    for n, d in graph.nodes(data=True):
+        if d.get("label") == "Review":
+            values.setdefault("review_id", d.get("id") or str(n).split(":", 1)[-1])
+            break
+    for _u, _v, d in graph.edges(data=True):
+        if d.get("type") == "COMMUNICATION" and d.get("id"):
+            values.setdefault("link_id", d["id"])
+            break
+    return values
+
+
+def shipped_query_latency(queries_mod, handle, graph, repeat: int) -> dict:
+    """Median latency of every query in graph_model.queries.list_queries() on ``handle``,
+    with parameters taken from the benchmark graph (else the query's own example)."""
+    known = params_from_graph(graph)
+    out: dict = {}
+    for query in queries_mod.list_queries():
+        params = {p.name: known.get(p.name, p.example) for p in query.params}
+        try:
+            rows = queries_mod.run_query(query.name, params, handle)  # warm-up
+            fig = _timed(lambda q=query.name, pr=params: queries_mod.run_query(q, pr, handle), repeat)
+            fig["rows"] = len(rows)
+            fig["params"] = params
+            out[query.name] = fig
+        except Exception as exc:  # one query failing must not stop the others
+            out[query.name] = {"error": f"{type(exc).__name__}: {exc}"[:300], "params": params}
+    return out
+
+
+def query_latency(queries_mod, target: str, handle, home: Path, repeat: int, graph=None) -> dict:
+    """Median latency of every shipped query against ``target`` ("embedded" or "neo4j")."""
+    if hasattr(queries_mod, "list_queries") and hasattr(queries_mod, "run_query") and handle is not None:
+        return shipped_query_latency(queries_mod, handle, graph, repeat)
+    runner = None
+    for attr in (f"run_{target}", f"run_query_{target}", "run_query", "run"):
+        fn = getattr(queries_mod, attr, None)
+        if callable(fn):
+            runner = fn
+            break
+    if runner is None:
+        return {"skipped": "graph_model.queries has no run function (run_query / run_embedded / run_neo4j)"}
+    listed = _shipped_queries(queries_mod)
+    if not listed:
+        return {"skipped": "graph_model.queries lists no queries"}
+    out: dict = {}
+    for name, q in listed:
+        candidates = {"name": name, "query": q, "query_name": name, "backend": target, "target": target,
+                      "store": handle, "db": handle, "conn": handle, "connection": handle, "driver": handle,
+                      "session": handle, "home": home, "params": {}, "parameters": {}}
+        try:
+            _call_with(runner, candidates)  # warm-up
+            out[name] = _timed(lambda c=candidates: _call_with(runner, c), repeat)
+        except Exception as exc:  # one query failing must not stop the others
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return out
+
+
+def cypher_files(target: str) -> list[Path]:
+    """The shipped .cypher files for ``target`` (embedded: cypher/embedded/ first)."""
+    base = ROOT / "cypher"
+    if target == "embedded" and (base / "embedded").is_dir():
+        files = sorted((base / "embedded").glob("*.cypher"))
+        if files:
+            return files
+    return sorted(base.glob("*.cypher")) if base.is_dir() else []
+
+
+def cypher_file_latency(handle, files: list[Path], repeat: int) -> dict:
+    """Median latency of each .cypher file run as it is (no parameters) through ``handle.run``."""
+    out: dict = {}
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        try:
+            handle.run(text)
+            out[f.stem] = _timed(lambda t=text: handle.run(t), repeat)
+        except Exception as exc:
+            out[f.stem] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Agency map in headless Chromium
+
+
+def agency_map(graph, workdir: Path, skip_browser: bool) -> dict:
+    maps = optional("graph_model.maps")
+    if maps is None or not hasattr(maps, "agency_map_html"):
+        return {"skipped": "graph_model.maps (agency_map_html) is not in this checkout"}
+    t0 = time.perf_counter()
+    page_html = maps.agency_map_html(graph)
+    out: dict = {"render_s": round(time.perf_counter() - t0, 2), "bytes": len(page_html.encode("utf-8"))}
+    out["mb"] = round(out["bytes"] / 1e6, 3)
+    path = workdir / "agency-map.html"
+    path.write_text(page_html, encoding="utf-8")
+    out["file"] = str(path)
+    if skip_browser:
+        out["browser"] = {"skipped": "--skip-browser"}
+        return out
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        out["browser"] = {"skipped": f"{chromium} does not exist"}
+        return out
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        out["browser"] = {"skipped": "playwright (python) is not installed"}
+        return out
+    runs = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+            try:
+                for _ in range(3):
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    errors: list[str] = []
+                    page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                    t0 = time.perf_counter()
+                    page.goto(path.as_uri(), wait_until="load", timeout=60_000)
+                    page.wait_for_function(
+                        "document.body && document.body.getAttribute('data-ready') === '1'",
+                        polling="raf", timeout=60_000,
+                    )
+                    wall = time.perf_counter() - t0
+                    in_page = page.evaluate("performance.now()") / 1000
+                    physics = page.evaluate(
+                        "window.sgMap ? window.sgMap.network.physics.options.enabled : null"
+                    )
+                    counts = page.evaluate(
+                        "window.sgMap ? [window.sgMap.nodes.length, window.sgMap.edges.length] : null"
+                    )
+                    runs.append({"wall_s": round(wall, 3), "in_page_s": round(in_page, 3),
+                                 "physics_on_after": physics, "nodes_edges": counts, "page_errors": errors[:3]})
+                    page.close()
+            finally:
+                browser.close()
+    except Exception as exc:
+        out["browser"] = {"skipped": f"Chromium could not run the map: {type(exc).__name__}: {str(exc)[:200]}"}
+        return out
+    out["browser"] = {"runs": runs, "settled_s_median": round(statistics.median(r["wall_s"] for r in runs), 3)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Embedded store and Neo4j
+
+
+def embedded_store(graph, workdir: Path) -> tuple[dict, object | None, Path | None]:
+    emb = optional("graph_model.embedded")
+    if emb is None or not hasattr(emb, "write_store"):
+        return {"skipped": "graph_model.embedded (write_store) is not in this checkout"}, None, None
+    target = workdir / "bench-embedded.lbug"
+    if target.is_dir():
+        shutil.rmtree(target)
+    elif target.exists():
+        target.unlink()
+    t0 = time.perf_counter()
+    emb.write_store(graph, target)
+    seconds = time.perf_counter() - t0
+    elements = graph.number_of_nodes() + graph.number_of_edges()
+    size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) if target.is_dir() else target.stat().st_size
+    out = {"seconds": round(seconds, 2), "elements": elements, "elements_per_s": round(elements / seconds),
+           "store_mb": round(size / 1e6, 1)}
+    handle = None
+    backend = getattr(emb, "EmbeddedBackend", None)
+    if backend is not None:
+        try:
+            handle = backend(target)
+        except Exception as exc:
+            out["open_error"] = f"{type(exc).__name__}: {exc}"[:200]
+        return out, handle, target
+    for attr in ("open_store", "connect", "open"):
+        fn = getattr(emb, attr, None)
+        if callable(fn):
+            try:
+                handle = _call_with(fn, {"path": target, "store": target, "home": target, "db_path": target,
+                                         "read_only": True})
+                break
+            except Exception as exc:
+                out["open_error"] = f"{type(exc).__name__}: {exc}"[:200]
+    return out, handle, target
+
+
+def neo4j_load(graph) -> tuple[dict, object | None]:
+    if not os.environ.get("NEO4J_URI"):
+        return {"skipped": "NEO4J_URI is not set"}, None
+    store = optional("graph_model.neo4j_store")
+    if store is None:
+        return {"skipped": "graph_model.neo4j_store is not in this checkout"}, None
+    if hasattr(store, "load") and hasattr(store, "Neo4jBackend"):
+        backend = store.Neo4jBackend.from_env()
+        t0 = time.perf_counter()
+        summary = store.load(graph, wipe=True, backend=backend)
+        seconds = time.perf_counter() - t0
+        written = summary.elements_written
+        return {"seconds": round(seconds, 2), "elements": written, "elements_per_s": round(written / seconds),
+                "loader_reported_elements_per_s": round(summary.elements_per_second),
+                "batches": summary.batches}, backend
+    loader = None
+    for attr in ("load_graph", "load", "write_graph", "load_neo4j"):
+        fn = getattr(store, attr, None)
+        if callable(fn):
+            loader = fn
+            break
+    if loader is None:
+        return {"skipped": "graph_model.neo4j_store has no load function (load_graph / load)"}, None
+    driver = None
+    for attr in ("connect", "driver", "get_driver", "open_driver"):
+        fn = getattr(store, attr, None)
+        if callable(fn):
+            try:
+                driver = _call_with(fn, {})
+                break
+            except Exception:
+                driver = None
+    elements = graph.number_of_nodes() + graph.number_of_edges()
+    t0 = time.perf_counter()
+    _call_with(loader, {"graph": graph, "g": graph, "driver": driver, "uri": os.environ["NEO4J_URI"],
+                        "wipe": True, "replace": True, "clear": True})
+    seconds = time.perf_counter() - t0
+    return {"seconds": round(seconds, 2), "elements": elements, "elements_per_s": round(elements / seconds)}, driver
+
+
+# ---------------------------------------------------------------------------------------
+# Verdicts
+
+
+def verdicts(results: dict, big: int) -> dict:
+    v: dict = {}
+
+    def check(key: str, value, label: str) -> None:
+        op, target = TARGETS[key]
+        if value is None:
+            v[label] = {"value": None, "target": f"{op} {target}", "verdict": "NOT MEASURED"}
+            return
+        ok = value >= target if op == ">=" else value < target
+        v[label] = {"value": value, "target": f"{op} {target}", "verdict": "MET" if ok else "MISSED"}
+
+    ex = results.get("extraction", {})
+    check("extraction_mb_per_s_per_core", ex.get("mb_per_cpu_s"), "extraction MB/s per core")
+    builds = results.get("build", {})
+    for key, fig in builds.items():
+        if isinstance(fig, dict) and "wall_s" in fig and key.startswith(f"{big}-"):
+            check("build_seconds_2000", fig["wall_s"], f"build {key} seconds")
+            check("build_peak_mb", fig["peak_mb"], f"build {key} peak MB (largest process)")
+    neo = results.get("neo4j", {})
+    check("neo4j_elements_per_s", neo.get("elements_per_s"), "Neo4j load elements/s")
+    for target in ("embedded", "neo4j"):
+        qs = results.get(f"queries_{target}", {})
+        if isinstance(qs, dict) and "skipped" not in qs:
+            for name, fig in qs.items():
+                if isinstance(fig, dict) and "median_ms" in fig:
+                    check("query_median_ms", fig["median_ms"], f"query {name} ({target}) median ms")
+    m = results.get("agency_map", {})
+    check("agency_map_mb", m.get("mb"), "agency map MB")
+    check("agency_map_settled_s", (m.get("browser") or {}).get("settled_s_median"), "agency map settled s")
+    return v
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reviews", type=int, default=2000, help="size of the big corpus (default 2000)")
+    ap.add_argument("--small", action="store_true", help="50 reviews only (CI: a couple of minutes)")
+    ap.add_argument("--skip-neo4j", action="store_true")
+    ap.add_argument("--skip-browser", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", default="1,2", help="worker counts for the build (default 1,2)")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "sgraph-bench"))
+    ap.add_argument("--out", default=None,
+                    help="results file (default benchmarks/results.json; with --small WORKDIR/results-small.json)")
+    ap.add_argument("--build-timeout", type=float, default=3600)
+    ap.add_argument("--only", default=None,
+                    help="comma-separated sections to (re)run: extraction, build, embedded, neo4j, map; "
+                         "the others keep their figures from the existing results file")
+    ap.add_argument("--_build", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args._build:
+        _build_child(args._build[0], args._build[1], int(args._build[2]))
+        return 0
+
+    workdir = Path(args.workdir)
+    if args.out is None:  # --small (CI) must not overwrite the recorded figures
+        args.out = str(workdir / "results-small.json" if args.small else ROOT / "benchmarks" / "results.json")
+    workdir.mkdir(parents=True, exist_ok=True)
+    big = 50 if args.small else args.reviews
+    sizes = sorted({big} if args.small or big <= 200 else {200, big})
+    jobs_list = [int(j) for j in args.jobs.split(",") if j.strip()]
+    sections = {"extraction", "build", "embedded", "neo4j", "map"}
+    only = set(args.only.split(",")) if args.only else None
+    if only and only - sections:
+        ap.error(f"unknown section(s) for --only: {', '.join(sorted(only - sections))}")
+
+    def want(section: str) -> bool:
+        return only is None or section in only
+
+    previous: dict = {}
+    if only and Path(args.out).exists():
+        previous = json.loads(Path(args.out).read_text(encoding="utf-8"))
+    results: dict = {**previous}
+    run_info = {"command": " ".join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),
+                     "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+                     "code": code_version(),
+                     "sizes": sizes}
+    if only and previous:
+        # The other sections keep their figures and the machine / code they were taken on.
+        results.setdefault("partial_reruns", []).append({"sections": sorted(only), **run_info})
+    else:
+        results.update(run_info)
+    say(f"Machine: {run_info['machine']['nproc']} cores, {run_info['machine']['cpu']}, "
+        f"{run_info['machine']['ram_gb']} GB RAM, Python {run_info['machine']['python']}")
+
+    def save() -> None:
+        results["verdicts"] = verdicts(results, big)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+
+    # Corpora
+    say("\n== Corpus (graph_model.synth)")
+    corpora: dict[int, Path] = {}
+    results["corpus"] = {}
+    for n in sizes:
+        path, fig = corpus(workdir, n, args.seed)
+        corpora[n] = path
+        results["corpus"][str(n)] = fig
+        say(f"  {n} reviews: {fig['bytes'] / 1e6:.1f} MB on disk, {fig['text_chars'] / 1e6:.1f} M characters of text, "
+            f"generated in {fig['seconds']} s" + (" (reused)" if fig.get("reused") else ""))
+    save()
+
+    # Extraction throughput, on the smaller corpus
+    if want("extraction"):
+        say("\n== Extraction throughput (single process)")
+        try:
+            ex = extraction(corpora[sizes[0]])
+            results["extraction"] = ex
+            say(f"  {ex['docs']} documents, {ex['text_mb']} MB of text: {ex['mb_per_cpu_s']} MB/s per core "
+                f"(extract alone {ex['extract_only_mb_per_cpu_s']} MB/s; reading {ex['read_share']:.0%} of the time), "
+                f"{ex['docs_per_s']} documents/s")
+            for fmt, f in ex["by_format"].items():
+                say(f"    {fmt}: {f['docs']} docs, {f['mb_per_cpu_s']} MB/s per core, {f['docs_per_s']} docs/s")
+            acc = ex["accuracy"]
+            say(f"  accuracy: agencies P={acc['agencies']['precision']} R={acc['agencies']['recall']}; "
+                f"links P={acc['links']['precision']} R={acc['links']['recall']}")
+        except Exception as exc:
+            skipped(results, "extraction", f"{type(exc).__name__}: {exc}")
+            traceback.print_exc()
+        save()
+
+        # Builds
+    if want("build"):
+        say("\n== pipeline.build (fresh subprocess each; embedded store excluded)")
+        results["build"] = {}
+        for n in sizes:
+            for jobs in jobs_list:
+                key = f"{n}-jobs{jobs}"
+                try:
+                    fig = build(corpora[n], workdir / f"home-{n}", jobs, args.build_timeout)
+                    results["build"][key] = fig
+                    say(f"  {n} reviews, jobs={jobs}: {fig['wall_s']} s, peak {fig['peak_mb']:.0f} MB "
+                        f"(main {fig['peak_main_mb']:.0f} MB, largest worker {fig['peak_worker_mb']:.0f} MB); "
+                        f"{fig['nodes']} nodes, {fig['relationships']} relationships")
+                except Exception as exc:
+                    results["build"][key] = {"skipped": f"{type(exc).__name__}: {exc}"[:300]}
+                    say(f"  {key}: skipped: {exc}")
+                save()
+        acc = next((f["accuracy"] for k, f in results["build"].items() if k.startswith(f"{big}-") and "accuracy" in f), None)
+        if acc:
+            results["accuracy"] = acc
+            say(f"\n== Accuracy vs ground truth ({big} reviews)")
+            say(f"  agencies: precision {acc['agencies']['precision']}, recall {acc['agencies']['recall']}")
+            say(f"  links:    precision {acc['links']['precision']}, recall {acc['links']['recall']}, "
+                f"direction right {acc['links']['direction_right']}")
+            for fmt, f in acc["links_by_format"].items():
+                say(f"    links in {fmt}: precision {f['precision']}, recall {f['recall']}")
+            say(f"  learning points: {acc['learning_points']}; missed opportunities: {acc['missed_opportunities']}")
+
+    # The big graph, for the store, queries and map
+    queries_mod = optional("graph_model.queries")
+    handle = None
+    graph = None
+    home = workdir / f"home-{big}"
+    try:
+        from graph_model import pipeline
+
+        graph = pipeline.stored_graph(home)
+        say(f"\n(big graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships)")
+    except Exception as exc:
+        say(f"\n(no big graph: {exc})")
+
+    if want("embedded"):
+        say("\n== Embedded store")
+        if graph is None:
+            skipped(results, "embedded", "no graph was built")
+        else:
+            try:
+                fig, handle, _path = embedded_store(graph, workdir)
+                results["embedded"] = fig
+                say(f"  {fig}" if "skipped" in fig else f"  load: {fig['seconds']} s for {fig['elements']} elements "
+                    f"({fig['elements_per_s']}/s), {fig['store_mb']} MB")
+            except Exception as exc:
+                skipped(results, "embedded", f"{type(exc).__name__}: {exc}"[:300])
+        say("\n== Queries (embedded)")
+        if "skipped" in results.get("embedded", {}) or handle is None:
+            skipped(results, "queries_embedded", "no embedded store could be opened")
+        elif queries_mod is None and not (cypher_files("embedded") and hasattr(handle, "run")):
+            skipped(results, "queries_embedded", "neither graph_model.queries nor shipped .cypher files exist")
+        else:
+            if queries_mod is None:
+                results["queries_embedded"] = cypher_file_latency(handle, cypher_files("embedded"), repeat=7)
+            else:
+                results["queries_embedded"] = query_latency(queries_mod, "embedded", handle, workdir, repeat=7,
+                                                            graph=graph)
+            for name, fig in results["queries_embedded"].items():
+                say(f"  {name}: {fig}")
+        save()
+
+    if want("neo4j"):
+        say("\n== Neo4j")
+        driver = None
+        if args.skip_neo4j:
+            skipped(results, "neo4j", "--skip-neo4j")
+        elif graph is None:
+            skipped(results, "neo4j", "no graph was built")
+        else:
+            try:
+                fig, driver = neo4j_load(graph)
+                results["neo4j"] = fig
+                say(f"  {fig}" if "skipped" in fig else f"  load: {fig['seconds']} s for {fig['elements']} elements "
+                    f"= {fig['elements_per_s']} elements/s")
+            except Exception as exc:
+                skipped(results, "neo4j", f"{type(exc).__name__}: {exc}"[:300])
+        say("\n== Queries (Neo4j)")
+        if queries_mod is None:
+            skipped(results, "queries_neo4j", "graph_model.queries is not in this checkout")
+        elif "skipped" in results.get("neo4j", {}):
+            skipped(results, "queries_neo4j", "Neo4j was not loaded")
+        else:
+            results["queries_neo4j"] = query_latency(queries_mod, "neo4j", driver, workdir, repeat=7, graph=graph)
+            for name, fig in results["queries_neo4j"].items():
+                say(f"  {name}: {fig}")
+        save()
+
+    if want("map"):
+        say("\n== Agency map")
+        if graph is None:
+            skipped(results, "agency_map", "no graph was built")
+        else:
+            try:
+                fig = agency_map(graph, workdir, args.skip_browser)
+                results["agency_map"] = fig
+                if "skipped" in fig:
+                    say(f"  skipped: {fig['skipped']}")
+                else:
+                    b = fig["browser"]
+                    settled = b.get("settled_s_median")
+                    say(f"  {fig['mb']} MB, rendered in {fig['render_s']} s; settled in Chromium: "
+                        + (f"{settled} s (median of {len(b['runs'])})" if settled is not None else f"skipped: {b['skipped']}"))
+            except Exception as exc:
+                skipped(results, "agency_map", f"{type(exc).__name__}: {exc}"[:300])
+        save()
+
+    say("\n== Verdicts")
+    for label, v in results["verdicts"].items():
+        say(f"  {v['verdict']:<12} {label}: {v['value']} (target {v['target']})")
+    say(f"\nWrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
