@@ -278,6 +278,10 @@ _DEFICIT = re.compile(
     r"strategy|contingency|tool|discussion|conference|follow[-\s]up)s?\b",
     re.I,
 )
+# Every alternative of _DEFICIT contains one of these lower-case substrings: a sentence
+# holding none of them cannot match, and testing substrings is far cheaper than the regex.
+_DEFICIT_WORDS = ("missed", "no", "did", "fail", "unable", "lack", "absen", "never", "insufficient", "over",
+                  "without", "delay", "false", "little", "limited", "decision")
 # A missed opportunity is about what professionals did: the sentence must name an agency
 # or a piece of professional work.
 _PROFESSIONAL = re.compile(
@@ -304,7 +308,7 @@ _BROKEN = re.compile(
     re.I,
 )
 _EFFECTIVE = re.compile(
-    r"\breferral\s+(?:was\s+)?made\s+by\b|\breferred\s+(?:to|by)\b|\bshared\s+(?:the\s+)?(?:information\s+)?with\b|"
+    r"\breferral\s+(?:was\s+)?made\s+by\b|\bmade\s+a\s+referral\s+to\b|\breferred\s+(?:\w+\s+){0,3}(?:to|by)\b|\bshared\s+(?:the\s+)?(?:information\s+)?with\b|"
     r"\binformation\s+(?:was\s+)?shared\b|\b(?:informed|notified|alerted|contacted|updated)\b|\bliais(?:ed|on)\s+with\b|"
     r"\bjoint(?:ly)?\s+(?:visit|working|assessment|investigation|led)\b|\bworked\s+(?:well|effectively|closely)\b|"
     r"\b(?:good|effective|timely)\s+(?:communication|information\s+sharing|liaison)\b|\bcommunicated\s+with\b|"
@@ -430,9 +434,15 @@ class _Extraction:
         return bool(re.search(r"\bno\s+(?:\w+\s+)?$", before))
 
     def evidence(self, start: int, end: int) -> Evidence:
+        # Evidence is frozen: the agencies, roles and themes of one sentence share one object
+        # (and one copy of its quote) instead of one each.
+        cache = self.__dict__.setdefault("_evidence_cache", {})
+        found = cache.get((start, end))
+        if found is not None:
+            return found
         section = self.section_at(start)
         raw_start, raw_end = self.doc.raw_span(start, end)
-        return Evidence(
+        found = cache[(start, end)] = Evidence(
             quote=self.text[start:end],
             start=start,
             end=end,
@@ -440,6 +450,7 @@ class _Extraction:
             raw_start=raw_start,
             raw_end=raw_end,
         )
+        return found
 
     # -- entities ---------------------------------------------------------------------------
     def involved_agencies(self) -> dict[str, list[Evidence]]:
@@ -633,7 +644,8 @@ class _Extraction:
             text = u.text(self.doc)
             if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
                 continue
-            deficit = _DEFICIT.search(text)
+            low = text.lower()
+            deficit = _DEFICIT.search(text) if any(k in low for k in _DEFICIT_WORDS) else None
             if not deficit:
                 continue
             if _PRESCRIPTIVE.search(text) and not _COUNTERFACTUAL.search(text):

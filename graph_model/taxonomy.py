@@ -103,17 +103,32 @@ class Matcher:
             for pattern in regexes:
                 self._regexes.append((name, re.compile(pattern, re.IGNORECASE)))
         self._ci = _combine(self._lookup_ci, re.IGNORECASE)
+        self._ci_lower = _combine(self._lookup_ci, 0)  # for lower-cased text: keys are lower-case
+        self._names: dict[str, str] = {}  # matched text -> canonical name
         self._cs = _combine(self._lookup_cs, 0)
 
     def find(self, text: str) -> list[Match]:
         """All non-overlapping matches in ``text``, in order."""
         found: list[Match] = []
+        names = self._names
         if self._ci is not None:
-            for m in self._ci.finditer(text):
-                found.append(Match(self._lookup_ci[_norm(m.group(0)).lower()], m.start(), m.end()))
+            # Lower-case the text once and scan it with a case-sensitive pattern (about twice
+            # as fast as IGNORECASE); only when lower-casing keeps every offset in place.
+            low = text.lower()
+            scan, pattern = (low, self._ci_lower) if len(low) == len(text) else (text, self._ci)
+            for m in pattern.finditer(scan):
+                key = m.group(0)
+                name = names.get(key)
+                if name is None:
+                    name = names[key] = self._lookup_ci[_norm(key).lower()]
+                found.append(Match(name, m.start(), m.end()))
         if self._cs is not None:
             for m in self._cs.finditer(text):
-                found.append(Match(self._lookup_cs[_norm(m.group(0))], m.start(), m.end()))
+                key = "\x00" + m.group(0)
+                name = names.get(key)
+                if name is None:
+                    name = names[key] = self._lookup_cs[_norm(m.group(0))]
+                found.append(Match(name, m.start(), m.end()))
         for name, pattern in self._regexes:
             group = "m" if "m" in pattern.groupindex else 0
             for m in pattern.finditer(text):
