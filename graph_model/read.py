@@ -777,10 +777,13 @@ def _looks_binary(text: str) -> bool:
     sample = text[:200_000]
     if not sample:
         return False
-    bad = sum(
-        1 for ch in sample if (ch < " " and ch not in "\t\n\r\f\v") or "\x7f" <= ch < "\xa0" or ch == "\ufffd"
-    )
+    bad = len(_NON_TEXT_RE.findall(sample))
     return bad / len(sample) > 0.05
+
+
+# Control characters (but tab, line breaks, form feed), C1 controls and the replacement
+# character: what binary data decoded as text is full of.
+_NON_TEXT_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
 
 
 _BOMS = (
