@@ -39,6 +39,8 @@ from .models import (
 from .taxonomy import Match, Taxonomy, load_taxonomy
 
 PARTNERSHIP = "partnership"
+# Evidence sentences kept per agency, family member or theme of a review (all are counted).
+MAX_EVIDENCE = 5
 
 # ---------------------------------------------------------------------------------------
 # Units: items and sentences as spans of the clean text
@@ -453,42 +455,40 @@ class _Extraction:
         return found
 
     # -- entities ---------------------------------------------------------------------------
-    def involved_agencies(self) -> dict[str, list[Evidence]]:
-        found: dict[str, list[Evidence]] = {}
-        seen: set[tuple[str, int]] = set()
+    def _mentions(self, attr: str, with_case: bool = False) -> dict[tuple[str, str | None], tuple[int, list[Evidence]]]:
+        """Per entity (and case): how many sentences mention it, and the first few of them.
+
+        A long review names "the mother" hundreds of times; the first MAX_EVIDENCE sentences
+        are kept as evidence and ``mentions`` counts them all.
+        """
+        found: dict[tuple[str, str | None], tuple[int, list[Evidence]]] = {}
         for u in self.units:
-            for m in u.agencies:
-                if self.tax.sector(m.name) == PARTNERSHIP:
+            names = {m.name for m in getattr(u, attr)}
+            for name in sorted(names):
+                if attr == "agencies" and self.tax.sector(name) == PARTNERSHIP:
                     continue
-                if (m.name, u.start) in seen:
-                    continue
-                seen.add((m.name, u.start))
-                found.setdefault(m.name, []).append(self.evidence(u.start, u.end))
+                key = (name, u.case if with_case else None)
+                count, evidence = found.get(key, (0, []))
+                if len(evidence) < MAX_EVIDENCE:
+                    evidence.append(self.evidence(u.start, u.end))
+                found[key] = (count + 1, evidence)
         return found
 
+    def involved_agencies(self) -> dict[str, tuple[int, list[Evidence]]]:
+        return {name: v for (name, _case), v in self._mentions("agencies").items()}
+
     def family_members(self) -> list[FamilyMemberRef]:
-        found: dict[tuple[str, str | None], list[Evidence]] = {}
-        seen: set[tuple[str, str | None, int]] = set()
-        for u in self.units:
-            for m in u.roles:
-                key = (m.name, u.case)
-                if (*key, u.start) in seen:
-                    continue
-                seen.add((*key, u.start))
-                found.setdefault(key, []).append(self.evidence(u.start, u.end))
-        return [FamilyMemberRef(role=r, case=c, evidence=ev) for (r, c), ev in found.items()]
+        return [
+            FamilyMemberRef(role=r, case=c, mentions=n, evidence=ev)
+            for (r, c), (n, ev) in self._mentions("roles", with_case=True).items()
+        ]
 
     def themes(self) -> list[ThemeRef]:
-        found: dict[str, list[Evidence]] = {}
-        seen: set[tuple[str, int]] = set()
-        for u in self.units:
-            for m in u.themes:
-                if (m.name, u.start) in seen:
-                    continue
-                seen.add((m.name, u.start))
-                found.setdefault(m.name, []).append(self.evidence(u.start, u.end))
+        found = {name: v for (name, _case), v in self._mentions("themes").items()}
         order = list(self.tax.themes)
-        return [ThemeRef(name=n, evidence=found[n]) for n in sorted(found, key=order.index)]
+        return [
+            ThemeRef(name=n, mentions=found[n][0], evidence=found[n][1]) for n in sorted(found, key=order.index)
+        ]
 
     # -- learning points ------------------------------------------------------------------
     def _item_kind(self) -> dict[int, str]:
@@ -751,13 +751,13 @@ class _Extraction:
         agency_evidence = dict(involved)
         for lp in points:
             for name in lp.agencies:
-                agency_evidence.setdefault(name, [lp.evidence])
+                agency_evidence.setdefault(name, (1, [lp.evidence]))
         for link in links:
             for name in (link.source, link.target):
-                agency_evidence.setdefault(name, [link.evidence])
+                agency_evidence.setdefault(name, (1, [link.evidence]))
         agencies = [
-            AgencyRef(name=n, sector=self.tax.sector(n), evidence=ev)
-            for n, ev in sorted(agency_evidence.items())
+            AgencyRef(name=n, sector=self.tax.sector(n), mentions=count, evidence=ev)
+            for n, (count, ev) in sorted(agency_evidence.items())
         ]
         cases = [
             CaseRef(name=name, evidence=[self.evidence(start, start + len(name))])

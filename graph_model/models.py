@@ -90,17 +90,20 @@ class Evidence(BaseModel):
 class AgencyRef(BaseModel):
     name: str
     sector: str
+    mentions: int = 1  # sentences naming it; ``evidence`` keeps the first few
     evidence: list[Evidence]
 
 
 class FamilyMemberRef(BaseModel):
     role: str
     case: str | None = None
+    mentions: int = 1
     evidence: list[Evidence]
 
 
 class ThemeRef(BaseModel):
     name: str
+    mentions: int = 1
     evidence: list[Evidence]
 
 
