@@ -870,7 +870,17 @@ def _read_pdf(path: object, data: bytes) -> str:
         raise file_problem(path, "is not a readable PDF (the file is damaged or truncated).") from exc
     if not any(page.strip() for page in pages):
         raise file_problem(path, "has no text layer (is it a scanned image?).")
-    return "\n\n".join(pages)
+    return "\n\n".join(_unwrap(page) for page in pages)
+
+
+# A PDF's text layer breaks every wrapped line. A break inside a sentence (the line does not
+# end a sentence or a heading, and the next one starts in lower case) is a space: sentences
+# then stay whole for extraction. Lines ending in ":" or ";" and list items are kept.
+_WRAPPED_LINE_RE = re.compile(r"(?<=[A-Za-z0-9,)\u2019'\"-])[ \t]*\n(?=[ \t]*[a-z(])")
+
+
+def _unwrap(page: str) -> str:
+    return _WRAPPED_LINE_RE.sub(" ", page)
 
 
 _ROMAN = [
