@@ -329,6 +329,12 @@ _LEARNING_FOR_ALL = re.compile(
     rf"\ball\s+{_ALL_GROUP}[^.\n]{{0,120}}\b(?:learning|lessons|messages|themes|points)\b[^.\n]{{0,40}}\b(?:below|following|that\s+follow)\b",
     re.I,
 )
+_TELLING_VERB = re.compile(
+    r"\b(?:informed|inform|notified|notify|told|tell|alerted|alert|contacted|contact|updated|update|"
+    r"referred|refer|called|telephoned|emailed|advised|consulted|consult|invited|invite)\b",
+    re.I,
+)
+_ONLY_ARTICLES = re.compile(r"\s+(?:(?:the|a|an|their|its|his|her)\s+)?(?:(?:allocated|duty|named|local|family|child's)\s+)?", re.I)
 _CONTRAST = re.compile(r"\b(?:but|however|although|though|yet)\b", re.I)
 # After "but": a clause with a subject of its own ("but it was not considered") rather than
 # one continuing the agency's own action ("but deemed … so did not escalate").
@@ -722,6 +728,13 @@ class _Extraction:
             names = _unique(m.name for m in after)
             if len(names) >= 2:
                 return names[0], names[1], False
+        # "X informed Y", "X did not notify Y": the subject passes information to the object.
+        verb = _TELLING_VERB.search(text, max(u.start, cue_pos - 5), u.end)
+        if verb:
+            before = [m for m in agencies if m.end <= verb.start()]
+            after = [m for m in agencies if m.start >= verb.end() and _ONLY_ARTICLES.fullmatch(text, verb.end(), m.start)]
+            if before and after and before[-1].name != after[0].name:
+                return before[-1].name, after[0].name, True
         targets = [m for m in agencies if preceded_by(m, "to|with|into") and m.start > cue_pos - 40]
         sources = [m for m in agencies if preceded_by(m, "from|by")]
         target = targets[0].name if targets else None

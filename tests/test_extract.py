@@ -320,6 +320,7 @@ def test_general_patterns_on_unseen_wording():
         "Findings\n"
         "The midwife did not share the concerns about domestic abuse with the health visitor.\n"
         "Information was shared by the school nurse with the GP promptly.\n"
+        "The paramedics did not inform the duty social worker about the injury.\n"
         "Probation and the police disagreed about the risk posed by the stepfather and this was unresolved.\n"
         "Recommendations\n"
         "Housing - notify children's social care of every eviction involving a child.\n"
@@ -335,6 +336,7 @@ def test_general_patterns_on_unseen_wording():
         ("Midwifery", "Health Visiting", "broken"),
         ("School Nursing", "GP", "effective"),
         ("Probation", "Police", "broken"),
+        ("Ambulance Service", "Children's Social Care", "broken"),
     }
     rec = [p for p in r.learning_points if p.kind == "recommendation"]
     assert [(p.agencies, p.all_agencies) for p in rec] == [(["Housing"], False)]
