@@ -63,7 +63,7 @@ class Unit:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|Dr|Mr|Mrs|Ms|No|St|vs|approx|incl)\.|(?<![\w&])[A-Z]\.)$")
-_BULLET = re.compile(r"(?:[-\u2013\u2014\u2022\u00b7*]\s*|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+|[ivx]{1,4}[.)]\s+)")
+_BULLET = re.compile(r"(?:[-\u2013\u2014\u2022\u00b7*]\s*|\d{1,2}(?:\.\d{1,2})+\.?\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+|[ivx]{1,4}[.)]\s+)")
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -335,10 +335,22 @@ _TELLING_VERB = re.compile(
     re.I,
 )
 _ONLY_ARTICLES = re.compile(r"\s+(?:(?:the|a|an|their|its|his|her)\s+)?(?:(?:allocated|duty|named|local|family|child's)\s+)?", re.I)
+_PASSIVE_RECIPIENT = re.compile(
+    r"\s+(?:was|were|had\s+not\s+been|has\s+not\s+been|have\s+not\s+been)\s+(?:not\s+)?(?:never\s+)?"
+    r"(?:informed|told|notified|invited|consulted|made\s+aware|copied\s+in|updated|sent)\b",
+    re.I,
+)
 _CONTRAST = re.compile(r"\b(?:but|however|although|though|yet)\b", re.I)
 # After "but": a clause with a subject of its own ("but it was not considered") rather than
 # one continuing the agency's own action ("but deemed … so did not escalate").
 _NEW_SUBJECT = re.compile(r",?\s+(?:it|this|that|there|they|these|those|which|no|nobody|none|other|the\s+\w+\s+(?:was|were|did))\b", re.I)
+# "Recommendation 3:", "Action 2 –", "R1." before the text of a recommendation.
+_REC_LABEL = re.compile(r"^(?:recommendation|action|finding|learning\s+point)\s*\d{0,3}[a-z]?\s*[:.\u2013\u2014-]\s*|^R\d{1,3}[:.]\s*", re.I)
+_MODAL_SUBJECT = re.compile(
+    r"^(?P<subj>[^.;:\n]{2,90}?)\s+(?:should|must|shall|will|needs?\s+to|is\s+asked\s+to|are\s+asked\s+to|"
+    r"is\s+required\s+to|are\s+required\s+to|to\s+(?:review|ensure|develop|consider|provide|establish|audit))\b",
+    re.I,
+)
 _ADDRESSEE_PREFIX = re.compile(r"^(?:recommendation\s+(?:to|for)\s+)?(?P<who>[^\n:\u2013\u2014]{2,70}?)\s*(?:\s[-\u2013\u2014]\s|:\s)")
 
 LEARNING_KIND_BY_SECTION = {
@@ -563,12 +575,20 @@ class _Extraction:
     ) -> tuple[list[str], bool]:
         if _ALL_ADDRESSEE.search(item_text) or for_all:
             return sorted(involved), True
-        m = _ADDRESSEE_PREFIX.match(item_text)
+        label = _REC_LABEL.match(item_text)
+        body = item_text[label.end() :] if label else item_text
+        m = _ADDRESSEE_PREFIX.match(body)
         if m:
             who = m.group("who")
             matches = self.tax.agency_matcher.find(who)
             covered = sum(x.end - x.start for x in matches)
             if matches and covered >= 0.5 * len(who.strip()):
+                return sorted({x.name for x in matches}), False
+        # "Police and children's social care should review …": the subject of the modal verb.
+        m = _MODAL_SUBJECT.match(body)
+        if m:
+            matches = self.tax.agency_matcher.find(m.group("subj"))
+            if matches:
                 return sorted({x.name for x in matches}), False
         names = []
         for u in self.units_by_item.get(item, ()):
@@ -634,6 +654,8 @@ class _Extraction:
             before = text[max(u.start, m.start - 25) : m.start]
             if re.search(r"\b(?:to|into)\s+(?:(?:the|a|an)\s+)?(?:\w+\s+)?$", before, re.I):
                 continue  # a recipient
+            if _PASSIVE_RECIPIENT.match(text, m.end):
+                continue  # "the health visitor was not informed": the one left uninformed
             lo, hi = sorted((m.end, cue))
             contrast = _CONTRAST.search(text, lo, hi)
             if contrast and _NEW_SUBJECT.match(text, contrast.end()):

@@ -347,3 +347,23 @@ def read_sections(text):
     from graph_model.read import detect_sections
 
     return detect_sections(text)
+
+
+def test_a_full_report_style_written_for_this_test():
+    """A CSPR in markdown with numbered paragraphs (written for this test, not a seed)."""
+    r = extract(read_document(Path(__file__).parent / "data" / "unseen_cspr.md"))
+    assert (r.id, r.review_type, r.year, r.board) == (
+        "Baby T", "CSPR", 2022, "Anytown Safeguarding Children Partnership"
+    )
+    assert [(x.source, x.target, x.status) for x in r.communication_links] == [
+        ("Health Visiting", "GP", "broken")
+    ]
+    mos = {m.quote.split(".")[0]: m.agencies for m in r.missed_opportunities}
+    # Paragraph numbers ("3.1") are not part of the quote; the uninformed one is not blamed.
+    assert mos["The health visitor was not informed of this decision"] == []
+    assert mos["Professionals did not consider the role of the mother's partner, who was not seen by any agency"] == []
+    recs = [(p.agencies, p.all_agencies) for p in r.learning_points if p.kind == "recommendation"]
+    assert recs == [(["Safeguarding Partnership"], False), (["Children's Social Care", "Police"], False)]
+    # The partnership is an addressee, not an agency involved in the case.
+    assert "Safeguarding Partnership" in {a.name for a in r.agencies}
+    assert ("partner", None) in {(f.role, f.case) for f in r.family_members}
