@@ -74,7 +74,7 @@ class _Builder:
         for a in r.agencies:
             nid = self.agency(a.name)
             self.rel(
-                "INVOLVES", review, nid, f"{rid}/INVOLVES/{a.name}", review_id=rid, mentions=len(a.evidence), **_ev(a.evidence[0])
+                "INVOLVES", review, nid, f"{rid}/INVOLVES/{a.name}", review_id=rid, mentions=a.mentions, **_ev(a.evidence[0])
             )
         members = {}
         for fm in r.family_members:
@@ -84,7 +84,7 @@ class _Builder:
             self.rel("HAS_FAMILY_MEMBER", owner, nid, f"{fid}/HAS_FAMILY_MEMBER", review_id=rid, **_ev(fm.evidence[0]))
         for t in r.themes:
             nid = self.theme(t.name)
-            self.rel("RAISES", review, nid, f"{rid}/RAISES/{t.name}", review_id=rid, mentions=len(t.evidence), **_ev(t.evidence[0]))
+            self.rel("RAISES", review, nid, f"{rid}/RAISES/{t.name}", review_id=rid, mentions=t.mentions, **_ev(t.evidence[0]))
         for lp in r.learning_points:
             nid = self.node(
                 "LearningPoint",
@@ -171,23 +171,46 @@ def graph_from_data(data: dict) -> nx.MultiDiGraph:
     return g
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (temp file, fsync, rename)."""
+def staging_path(path: Path) -> Path:
+    """The temporary file :func:`stage_text` writes for ``path`` (hidden, beside it)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def stage_text(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path`` (fsynced) and return it; the caller
+    renames it over ``path`` (or deletes it). Nothing is left behind if writing fails."""
+    tmp = staging_path(path)
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    return tmp
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (temp file, fsync, rename)."""
+    path = Path(path)
+    tmp = stage_text(path, text)
+    try:
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
+def graph_json_text(g: nx.MultiDiGraph) -> str:
+    """The stored form of the graph (``graph.json``)."""
+    return json.dumps(graph_to_data(g), ensure_ascii=False, indent=1, sort_keys=True)
+
+
 def save_graph(g: nx.MultiDiGraph, path: Path) -> None:
-    atomic_write_text(path, json.dumps(graph_to_data(g), ensure_ascii=False, indent=1, sort_keys=True))
+    atomic_write_text(path, graph_json_text(g))
 
 
 def load_graph(path: Path) -> nx.MultiDiGraph:

@@ -193,10 +193,33 @@ def write_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str]) -> StoreSu
     The database is built in a temporary folder beside ``path`` and renamed over the old
     store only when it is complete; if anything fails, the old store is left as it was.
     """
+    started = time.perf_counter()
+    staged = stage_store(graph, path)
+    try:
+        commit_store(staged)
+    finally:
+        discard_store(staged)
+    return StoreSummary(Path(path), staged.nodes, staged.relationships, time.perf_counter() - started)
+
+
+@dataclass
+class StagedStore:
+    """A complete store in a temporary folder, waiting to be renamed into place."""
+
+    path: Path
+    tmp: Path
+    nodes: int
+    relationships: int
+
+
+def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str]) -> StagedStore:
+    """Build the store for ``path`` in a temporary folder beside it; nothing at ``path`` changes.
+
+    :func:`commit_store` renames it into place; :func:`discard_store` removes what is left.
+    """
     import ladybug as lb
 
     path = Path(path)
-    started = time.perf_counter()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
@@ -220,19 +243,30 @@ def write_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str]) -> StoreSu
         leftovers = [p for p in tmp.iterdir() if p.name != STORE_FILE_IN_TMP and p.stat().st_size > 0]
         if leftovers:  # a write-ahead log that was not checkpointed: the file alone is not the store
             raise DatabaseError(f"{path}: the embedded store was not closed cleanly; nothing was replaced.")
-        if path.is_dir() and not path.is_symlink():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-            os.replace(tmp / STORE_FILE_IN_TMP, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp / STORE_FILE_IN_TMP, path)
-        for stale in (path.with_name(path.name + ".wal"), path.with_name(path.name + ".lock")):
-            if stale.exists():
-                stale.unlink()
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-    return StoreSummary(path, n_nodes, n_rels, time.perf_counter() - started)
+        raise
+    return StagedStore(path, tmp, n_nodes, n_rels)
+
+
+def commit_store(staged: StagedStore) -> None:
+    """Rename a staged store over the old one (two renames when the old one is a folder)."""
+    path, tmp = staged.path, staged.tmp
+    if path.is_dir() and not path.is_symlink():
+        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        os.replace(path, old)
+        os.replace(tmp / STORE_FILE_IN_TMP, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp / STORE_FILE_IN_TMP, path)
+    for stale in (path.with_name(path.name + ".wal"), path.with_name(path.name + ".lock")):
+        if stale.exists():
+            stale.unlink()
+
+
+def discard_store(staged: StagedStore) -> None:
+    """Remove the temporary folder of a staged store (committed or not)."""
+    shutil.rmtree(staged.tmp, ignore_errors=True)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -807,6 +807,9 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     If ``write`` fails, the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
+    blocker = next((p for p in path.parents if p.exists() or p.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise OutputError(f"{path}: cannot be written ({blocker} is a file, not a folder).")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

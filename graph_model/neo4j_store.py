@@ -69,7 +69,11 @@ class Neo4jConfig:
 
     @property
     def safe_uri(self) -> str:
-        return safe_uri(self.uri)
+        """The address to show: no user info, and never the password (even pasted into it)."""
+        shown = safe_uri(self.uri)
+        if len(self.password) >= 4:
+            shown = shown.replace(self.password, "***")
+        return shown
 
 
 def safe_uri(uri: str) -> str:
@@ -136,11 +140,22 @@ def load_config(env: dict[str, str] | None = None) -> Neo4jConfig:
             "Neo4j is not configured: set NEO4J_URI, NEO4J_USERNAME and NEO4J_PASSWORD "
             f"(or write them to {config_file()} with mode 0600)."
         )
+    password = values.get("NEO4J_PASSWORD", "")
+    shown = safe_uri(uri).replace(password, "***") if len(password) >= 4 else safe_uri(uri)
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
     if scheme not in SCHEMES:
         raise DatabaseError(
-            f"NEO4J_URI '{safe_uri(uri)}' is not a Neo4j address; use e.g. neo4j://localhost:7687, "
+            f"NEO4J_URI '{shown}' is not a Neo4j address; use e.g. neo4j://localhost:7687, "
             "bolt://localhost:7687 or neo4j+s://HOST."
+        )
+    try:
+        userinfo = "@" in (urlsplit(uri).netloc or "")
+    except ValueError:
+        userinfo = False
+    if userinfo:
+        raise DatabaseError(
+            f"NEO4J_URI '{shown}' must not hold a user name or password; "
+            "set NEO4J_USERNAME and NEO4J_PASSWORD instead."
         )
     return Neo4jConfig(
         uri=uri,
@@ -529,10 +544,20 @@ def _node_merge(label: str) -> str:
 
 
 def _rel_merge(rtype: str, a: str, b: str) -> str:
+    """MERGE a batch of relationships. The review's own endpoints are MATCHed; shared ones
+    (agencies, themes) are MERGEd with their properties, because a concurrent load of other
+    reviews may have removed one as unused between this load's node and relationship batches."""
     rt = REL_TYPES[check_rel_type(rtype)]
-    ka, kb = NODE_TYPES[check_label(a)].key, NODE_TYPES[check_label(b)].key
+    match, merge = [], []
+    for var, label, field_ in (("a", a, "from"), ("b", b, "to")):
+        nt = NODE_TYPES[check_label(label)]
+        pattern = f"({var}:{q(nt.label)} {{{q(nt.key)}: row.{q(field_)}}})"
+        if nt.owned_by_review:
+            match.append(f"MATCH {pattern}")
+        else:
+            merge.append(f"MERGE {pattern} ON CREATE SET {var} = row.{q(field_ + '_props')}")
     return (
-        f"UNWIND $rows AS row MATCH (a:{q(a)} {{{q(ka)}: row.from}}) MATCH (b:{q(b)} {{{q(kb)}: row.to}}) "
+        "UNWIND $rows AS row " + " ".join(match + merge) + " "
         f"MERGE (a)-[r:{q(rt.type)} {{`id`: row.id}}]->(b) SET r = row.props"
     )
 
@@ -636,14 +661,16 @@ def _load(
         pair = (a["label"], b["label"])
         if pair not in REL_TYPES[rtype].pairs:
             raise DatabaseError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
-        rel_rows.setdefault((rtype, *pair), []).append(
-            {
-                "from": a[NODE_TYPES[pair[0]].key],
-                "to": b[NODE_TYPES[pair[1]].key],
-                "id": d["id"],
-                "props": _props(d, REL_TYPES[rtype].properties),
-            }
-        )
+        row = {
+            "from": a[NODE_TYPES[pair[0]].key],
+            "to": b[NODE_TYPES[pair[1]].key],
+            "id": d["id"],
+            "props": _props(d, REL_TYPES[rtype].properties),
+        }
+        for end, data, label in (("from", a, pair[0]), ("to", b, pair[1])):
+            if not NODE_TYPES[label].owned_by_review:
+                row[f"{end}_props"] = _props(data, NODE_TYPES[label].properties)
+        rel_rows.setdefault((rtype, *pair), []).append(row)
     for rows in rel_rows.values():
         rows.sort(key=lambda r: r["id"])
 

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 
-from .build import GRAPH_FILE, atomic_write_text, build_graph, check_unique_ids, load_graph, save_graph
+from .build import (
+    GRAPH_FILE,
+    build_graph,
+    check_unique_ids,
+    graph_json_text,
+    load_graph,
+    stage_text,
+    staging_path,
+)
 from .errors import OutputError
 from .extract import extract
 from .models import ReviewRecord
@@ -76,13 +87,45 @@ class BuildResult:
     records: list[ReviewRecord]
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing ancestor of ``path`` (or ``path`` itself) when it is not a folder."""
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            return None if p.is_dir() else p
+    return None
+
+
 def _check_writable(home: Path) -> None:
+    blocker = file_in_the_way(home)
+    if blocker is not None:
+        raise OutputError(f"{home}: cannot create the workspace folder ({blocker} is a file, not a folder).")
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{home}: cannot create the workspace folder ({exc.strerror}).") from None
     if not os.access(home, os.W_OK):
         raise OutputError(f"{home}: the workspace folder is not writable.")
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back for a few renames that must all happen (main thread only).
+
+    A Ctrl-C that arrives meanwhile is dropped: once the renames are done the build is
+    complete, and saying "nothing was written" would be false.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, lambda _sig, _frame: None)
+    except (ValueError, OSError):  # pragma: no cover - no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def build(
@@ -106,15 +149,37 @@ def build(
         ensure_ascii=False,
         indent=1,
     )
-    if embedded:
-        # The store first: it is the slowest and most likely to fail, and it replaces the
-        # old store only once complete; graph.json is written last, as the marker of a
-        # finished build.
-        from .embedded import write_store
+    graph_json = graph_json_text(graph)
+    # Everything is first written beside its final place (the store, the slowest and most
+    # likely to fail, first); only when all of it is complete are the three renamed into
+    # place, with Ctrl-C held back for those few renames. graph.json goes last, as the
+    # marker of a finished build. A failure or Ctrl-C before then leaves the workspace as it was.
+    staged_store = None
+    staged = [staging_path(home / RECORDS_FILE), staging_path(home / GRAPH_FILE)]
+    try:
+        if embedded:
+            from .embedded import stage_store
 
-        write_store(graph, home / EMBEDDED_DIR)
-    atomic_write_text(home / RECORDS_FILE, records_json)
-    save_graph(graph, home / GRAPH_FILE)
+            staged_store = stage_store(graph, home / EMBEDDED_DIR)
+        stage_text(home / RECORDS_FILE, records_json)
+        stage_text(home / GRAPH_FILE, graph_json)
+        with _interrupts_deferred():
+            if staged_store is not None:
+                from .embedded import commit_store
+
+                commit_store(staged_store)
+            os.replace(staged[0], home / RECORDS_FILE)
+            os.replace(staged[1], home / GRAPH_FILE)
+    except OSError as exc:
+        raise OutputError(f"{home}: the workspace cannot be written ({exc.strerror or exc}); nothing was replaced.") from None
+    finally:
+        if staged_store is not None:
+            from .embedded import discard_store
+
+            discard_store(staged_store)
+        for tmp in staged:
+            if tmp.exists():
+                tmp.unlink()
     return BuildResult(home, graph, records)
 
 

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from .. import neo4j_store, pipeline
 from . import HomeOption, app, err, out, progress_bar
+
+
+@contextmanager
+def _ctrl_c_between_batches() -> Iterator[dict]:
+    """Ctrl-C stops the load after the batch being written commits, not inside the driver.
+
+    A KeyboardInterrupt raised while the Neo4j driver is reading from its socket can break
+    the driver's own clean-up (a traceback instead of one sentence), so the first Ctrl-C only
+    sets a flag that the progress callback turns into KeyboardInterrupt between batches; a
+    second Ctrl-C interrupts at once.
+    """
+    state = {"interrupted": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def first(_sig: int, _frame: object) -> None:
+        state["interrupted"] = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @app.command()
@@ -29,13 +58,14 @@ def load(
     with progress_bar(quiet) as bar:
         task = bar.add_task("Loading into Neo4j", total=None)
         try:
-            summary = neo4j_store.load(
-                graph,
-                batch_size=batch_size,
-                wipe=wipe,
-                prune=prune,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
+            with _ctrl_c_between_batches() as ctrl_c:
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+                    if ctrl_c["interrupted"]:
+                        raise KeyboardInterrupt
+
+                summary = neo4j_store.load(graph, batch_size=batch_size, wipe=wipe, prune=prune, progress=progress)
         except KeyboardInterrupt:
             bar.stop()
             err.print(

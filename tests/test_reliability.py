@@ -1,0 +1,1219 @@
+"""Reliability: bad input, faults and interruptions never lose data or show a traceback.
+
+* ``CATALOGUE``: every kind of bad input or broken environment we know of, each run through
+  the CLI (``main([...])``), with its exact one-sentence message, its exit code, and a check
+  that nothing was written (a snapshot of every file under the test's folder and of the
+  shared workspace, hidden temporary files included, is the same before and after).
+  Some of these are also tested at the library level elsewhere (tests/test_read.py,
+  tests/test_cli_core.py, tests/test_export.py, tests/test_queries_embedded.py,
+  tests/test_neo4j.py); here the catalogue is complete in one place and goes through the CLI.
+* Awkward but valid input (Latin-1, UTF-16 with BOM, mixed line endings) is READ.
+* Ctrl-C during ``build`` and ``load`` (a real SIGINT to a subprocess).
+* Atomic outputs: a writer failing mid-way leaves the old file whole and no temporary file.
+* Neo4j fault tolerance: a load killed at any batch, then run again, equals a clean load;
+  concurrent loads of different reviews do not corrupt each other.
+* Property-based: ``read_document`` on arbitrary bytes raises nothing but SgraphError.
+
+An output folder "without write permission" cannot be made for root (root writes anywhere,
+chattr is not available in the test environment), so the unwritable cases use a path whose
+parent is a regular FILE (``afile/ws``): that fails for every user, root included.
+
+Hostile text and credentials are in tests/test_hostile.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import graph_model.cli  # noqa: F401  (registers every command)
+from graph_model import neo4j_store, pipeline, read
+from graph_model.build import graph_to_data
+from graph_model.commands import main
+from graph_model.errors import SgraphError
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+IN14 = SEEDS / "001_58071196eda5a159.txt"
+SUPPORTED = ", ".join(read.SUPPORTED_SUFFIXES)
+PASSWORD = "s3cret-never-shown"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def snapshot(*folders: Path) -> dict[str, str]:
+    """Every file (hidden ones too) under ``folders``: relative path -> sha256 of its bytes."""
+    out: dict[str, str] = {}
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for root, _dirs, files in os.walk(folder):
+            for name in files:
+                p = Path(root) / name
+                out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+            for d in _dirs:
+                out[str(Path(root) / d) + "/"] = "dir"
+    return out
+
+
+def write(path: Path, data: bytes | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def text_pdf(path: Path, text: str, password: str | None = None) -> Path:
+    import fpdf
+
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, text)
+    if password:
+        pdf.set_encryption(owner_password="owner", user_password=password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+    return path
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class SilentServer:
+    """A TCP listener on loopback that accepts connections and never says anything."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """A workspace built from the seeds (graph.json, records.json, embedded store); read only."""
+    home = tmp_path_factory.mktemp("reliability-ws") / "ws"
+    pipeline.build([str(SEEDS)], home=home, jobs=1)
+    return home
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+@dataclass
+class Ctx:
+    tmp: Path
+    ws: Path  # the shared, read-only seeds workspace
+    monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest
+
+    @property
+    def home(self) -> Path:
+        """The workspace a failing build would create (it must not exist afterwards)."""
+        return self.tmp / "ws"
+
+    def neo4j_env(self, uri: str, password: str = PASSWORD, **extra: str) -> None:
+        self.monkeypatch.setenv("NEO4J_URI", uri)
+        self.monkeypatch.setenv("NEO4J_USERNAME", "neo4j")
+        self.monkeypatch.setenv("NEO4J_PASSWORD", password)
+        self.monkeypatch.delenv("NEO4J_DATABASE", raising=False)
+        for k, v in extra.items():
+            self.monkeypatch.setenv(k, v)
+
+
+Setup = Callable[[Ctx], tuple[list, str]]
+CATALOGUE: list = []
+
+
+def case(kind: str, code: int = 1, exact: bool = True, marks=()):
+    """Register a catalogue entry: the function returns (argv, expected message)."""
+
+    def register(fn: Setup) -> Setup:
+        CATALOGUE.append(pytest.param(fn, code, exact, id=kind, marks=marks))
+        return fn
+
+    return register
+
+
+def build_argv(ctx: Ctx, *docs) -> list:
+    return ["build", *docs, "--home", ctx.home, "-q", "--jobs", "1"]
+
+
+# -- documents
+
+
+@case("empty-file")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "empty.txt", b"")
+    return build_argv(ctx, f), f"{f}: is empty."
+
+
+@case("whitespace-only")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "blank.txt", b" \n\t\r\n   \n")
+    return build_argv(ctx, f), f"{f}: contains only whitespace."
+
+
+@case("binary-named-txt")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "photo.txt", bytes(range(256)) * 16)
+    return build_argv(ctx, f), f"{f}: looks like binary data, not text."
+
+
+@case("control-characters-named-md")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "ctrl.md", bytes(range(1, 9)) * 40 + b"a few words")
+    return build_argv(ctx, f), f"{f}: looks like binary data, not text."
+
+
+@case("bad-utf16-after-bom")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "odd.txt", b"\xff\xfeA\x00B")  # odd number of bytes
+    return build_argv(ctx, f), f"{f}: starts with a UTF-16 byte-order mark but is not valid UTF-16 text."
+
+
+@case("unknown-extension")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "minutes.xlsx", b"PK\x03\x04")
+    return build_argv(ctx, f), f"{f}: has an unsupported file type '.xlsx'; supported types are {SUPPORTED}."
+
+
+@case("no-extension")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "README", "Summary\nThe GP did not refer.\n")
+    return build_argv(ctx, f), f"{f}: has an unsupported file type (no suffix); supported types are {SUPPORTED}."
+
+
+@case("html-with-no-text")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "page.html", "<html><body><p> </p><script>steal()</script></body></html>")
+    return build_argv(ctx, f), f"{f}: has no readable text once markup is removed."
+
+
+@case("pdf-without-text-layer")
+def _(ctx):
+    import fpdf
+
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60, style="F")
+    f = ctx.tmp / "docs" / "scan.pdf"
+    f.parent.mkdir(parents=True)
+    pdf.output(str(f))
+    return build_argv(ctx, f), f"{f}: has no text layer (is it a scanned image?)."
+
+
+@case("encrypted-pdf")
+def _(ctx):
+    f = text_pdf(ctx.tmp / "docs" / "locked.pdf", "Summary. The GP did not refer.", password="user")
+    return build_argv(ctx, f), f"{f}: is encrypted and cannot be opened without a password."
+
+
+@case("truncated-pdf")
+def _(ctx):
+    data = text_pdf(ctx.tmp / "full.pdf", "Summary. The GP did not refer the family.").read_bytes()
+    (ctx.tmp / "full.pdf").unlink()
+    f = write(ctx.tmp / "docs" / "cut.pdf", data[: len(data) // 2])
+    return build_argv(ctx, f), f"{f}: is not a readable PDF (the file is damaged or truncated)."
+
+
+@case("not-a-pdf-named-pdf")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "fake.pdf", "Just some text pretending to be a PDF")
+    return build_argv(ctx, f), f"{f}: is not a PDF file (it does not start with %PDF)."
+
+
+@case("docx-not-a-zip")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "report.docx", b"This is not a zip file at all")
+    return build_argv(ctx, f), f"{f}: is not a valid .docx file (it is not a zip archive)."
+
+
+@case("docx-zip-without-word-document")
+def _(ctx):
+    f = ctx.tmp / "docs" / "other.docx"
+    f.parent.mkdir(parents=True)
+    with zipfile.ZipFile(f, "w") as z:
+        z.writestr("hello.txt", "hi")
+    return build_argv(ctx, f), f"{f}: is not a valid .docx file (its Word document is damaged or missing)."
+
+
+@case("old-doc-or-protected-word-named-docx")
+def _(ctx):
+    f = write(ctx.tmp / "docs" / "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    return build_argv(ctx, f), (
+        f"{f}: is not a .docx file (it looks like an old-format .doc or a password-protected Word file)."
+    )
+
+
+@case("docx-with-no-text")
+def _(ctx):
+    import docx
+
+    f = ctx.tmp / "docs" / "blank.docx"
+    f.parent.mkdir(parents=True)
+    docx.Document().save(str(f))
+    return build_argv(ctx, f), f"{f}: contains no text."
+
+
+@case("file-over-the-size-limit")
+def _(ctx):
+    ctx.monkeypatch.setattr(read, "MAX_BYTES", 1024 * 1024)
+    f = ctx.tmp / "docs" / "huge.txt"
+    f.parent.mkdir(parents=True)
+    with f.open("wb") as fh:
+        fh.truncate(1024 * 1024 + 1)  # sparse
+    return build_argv(ctx, f), f"{f}: is larger than the 1 MB limit."
+
+
+@case("folder-with-no-documents")
+def _(ctx):
+    folder = ctx.tmp / "docs"
+    write(folder / "minutes.csv", "a,b\n")
+    write(folder / ".hidden.txt", "Summary\n")
+    return build_argv(ctx, folder), f"{folder}: is a folder with no supported documents ({SUPPORTED})."
+
+
+@case("path-does-not-exist")
+def _(ctx):
+    return build_argv(ctx, ctx.tmp / "nowhere" / "r.txt"), f"{ctx.tmp / 'nowhere' / 'r.txt'}: does not exist."
+
+
+@case("one-bad-document-among-good-ones")
+def _(ctx):
+    folder = ctx.tmp / "docs"
+    shutil.copytree(SEEDS, folder)
+    bad = write(folder / "zz-empty.txt", b"")
+    return build_argv(ctx, folder), f"{bad}: is empty."
+
+
+@case("two-documents-claim-the-same-review-id")
+def _(ctx):
+    a = write(ctx.tmp / "docs" / "a.txt", IN14.read_bytes())
+    b = write(ctx.tmp / "docs" / "b.txt", IN14.read_bytes())
+    return build_argv(ctx, ctx.tmp / "docs"), (
+        f"{b.name}: claims review id 'IN14', which {a.name} already has; rename one file or give each review its own code."
+    )
+
+
+# -- taxonomy
+
+
+def _taxonomy(ctx: Ctx, text: str) -> tuple[list, Path]:
+    tax = write(ctx.tmp / "mine.yaml", text)
+    return [*build_argv(ctx, SEEDS), "--taxonomy", tax], tax
+
+
+@case("taxonomy-malformed-yaml")
+def _(ctx):
+    argv, tax = _taxonomy(ctx, "agencies:\n  - name: Youth Club\n    sector: voluntary\n    aliases: [youth club\n")
+    return argv, f"{tax}: malformed YAML at line 5, column 1: expected ',' or ']', but got '<stream end>'."
+
+
+@case("taxonomy-wrong-shape")
+def _(ctx):
+    argv, tax = _taxonomy(ctx, "- just\n- a list\n")
+    return argv, f"{tax}: must be a mapping with 'agencies', 'family_roles' and 'themes'."
+
+
+@case("taxonomy-alias-is-a-common-word")
+def _(ctx):
+    argv, tax = _taxonomy(ctx, "agencies:\n  - name: Youth Club\n    sector: voluntary\n    aliases: [the]\n")
+    return argv, (
+        f"{tax} (line 4): agency 'Youth Club' has the alias 'the', a common word that would match almost every sentence."
+    )
+
+
+@case("taxonomy-alias-too-short")
+def _(ctx):
+    argv, tax = _taxonomy(ctx, "agencies:\n  - name: Youth Club\n    sector: voluntary\n    aliases: [Y]\n")
+    return argv, (
+        f"{tax} (line 4): agency 'Youth Club' has the alias 'Y', which is too short to match reliably (2 characters at least)."
+    )
+
+
+@case("taxonomy-alias-claimed-by-two-agencies")
+def _(ctx):
+    argv, tax = _taxonomy(ctx, "agencies:\n  - name: Youth Club\n    sector: voluntary\n    aliases: [health visitor]\n")
+    return argv, (
+        f"{tax} (line 4): the alias 'health visitor' belongs to both agency 'Health Visiting' and 'Youth Club'; "
+        "each alias must name one agency."
+    )
+
+
+@case("taxonomy-file-missing")
+def _(ctx):
+    return [*build_argv(ctx, SEEDS), "--taxonomy", ctx.tmp / "nope.yaml"], f"{ctx.tmp / 'nope.yaml'}: taxonomy file does not exist."
+
+
+# -- the workspace
+
+
+@case("stats-before-any-build")
+def _(ctx):
+    return ["stats", "--home", ctx.home], f"{ctx.home / 'graph.json'}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first."
+
+
+@case("stored-graph-is-corrupt")
+def _(ctx):
+    home = ctx.tmp / "broken"
+    shutil.copytree(ctx.ws, home)
+    (home / "graph.json").write_text('{"format": "sgraph-graph", "nodes": [', encoding="utf-8")
+    return ["stats", "--home", home], (
+        f"{home / 'graph.json'}: the stored graph cannot be read (Expecting value: line 1 column 38 (char 37)); "
+        "run 'sgraph build' again."
+    )
+
+
+@case("query-without-an-embedded-store")
+def _(ctx):
+    return ["query", "run", "reviews-overview", "--home", ctx.home], (
+        f"{ctx.home / 'embedded.lbug'}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
+    )
+
+
+# -- names and parameters
+
+
+@case("export-unknown-agency-with-suggestion", code=2)
+def _(ctx):
+    return ["export", "agency", "Helth Visitng", "--out", ctx.tmp / "x.md", "--home", ctx.ws], (
+        "Unknown agency 'Helth Visitng'. Did you mean: Health Visiting? Run 'sgraph taxonomy' to list agencies."
+    )
+
+
+@case("export-unknown-agency-without-suggestion", code=2)
+def _(ctx):
+    return ["export", "agency", "Zebra Crossing Patrol", "--out", ctx.tmp / "x.md", "--home", ctx.ws], (
+        "Unknown agency 'Zebra Crossing Patrol'. Run 'sgraph taxonomy' to list agencies."
+    )
+
+
+@case("export-unknown-format", code=2)
+def _(ctx):
+    return ["export", "agency", "HV", "--format", "pdf", "--out", ctx.tmp / "x.pdf", "--home", ctx.ws], (
+        "Unknown format 'pdf'; use one of md, html, csv, json, docx."
+    )
+
+
+@case("extract-unknown-format", code=2)
+def _(ctx):
+    return ["extract", IN14, "--format", "xml"], "Unknown format 'xml'; use json or yaml."
+
+
+@case("unknown-query-name-with-suggestion", code=2)
+def _(ctx):
+    return ["query", "run", "reviews-overveiw", "--home", ctx.ws], (
+        "There is no query called 'reviews-overveiw'. Did you mean reviews-overview? 'sgraph query list' shows them all."
+    )
+
+
+@case("query-parameter-missing", code=2)
+def _(ctx):
+    return ["query", "run", "agency-learning", "--home", ctx.ws], (
+        "Query 'agency-learning' needs parameter 'agency' (text), e.g. --param agency=\"Health Visiting\"."
+    )
+
+
+@case("query-parameter-mistyped", code=2)
+def _(ctx):
+    return ["query", "run", "recurring-themes", "--param", "min_reviews=many", "--home", ctx.ws], (
+        "Parameter 'min_reviews' of query 'recurring-themes' must be a whole number, not 'many' (e.g. --param min_reviews=2)."
+    )
+
+
+@case("query-parameter-unknown", code=2)
+def _(ctx):
+    return ["query", "run", "recurring-themes", "--param", "min_review=2", "--home", ctx.ws], (
+        "Query 'recurring-themes' has no parameter 'min_review'; it takes min_reviews."
+    )
+
+
+@case("query-parameter-not-name-value", code=2)
+def _(ctx):
+    return ["query", "run", "recurring-themes", "--param", "min_reviews", "--home", ctx.ws], (
+        "--param 'min_reviews' is not of the form name=value, e.g. --param agency=\"Health Visiting\"."
+    )
+
+
+@case("query-file-missing")
+def _(ctx):
+    return ["query", "file", ctx.tmp / "mine.cypher", "--home", ctx.ws], f"{ctx.tmp / 'mine.cypher'}: no such query file."
+
+
+@case("query-file-cypher-syntax-error", exact=False)
+def _(ctx):
+    f = write(ctx.tmp / "typo.cypher", "MATCH (r:Review RETURN r.id AS id;\n")
+    return ["query", "file", f, "--home", ctx.ws], f"{f}: the embedded store cannot parse this Cypher (Parser exception:"
+
+
+@case("query-file-tries-to-change-the-store")
+def _(ctx):
+    f = write(ctx.tmp / "evil.cypher", "MATCH (n:Review) DETACH DELETE n RETURN 1 AS x;\n")
+    return ["query", "file", f, "--home", ctx.ws], f"{f}: the embedded store is read-only; queries cannot change it."
+
+
+# -- outputs
+
+
+@case("workspace-under-a-regular-file")
+def _(ctx):
+    afile = write(ctx.tmp / "afile", "not a folder")
+    home = afile / "ws"
+    return ["build", SEEDS, "--home", home, "-q", "--jobs", "1"], (
+        f"{home}: cannot create the workspace folder ({afile} is a file, not a folder)."
+    )
+
+
+@case("export-into-a-folder-that-is-a-file")
+def _(ctx):
+    afile = write(ctx.tmp / "afile", "not a folder")
+    out = afile / "sub" / "hv.md"
+    return ["export", "agency", "HV", "--out", out, "--home", ctx.ws], f"{out}: cannot be written ({afile} is a file, not a folder)."
+
+
+@case("export-agencies-into-a-file")
+def _(ctx):
+    afile = write(ctx.tmp / "afile", "not a folder")
+    return ["export", "agencies", "--out", afile, "--home", ctx.ws], f"{afile}: is a file; give a folder for the exports."
+
+
+@case("export-over-an-existing-file-without-force")
+def _(ctx):
+    out = write(ctx.tmp / "hv.docx", b"the previous export")
+    return ["export", "agency", "HV", "--out", out, "--home", ctx.ws], f"{out}: already exists; use --force to overwrite it."
+
+
+@case("export-agencies-over-existing-files-without-force")
+def _(ctx):
+    out = ctx.tmp / "pack"
+    old = write(out / "police.md", "an older export")
+    return ["export", "agencies", "--out", out, "--home", ctx.ws], f"{old}: already exists; use --force to overwrite it."
+
+
+@case("export-to-a-folder-name")
+def _(ctx):
+    (ctx.tmp / "adir").mkdir()
+    return ["export", "agency", "HV", "--out", ctx.tmp / "adir", "--home", ctx.ws], (
+        f"{ctx.tmp / 'adir'}: is a folder; give a file name for the export."
+    )
+
+
+@case("report-over-a-folder-without-force", exact=False)
+def _(ctx):
+    out = ctx.tmp / "pack"
+    write(out / "notes.txt", "mine")
+    return ["report", "--out", out, "--home", ctx.ws], f"{out}: the folder exists and is not empty; use --force"
+
+
+@case("report-force-over-a-folder-sgraph-did-not-write", exact=False)
+def _(ctx):
+    out = ctx.tmp / "pack"
+    write(out / "notes.txt", "mine")
+    return ["report", "--out", out, "--force", "--home", ctx.ws], f"{out}: the folder is not a board pack written by sgraph"
+
+
+# -- Neo4j (no server needed)
+
+
+@case("neo4j-not-configured")
+def _(ctx):
+    for var in neo4j_store.ENV_VARS:
+        ctx.monkeypatch.delenv(var, raising=False)
+    ctx.monkeypatch.setenv("XDG_CONFIG_HOME", str(ctx.tmp / "config"))
+    return ["query", "run", "reviews-overview", "--neo4j"], (
+        "Neo4j is not configured: set NEO4J_URI, NEO4J_USERNAME and NEO4J_PASSWORD "
+        f"(or write them to {ctx.tmp / 'config' / 'sgraph' / 'neo4j.env'} with mode 0600)."
+    )
+
+
+@case("neo4j-uri-not-a-neo4j-address")
+def _(ctx):
+    ctx.neo4j_env("http://localhost:7474")
+    return ["load", "--home", ctx.ws, "-q"], (
+        "NEO4J_URI 'http://localhost:7474' is not a Neo4j address; use e.g. neo4j://localhost:7687, "
+        "bolt://localhost:7687 or neo4j+s://HOST."
+    )
+
+
+@case("neo4j-down-closed-port")
+def _(ctx):
+    port = closed_port()
+    ctx.neo4j_env(f"bolt://127.0.0.1:{port}")
+    return ["load", "--home", ctx.ws, "-q"], (
+        f"Cannot reach Neo4j at bolt://127.0.0.1:{port}: is the server running and the address right?"
+    )
+
+
+@case("neo4j-down-credentials-in-the-uri")
+def _(ctx):
+    port = closed_port()
+    ctx.neo4j_env(f"neo4j://neo4j:{PASSWORD}@127.0.0.1:{port}")
+    return ["query", "run", "reviews-overview", "--neo4j"], (
+        f"NEO4J_URI 'neo4j://127.0.0.1:{port}' must not hold a user name or password; "
+        "set NEO4J_USERNAME and NEO4J_PASSWORD instead."
+    )
+
+
+@case("neo4j-never-answers-timeout")
+def _(ctx):
+    server = SilentServer()
+    ctx.request.addfinalizer(server.close)
+    ctx.neo4j_env(f"bolt://127.0.0.1:{server.port}", SGRAPH_NEO4J_TIMEOUT="1")
+    return ["load", "--home", ctx.ws, "-q"], f"Neo4j at bolt://127.0.0.1:{server.port} did not answer within 1 seconds."
+
+
+@case("neo4j-settings-file-readable-by-others")
+def _(ctx):
+    for var in neo4j_store.ENV_VARS:
+        ctx.monkeypatch.delenv(var, raising=False)
+    ctx.monkeypatch.setenv("XDG_CONFIG_HOME", str(ctx.tmp / "config"))
+    f = write(ctx.tmp / "config" / "sgraph" / "neo4j.env", f"NEO4J_URI=bolt://127.0.0.1:1\nNEO4J_PASSWORD={PASSWORD}\n")
+    f.chmod(0o644)
+    return ["doctor"], f"{f}: holds the Neo4j password but others can read it (mode 0644); run 'chmod 600 {f}'."
+
+
+# -- Neo4j (a real server: marked neo4j)
+
+
+def _server(ctx: Ctx) -> neo4j_store.Neo4jBackend:
+    return ctx.request.getfixturevalue("neo4j_backend")
+
+
+@case("neo4j-wrong-password", marks=pytest.mark.neo4j)
+def _(ctx):
+    cfg = _server(ctx).config
+    ctx.monkeypatch.setenv("NEO4J_PASSWORD", PASSWORD)
+    return ["load", "--home", ctx.ws, "-q"], (
+        f"Neo4j at {cfg.safe_uri} refused the user name or password for user '{cfg.username}'; "
+        "check NEO4J_USERNAME and NEO4J_PASSWORD."
+    )
+
+
+@case("neo4j-unknown-database", marks=pytest.mark.neo4j)
+def _(ctx):
+    cfg = _server(ctx).config
+    ctx.monkeypatch.setenv("NEO4J_DATABASE", "sgraphnosuchdb")
+    return ["query", "run", "reviews-overview", "--neo4j"], (
+        f"Neo4j at {cfg.safe_uri} has no database called 'sgraphnosuchdb'; check NEO4J_DATABASE."
+    )
+
+
+@case("neo4j-query-file-syntax-error", marks=pytest.mark.neo4j, exact=False)
+def _(ctx):
+    _server(ctx)
+    f = write(ctx.tmp / "typo.cypher", "MATCH (r:Review RETURN r.id AS id;\n")
+    return ["query", "file", f, "--neo4j"], f"{f}: Neo4j rejected the Cypher as invalid ("
+
+
+def test_the_catalogue_is_complete():
+    assert len(CATALOGUE) >= 30
+
+
+@pytest.mark.parametrize(("setup", "code", "exact"), CATALOGUE)
+def test_bad_input_is_one_sentence_and_writes_nothing(setup, code, exact, tmp_path, workspace, monkeypatch, request, capsys):
+    ctx = Ctx(tmp_path, workspace, monkeypatch, request)
+    argv, message = setup(ctx)
+    before = snapshot(tmp_path, workspace)
+    got = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    err = captured.err
+    if exact:
+        assert err == f"Error: {message}\n"
+    else:
+        assert err.startswith(f"Error: {message}") and err.count("\n") == 1, err
+    assert got == code
+    assert "Traceback" not in err and PASSWORD not in captured.out + err
+    after = snapshot(tmp_path, workspace)
+    assert after == before  # nothing written, nothing left behind (temporary files included)
+    assert not ctx.home.exists()
+
+
+# --------------------------------------------------------------------------- awkward but valid input
+
+
+LINKS_TEXT = (
+    "Learning Review\n\nSummary\nThe health visitor did not share the concern with the GP.\n"
+    "A referral was made by the school to Children's Social Care \u2013 caf\u00e9 meeting.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("latin1.txt", LINKS_TEXT.replace("\u2013", "-").encode("latin-1")),
+        ("cp1252.txt", LINKS_TEXT.encode("cp1252")),
+        ("utf16.txt", LINKS_TEXT.encode("utf-16")),  # with its BOM
+        ("utf16be.md", b"\xfe\xff" + LINKS_TEXT.encode("utf-16-be")),
+        ("utf8bom.txt", LINKS_TEXT.encode("utf-8-sig")),
+        ("mixed-endings.txt", LINKS_TEXT.replace("\n", "\r\n", 2).replace("\nA referral", "\rA referral").encode()),
+        ("latin1.html", b'<meta charset="iso-8859-1"><p>' + LINKS_TEXT.replace("\u2013", "-").replace("\n", "</p><p>").encode("latin-1")),
+    ],
+)
+def test_awkward_encodings_are_read_not_rejected(tmp_path, capsys, name, data):
+    import json
+
+    f = write(tmp_path / name, data)
+    assert main(["extract", str(f)]) == 0
+    (review,) = json.loads(capsys.readouterr().out)["reviews"]
+    assert [a["name"] for a in review["agencies"]] == ["Children's Social Care", "GP", "Health Visiting", "Schools"]
+    links = {(x["source"], x["target"], x["status"]) for x in review["communication_links"]}
+    assert ("Schools", "Children's Social Care", "effective") in links
+    assert "caf\u00e9" in read.read_document(f).text
+    assert "\r" not in read.read_document(f).text
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+def _corpus(folder: Path, n: int = 300) -> Path:
+    """Simple .txt reviews, enough for extraction to take a few seconds."""
+    para = (
+        "The health visitor did not share the concern with the GP. A referral was made by the school to "
+        "Children's Social Care. No strategy meeting was held and the police were not told about the "
+        "mother's mental health. "
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"r{i:04d}.txt").write_text(
+            f"Learning Review\n\nSummary\n{para * 20}\n\nKey learning\n1. Agencies should share information "
+            "promptly.\n\nRecommendations\nAll - escalate concerns.\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def _sigint_default() -> None:
+    # A child started from a non-interactive shell may inherit SIGINT as ignored; a real
+    # terminal delivers it, so restore the default (Python then installs its own handler).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _interrupt(
+    args: list[str],
+    started: Callable[[], bool],
+    whole_group: bool = False,
+    deadline: float = 30,
+    on_start: Callable[[int], None] | None = None,
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graph_model", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_sigint_default,
+        start_new_session=True,
+    )
+    if on_start:
+        on_start(proc.pid)
+    try:
+        end = time.monotonic() + deadline
+        while not started() and proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.05)
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"the command finished before it could be interrupted (exit {proc.returncode}): {err[-500:]}")
+        (os.killpg if whole_group else os.kill)(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_during_build_writes_nothing(tmp_path, workspace, jobs):
+    corpus = _corpus(tmp_path / "corpus")
+    home = tmp_path / "ws"
+    shutil.copytree(workspace, home)  # an earlier build must survive the interrupted one
+    before = snapshot(home)
+    procs: list[int] = []
+
+    def extracting() -> bool:
+        """Well inside extraction (about 4 s of CPU for this corpus, after 0.5 s of start-up):
+        the worker processes exist, or (one job) the process has used 1.2 s of CPU."""
+        pid = procs[0]
+        try:
+            if jobs != "1":
+                return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") >= 1.2
+        except OSError:
+            return False
+
+    result = _interrupt(
+        ["build", str(corpus), "--home", str(home), "-q", "--jobs", jobs],
+        started=extracting,
+        whole_group=jobs != "1",
+        on_start=procs.append,
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "Interrupted; nothing was written.\n"
+    assert result.stdout == ""
+    assert snapshot(home) == before  # unchanged, no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus", "ws"]
+
+
+def test_ctrl_c_while_the_workspace_is_written_keeps_it_whole(tmp_path, workspace, monkeypatch, capsys):
+    """An interrupt while the new store and JSON files are being written (before any rename)."""
+    home = tmp_path / "ws"
+    shutil.copytree(workspace, home)
+    before = snapshot(home)
+    real = pipeline.stage_text
+
+    def stage_then_interrupt(path, text):
+        staged = real(path, text)
+        if Path(path).name == "graph.json":  # the last file: the store and records.json are staged
+            raise KeyboardInterrupt
+        return staged
+
+    monkeypatch.setattr(pipeline, "stage_text", stage_then_interrupt)
+    assert main(["build", str(SEEDS), str(IN14.parent), "--home", str(home), "-q", "--jobs", "1"]) == 130
+    assert capsys.readouterr().err == "Interrupted; nothing was written.\n"
+    assert snapshot(home) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("delay", [0.0, 0.13, 0.41])
+def test_ctrl_c_during_load_then_rerun_equals_a_clean_load(neo4j_backend, tmp_path, workspace, delay):
+    graph = pipeline.stored_graph(workspace)
+    neo4j_store.load(graph, wipe=True, backend=neo4j_backend)
+    clean = graph_to_data(neo4j_store.read_graph(neo4j_backend))
+    neo4j_store.wipe_project(neo4j_backend)
+    before = snapshot(workspace)
+
+    since: list[float] = []
+
+    def loading() -> bool:  # some reviews have been written (then ``delay`` more seconds)
+        if not since and neo4j_backend.run("MATCH (r:Review) RETURN count(r) AS n", {})[0]["n"] > 0:
+            since.append(time.monotonic())
+        return bool(since) and time.monotonic() - since[0] >= delay
+
+    result = _interrupt(["load", "--batch-size", "1", "--home", str(workspace), "-q"], started=loading, deadline=60)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == (
+        "Interrupted; the reviews being written are marked incomplete and the next 'sgraph load' redoes them.\n"
+    )
+    assert "Traceback" not in result.stderr
+    assert snapshot(workspace) == before
+    assert any(h is None for h in neo4j_store.stored_review_hashes(neo4j_backend).values())
+    assert main(["load", "--home", str(workspace), "-q"]) == 0
+    assert graph_to_data(neo4j_store.read_graph(neo4j_backend)) == clean
+
+
+# --------------------------------------------------------------------------- atomic outputs
+
+
+class _DiskFull:
+    """Wraps a text file: fails with ENOSPC after ``limit`` characters, as a full disk would."""
+
+    def __init__(self, fh, limit: int):
+        self._fh, self._left = fh, limit
+
+    def write(self, data):
+        if len(data) > self._left:
+            self._fh.write(data[: self._left])
+            raise OSError(28, "No space left on device")
+        self._left -= len(data)
+        return self._fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()
+
+
+@pytest.mark.parametrize("victim", ["records.json", "graph.json"])
+def test_a_full_disk_while_building_leaves_the_old_workspace(tmp_path, workspace, monkeypatch, capsys, victim):
+    import builtins
+
+    home = tmp_path / "ws"
+    shutil.copytree(workspace, home)
+    before = snapshot(home)
+    real_open = builtins.open
+
+    def failing_open(file, mode="r", *args, **kwargs):
+        fh = real_open(file, mode, *args, **kwargs)
+        if "w" in mode and Path(str(file)).name.startswith(f".{victim}.tmp"):
+            return _DiskFull(fh, 1000)
+        return fh
+
+    monkeypatch.setattr(builtins, "open", failing_open)
+    code = main(["build", str(tmp_path / "docs" if False else SEEDS), "--home", str(home), "-q", "--jobs", "1"])
+    monkeypatch.undo()
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"Error: {home}: the workspace cannot be written (No space left on device); nothing was replaced.\n"
+    )
+    assert snapshot(home) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
+
+
+def test_a_failing_store_write_leaves_the_old_workspace(tmp_path, workspace, monkeypatch, capsys):
+    from graph_model import embedded
+
+    home = tmp_path / "ws"
+    shutil.copytree(workspace, home)
+    before = snapshot(home)
+    calls = []
+    real = embedded._copy
+
+    def copy_then_fail(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("IO exception: disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(embedded, "_copy", copy_then_fail)
+    assert main(["build", str(SEEDS), "--home", str(home), "-q", "--jobs", "1"]) == 1
+    assert capsys.readouterr().err == (
+        f"Error: {home / 'embedded.lbug'}: the embedded store could not be written (IO exception: disk full).\n"
+    )
+    assert snapshot(home) == before
+
+
+def test_every_workspace_file_is_replaced_by_a_rename(tmp_path, workspace, monkeypatch):
+    """graph.json, records.json and the store reach their names only by rename, whole."""
+    home = tmp_path / "ws"
+    shutil.copytree(workspace, home)
+    renamed: dict[str, bytes] = {}
+    real = os.replace
+
+    def spy(src, dst, *a, **kw):
+        if Path(dst).parent == home:
+            renamed[Path(dst).name] = Path(src).read_bytes()
+        return real(src, dst, *a, **kw)
+
+    monkeypatch.setattr(os, "replace", spy)
+    pipeline.build([str(SEEDS)], home=home, jobs=1)
+    monkeypatch.undo()
+    assert set(renamed) == {"embedded.lbug", "graph.json", "records.json"}
+    for name, data in renamed.items():
+        assert (home / name).read_bytes() == data
+    assert sorted(p.name for p in home.iterdir()) == ["embedded.lbug", "graph.json", "records.json"]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_a_failing_export_leaves_the_old_file(tmp_path, workspace, monkeypatch, capsys, fmt):
+    """Through the CLI (tests/test_export.py covers every format at the library level)."""
+    from graph_model import exports
+
+    out = write(tmp_path / f"hv.{fmt}", b"the previous export")
+    real = exports._WRITERS[fmt]
+
+    def half(learning, fh):
+        real(learning, io.BytesIO())
+        fh.write(b"half an export")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setitem(exports._WRITERS, fmt, half)
+    assert main(["export", "agency", "HV", "--out", str(out), "--force", "--home", str(workspace)]) == 1
+    assert capsys.readouterr().err == f"Error: {out}: cannot be written (No space left on device).\n"
+    assert out.read_bytes() == b"the previous export"
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+@pytest.fixture
+def old_pack(tmp_path, workspace, capsys):
+    out = tmp_path / "pack"
+    assert main(["report", "--out", str(out), "--home", str(workspace)]) == 0
+    capsys.readouterr()
+    return out, snapshot(out)
+
+
+def test_a_board_pack_failing_while_written_leaves_the_old_one(tmp_path, workspace, old_pack, monkeypatch, capsys):
+    """Read-only check of maps.write_report (maps.py is edited elsewhere): the pack is written
+    to a temporary folder and renamed; a full disk half-way leaves the previous pack and no
+    temporary folder."""
+    import builtins
+
+    out, before = old_pack
+    real_open = builtins.open
+    opened = []
+
+    def failing_open(file, mode="r", *args, **kwargs):
+        if "w" in mode and ".pack.tmp-" in str(file):
+            opened.append(file)
+            if len(opened) == 3:
+                raise OSError(28, "No space left on device")
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", failing_open)
+    assert main(["report", "--out", str(out), "--force", "--home", str(workspace)]) == 1
+    monkeypatch.undo()
+    assert capsys.readouterr().err == f"Error: {out}: cannot write the board pack (No space left on device).\n"
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="maps.write_report moves the old pack aside before renaming the new one in, and does not move "
+    "it back when that rename fails: the old pack is left in a hidden .pack.old-* folder (fix belongs in maps.py)",
+)
+def test_a_board_pack_failing_at_the_final_rename_leaves_the_old_one(tmp_path, workspace, old_pack, monkeypatch, capsys):
+    out, before = old_pack
+    real = os.replace
+
+    def no_rename(src, dst, *a, **kw):
+        if Path(dst) == out:
+            raise OSError(28, "No space left on device")
+        return real(src, dst, *a, **kw)
+
+    monkeypatch.setattr(os, "replace", no_rename)
+    assert main(["report", "--out", str(out), "--force", "--home", str(workspace)]) == 1
+    monkeypatch.undo()
+    assert capsys.readouterr().err == f"Error: {out}: cannot write the board pack (No space left on device).\n"
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+# --------------------------------------------------------------------------- Neo4j fault tolerance
+
+
+class Boom(Exception):
+    """Raised from the progress callback: the load dies right after that batch committed."""
+
+
+def _dump(backend) -> dict:
+    return graph_to_data(neo4j_store.read_graph(backend))
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
+    """Two disjoint sets of seed reviews, each built on its own (they share agencies and themes)."""
+    files = sorted(SEEDS.iterdir())
+    out = []
+    for part in (files[:3], files[3:]):
+        folder = tmp_path_factory.mktemp("half")
+        for f in part:
+            shutil.copy(f, folder / f.name)
+        out.append(pipeline.build([str(folder)], home=folder / "ws", jobs=1, embedded=False).graph)
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_batches(neo4j_backend, workspace):
+    """The seeds graph, its clean dump and the number of batches a load with batch_size=7 takes."""
+    graph = pipeline.stored_graph(workspace)
+    summary = neo4j_store.load(graph, wipe=True, batch_size=7, backend=neo4j_backend)
+    return graph, _dump(neo4j_backend), summary.batches
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("where", [0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 0.97, 1.0])
+def test_a_load_killed_at_any_batch_then_rerun_equals_a_clean_load(neo4j_backend, small_batches, where):
+    graph, clean, batches = small_batches
+    kill_at = max(1, min(batches, round(where * batches)))
+    neo4j_store.wipe_project(neo4j_backend)
+    calls = []
+
+    def killer(done, total):
+        calls.append(done)
+        if len(calls) == kill_at:
+            raise Boom
+
+    with pytest.raises(Boom):
+        neo4j_store.load(graph, batch_size=7, progress=killer, backend=neo4j_backend)
+    if kill_at < batches:  # the reviews are marked complete only by the very last batch
+        assert all(h is None for h in neo4j_store.stored_review_hashes(neo4j_backend).values())
+    neo4j_store.load(graph, batch_size=7, backend=neo4j_backend)
+    assert _dump(neo4j_backend) == clean
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("kill_at", [1, 2, 5, 20])
+def test_a_killed_reload_over_existing_data_then_rerun_equals_a_clean_load(neo4j_backend, small_batches, halves, kill_at):
+    """Killed while replacing: the old data was a different graph (one half only)."""
+    graph, clean, _ = small_batches
+    neo4j_store.load(halves[0], wipe=True, backend=neo4j_backend)
+    neo4j_backend.run("MATCH (r:Review) SET r.sha256 = 'stale'", {})  # every review counts as changed
+
+    def killer(done, total, calls=[]):  # noqa: B006  (a fresh list per test via the default below)
+        calls.append(done)
+        if len(calls) == kill_at:
+            raise Boom
+
+    killer.__defaults__ = ([],)
+    with pytest.raises(Boom):
+        neo4j_store.load(graph, batch_size=7, progress=killer, backend=neo4j_backend)
+    neo4j_store.load(graph, batch_size=7, backend=neo4j_backend)
+    assert _dump(neo4j_backend) == clean
+
+
+def _sequential(backend, graphs) -> dict:
+    neo4j_store.wipe_project(backend)
+    for g in graphs:
+        neo4j_store.load(g, batch_size=5, backend=backend)
+    return _dump(backend)
+
+
+@pytest.mark.neo4j
+def test_concurrent_loads_of_different_reviews_do_not_corrupt_each_other(neo4j_backend, halves):
+    expected = _sequential(neo4j_backend, halves)
+    neo4j_store.wipe_project(neo4j_backend)
+    errors: list[BaseException] = []
+
+    def run(g):
+        try:
+            with neo4j_store.Neo4jBackend(neo4j_backend.config) as be:
+                neo4j_store.load(g, batch_size=5, backend=be)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(g,)) for g in halves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _dump(neo4j_backend) == expected
+
+
+@pytest.mark.neo4j
+def test_a_load_finishing_while_another_is_half_way_does_not_delete_its_nodes(neo4j_backend, halves):
+    """The worst interleaving, forced: B has written its agencies and themes but none of its
+    relationships when A finishes (and cleans up the shared nodes nothing uses)."""
+    expected = _sequential(neo4j_backend, halves)
+    neo4j_store.wipe_project(neo4j_backend)
+    a_done = threading.Event()
+    b_paused = threading.Event()
+    errors: list[BaseException] = []
+
+    def pause_b(done, total, calls=[]):  # noqa: B006
+        calls.append(done)
+        if len(calls) == 1:  # B's first batch: shared nodes written, nothing links to them yet
+            b_paused.set()
+            assert a_done.wait(60)
+
+    pause_b.__defaults__ = ([],)
+
+    def run_b():
+        try:
+            with neo4j_store.Neo4jBackend(neo4j_backend.config) as be:
+                neo4j_store.load(halves[1], batch_size=1000, progress=pause_b, backend=be)
+        except BaseException as exc:
+            errors.append(exc)
+
+    b = threading.Thread(target=run_b)
+    b.start()
+    assert b_paused.wait(60)
+    try:
+        with neo4j_store.Neo4jBackend(neo4j_backend.config) as be:
+            neo4j_store.load(halves[0], batch_size=1000, backend=be)
+    finally:
+        a_done.set()
+        b.join()
+    assert errors == []
+    assert _dump(neo4j_backend) == expected
+
+
+# --------------------------------------------------------------------------- property-based: readers
+
+
+def _zip_with(member: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", b'<?xml version="1.0"?><Types xmlns="x"/>')
+        z.writestr(member, data)
+    return buf.getvalue()
+
+
+_PREFIXES = {
+    ".txt": [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"],
+    ".md": [b"", b"# Summary\n"],
+    ".html": [b"", b'<meta charset="utf-16">', b'<meta charset="nonsense">', b"<html><body><p>"],
+    ".htm": [b"", b"<!DOCTYPE html><script>"],
+    ".pdf": [b"", b"%PDF-1.4\n", b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R /Encrypt 9 0 R >>\n"],
+    ".docx": [b"", b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
+}
+
+
+@st.composite
+def documents(draw):
+    suffix = draw(st.sampled_from(sorted(_PREFIXES)))
+    body = draw(st.one_of(st.binary(max_size=2000), st.text(max_size=600).map(lambda t: t.encode("utf-8", "surrogatepass"))))
+    if suffix == ".docx" and draw(st.booleans()):
+        return suffix, _zip_with(draw(st.sampled_from(["word/document.xml", "other.xml"])), body)
+    return suffix, draw(st.sampled_from(_PREFIXES[suffix])) + body
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(documents())
+def test_read_document_on_arbitrary_bytes_raises_only_sgraph_errors(tmp_path, doc):
+    suffix, data = doc
+    path = tmp_path / f"doc{suffix}"
+    path.write_bytes(data)
+    try:
+        document = read.read_document(path)
+    except SgraphError as exc:
+        message = str(exc)
+        assert message.startswith(str(path)) and "\n" not in message and "Traceback" not in message
+        return
+    assert document.text.strip()
+    assert len(document.offsets) == len(document.text) + 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(documents())
+def test_extract_command_on_arbitrary_bytes_is_one_sentence_or_success(tmp_path, capsys, doc):
+    suffix, data = doc
+    path = tmp_path / f"doc{suffix}"
+    path.write_bytes(data)
+    code = main(["extract", str(path)])
+    err = capsys.readouterr().err
+    assert code in (0, 1)
+    if code:
+        assert err.startswith(f"Error: {path}: ") and err.count("\n") == 1
