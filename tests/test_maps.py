@@ -95,9 +95,17 @@ def record(
 
 
 def map_data(page: str) -> dict:
+    """The map's data, with the texts and quotes shared in "strings" put back as map.js does."""
     m = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S)
     assert m, "the map data block is missing"
-    return json.loads(m.group(1))
+    data = json.loads(m.group(1))
+    for d in data["details"].values():
+        for lst in d.get("lists", []):
+            for item in lst["items"]:
+                for key in ("text", "quote"):
+                    if isinstance(item.get(key), int):
+                        item[key] = data["strings"][item[key]]
+    return data
 
 
 def edge_ends(data: dict) -> set[tuple[str, str, str]]:
@@ -164,10 +172,11 @@ def test_agency_map_aggregates_links_per_pair_and_status(small_graph):
     effective = next(e for e in data["edges"] if e["f"]["status"] == ["effective"])
     assert effective["color"] == maps.EFFECTIVE and effective["dashes"]
     assert broken["width"] > effective["width"]
-    # Clicking the broken line lists both reviews (with title and year) and both quotes.
+    # Clicking the broken line lists both reviews (with title and year) and both quotes, newest first.
     detail = data["details"][broken["id"]]
     items = detail["lists"][0]["items"]
-    assert [(i["review"], i["quote"]) for i in items] == [("R1", "GP did not refer to CSC."), ("R2", "CSC did not tell the GP.")]
+    assert [(i["review"], i["quote"]) for i in items] == [("R2", "CSC did not tell the GP."), ("R1", "GP did not refer to CSC.")]
+    assert "note" not in detail["lists"][0]  # nothing left out
     assert data["reviews"]["R1"] == {"title": "Review R1", "year": "2019", "source": "R1.txt", "board": "Test Board", "type": "SCR"}
     assert data["reviews"]["R2"]["year"] == "2021"
     # No vis-network "title" pop-ups anywhere (they render HTML).
@@ -228,9 +237,11 @@ def test_theme_map_aggregates_above_the_review_cap():
     assert "review" not in [f["key"] for f in data["filters"]]
     info = data["details"]["Theme:Information sharing"]
     assert info["lists"][0]["heading"] == f"Reviews raising it ({n})"
-    # The theme→agency line is one line whatever the number of reviews, its list capped.
+    # The theme→agency line is one line whatever the number of reviews, its list capped. Without
+    # review nodes the filters cannot tell reviews of one year apart: they share one row of "rf".
     line = next(e for e in data["edges"] if e["to"] == "Agency:GP")
-    assert sum(line["subn"]) == n and len(line["subr"]) == n and len(data["details"][line["id"]]["lists"][0]["items"]) == maps.THEME_LINE_CAP
+    assert sum(line["subn"]) == n and line["subr"] == [0] and len(data["rf"]) == 1
+    assert len(data["details"][line["id"]]["lists"][0]["items"]) == maps.THEME_LINE_CAP
 
 
 def test_agency_map_shows_the_busiest_pairs_first_when_there_are_many():
@@ -263,6 +274,124 @@ def test_review_map_of_an_unknown_review_is_a_usage_error(small_graph):
         maps.review_map_html(small_graph, "nope")
 
 
+# --------------------------------------------------------------------------- caps at scale
+
+BIG_REVIEWS = 25  # more than THEME_REVIEW_CAP, and 125 broken GP–CSC links: more than AGENCY_PAGE_CAP
+BIG_LINKS = 5
+
+
+def big_records() -> list[ReviewRecord]:
+    """25 reviews (years 2010-2014), each with five broken GP–CSC links, learning on one theme
+    for the GP, a missed opportunity; review R03 alone has an effective Police–Schools link."""
+    out = []
+    for i in range(1, BIG_REVIEWS + 1):
+        rid = f"R{i:02d}"
+        links = tuple(("GP", "Children's Social Care", "broken", f"{rid}: the GP did not tell CSC (link {k}).")
+                      for k in range(1, BIG_LINKS + 1))
+        if i == 3:
+            links += (("Police", "Schools", "effective", "R03: the police told the school."),)
+        out.append(record(
+            rid, year=2010 + i % 5, links=links, themes=("Information sharing",),
+            learning=(("Every agency should share information about the family promptly and record it.",
+                       ("Information sharing",), ("GP",)),
+                      (f"{rid}: the GP should share information with children's social care.", ("Information sharing",), ("GP",))),
+            missed=((f"{rid}: the GP missed a chance to refer.", ("GP",)),),
+        ))
+    return out
+
+
+@pytest.fixture(scope="module")
+def big_graph():
+    return build_graph(big_records())
+
+
+def newest(rids: list[str]) -> list[str]:
+    """Review ids of big_records, newest year first, then by id."""
+    return sorted(rids, key=lambda r: (-(2010 + int(r[1:]) % 5), r))
+
+
+def test_agency_map_carries_a_few_quotes_per_line_with_the_counts(big_graph):
+    data = map_data(maps.agency_map_html(big_graph))
+    total = BIG_REVIEWS * BIG_LINKS
+    line = next(e for e in data["edges"] if e["f"]["status"] == ["broken"])
+    assert sum(line["subn"]) == total and len(line["subn"]) == BIG_REVIEWS  # every link still counts
+    detail = data["details"][line["id"]]
+    facts = dict(detail["facts"])
+    assert facts["Links"] == f"{total:,}" and facts["Reviews"] == f"{BIG_REVIEWS}"
+    evidence = detail["lists"][0]
+    assert evidence["heading"] == f"Evidence ({total})"
+    assert len(evidence["items"]) == maps.LINE_QUOTE_CAP
+    # The newest reviews first, one link from each (its first by link id) before a second from any.
+    top = newest([f"R{i:02d}" for i in range(1, BIG_REVIEWS + 1)])[:maps.LINE_QUOTE_CAP]
+    assert [i["review"] for i in evidence["items"]] == top
+    assert [i["quote"] for i in evidence["items"]] == [f"{r}: the GP did not tell CSC (link 1)." for r in top]
+    assert evidence["note"].startswith(f"Showing {maps.LINE_QUOTE_CAP} of {total} \u2014 the newest reviews first")
+    assert 'sgraph export agency "' in evidence["note"] and "board pack" in evidence["note"]
+    # Only the reviews whose words are shown are described (the filters have them all).
+    assert set(data["reviews"]) == set(newest([f"R{i:02d}" for i in range(1, BIG_REVIEWS + 1)])[:maps.PANEL_LIST_CAP]) | {"R03"}
+    # The small effective line keeps its only quote, with no note.
+    small = next(e for e in data["edges"] if e["f"]["status"] == ["effective"])
+    assert [i["quote"] for i in data["details"][small["id"]]["lists"][0]["items"]] == ["R03: the police told the school."]
+    assert "note" not in data["details"][small["id"]]["lists"][0]
+    # An agency's lists are capped too, with the counts in the heading.
+    gp = data["details"]["Agency:GP"]
+    links, involved = gp["lists"]
+    assert links["heading"] == f"Communication links ({total})" and len(links["items"]) == maps.PANEL_LIST_CAP
+    assert links["note"].startswith(f"Showing {maps.PANEL_LIST_CAP} of {total}")
+    assert involved["heading"] == f"Reviews involving this agency ({BIG_REVIEWS})"
+    assert [i["review"] for i in involved["items"]] == newest([f"R{i:02d}" for i in range(1, BIG_REVIEWS + 1)])[:maps.PANEL_LIST_CAP]
+
+
+def test_agency_map_quotes_take_turns_between_reviews():
+    """Two reviews of four links each: the five quoted are 3 + 2, the newer review first."""
+    records = [record(rid, year=year, links=tuple(("GP", "Police", "broken", f"{rid} link {k}.") for k in range(1, 5)))
+               for rid, year in (("OLD", 2015), ("NEW", 2021))]
+    data = map_data(maps.agency_map_html(build_graph(records)))
+    (line,) = data["edges"]
+    evidence = data["details"][line["id"]]["lists"][0]
+    assert [i["quote"] for i in evidence["items"]] == ["NEW link 1.", "NEW link 2.", "NEW link 3.", "OLD link 1.", "OLD link 2."]
+    assert evidence["note"].startswith("Showing 5 of 8 \u2014 the newest reviews first, one link from each")
+
+
+def test_theme_map_carries_a_few_items_per_theme_and_line(big_graph):
+    data = map_data(maps.theme_map_html(big_graph))
+    theme = data["details"]["Theme:Information sharing"]["lists"][0]
+    assert theme["heading"] == f"Reviews raising it ({BIG_REVIEWS})" and len(theme["items"]) == maps.THEME_REVIEW_CAP
+    assert theme["note"].startswith(f"Showing {maps.THEME_REVIEW_CAP} of {BIG_REVIEWS}")
+    line = next(e for e in data["edges"] if e["to"] == "Agency:GP")
+    listed = data["details"][line["id"]]["lists"][0]
+    n_lps = 2 * BIG_REVIEWS
+    assert listed["heading"] == f"Learning ({n_lps})" and len(listed["items"]) == maps.THEME_LINE_CAP
+    assert listed["note"].startswith(f"Showing {maps.THEME_LINE_CAP} of {n_lps}")
+    assert len({i["review"] for i in listed["items"]}) == maps.THEME_LINE_CAP  # one point from each review
+    assert sum(line["subn"]) == n_lps
+    # The learning every review repeats is stored once and put back for each item.
+    page = maps.theme_map_html(big_graph)
+    assert page.count("Every agency should share information about the family promptly") == 1
+    assert sum(1 for i in listed["items"] if i["quote"].startswith("Every agency should share")) >= 2
+
+
+def test_board_pack_agency_pages_are_capped(big_graph, tmp_path):
+    pack = maps.write_report(big_graph, tmp_path / "pack")
+    gp = (pack / "agencies" / "GP.html").read_text(encoding="utf-8")
+    total = BIG_REVIEWS * BIG_LINKS
+    assert f"Broken links ({total})" in gp
+    assert (f'Broken links ({total})</h3><p class="note">Showing the {maps.AGENCY_PAGE_CAP} newest of {total} broken links; '
+            "every one, with its source: <code>sgraph export agency &quot;GP&quot;</code>.</p>") in gp
+    broken_table = gp.split(f"Broken links ({total})")[1].split("</table>")[0]
+    assert broken_table.count("<tr>") == maps.AGENCY_PAGE_CAP + 1  # the head row and the capped rows
+    # Counts per other agency cover every link.
+    assert re.search(r"Children&#x27;s Social Care</a></td><td>125</td><td>0</td><td>25</td>", gp)
+    # Smaller sections are whole and say nothing about a cap.
+    assert f"Reviews involving GP ({BIG_REVIEWS})" in gp and "newest of 25 reviews" not in gp
+    # Every review still has its map; the maps share one copy of the scripts.
+    assert len(list((pack / "maps").glob("review-*.html"))) == BIG_REVIEWS
+    assert sorted(p.name for p in (pack / "assets").iterdir()) == ["map.css", "map.js", "vis-network.min.js"]
+    for page in (pack / "maps").glob("*.html"):
+        assert page.stat().st_size < 200_000
+        assert_self_contained(page.read_text(encoding="utf-8"), shared_scripts=True)
+
+
 def test_empty_graph_still_gives_maps():
     g = nx.MultiDiGraph()
     assert map_data(maps.agency_map_html(g))["nodes"] == []
@@ -287,13 +416,26 @@ REMOTE = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:
 REMOTE_CSS = re.compile(r"""(?:url\(\s*["']?\s*(?:https?:)?//|@import)""", re.I)
 
 
-def assert_self_contained(page: str) -> None:
+PACK_SCRIPTS = ['<script src="../assets/vis-network.min.js"></script>', '<script src="../assets/map.js"></script>']
+PACK_STYLES = ['<link rel="stylesheet" href="../assets/map.css">']
+
+
+def assert_self_contained(page: str, shared_scripts: bool = False) -> None:
+    """Nothing from other hosts; with ``shared_scripts`` (a map in the board pack) exactly the
+    pack's two shared script files and style sheet, by relative URL, and a CSP that allows only
+    script files."""
     assert not REMOTE.search(page), REMOTE.search(page).group(0)
     assert not REMOTE_CSS.search(page)
-    assert "<link" not in page.lower()
+    assert re.findall(r"<link[^>]*>", page, re.I) == (PACK_STYLES if shared_scripts else [])
     assert "bootstrap" not in page.lower()
-    assert re.search(r"<script[^>]*\ssrc\s*=", page, re.I) is None
-    assert "Content-Security-Policy" in page and "default-src 'none'" in html.unescape(page)
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    assert csp and "default-src 'none'" in html.unescape(csp.group(1))
+    if shared_scripts:
+        assert re.findall(r"<script[^>]*\ssrc\s*=[^>]*></script>", page, re.I) == PACK_SCRIPTS
+        assert f"script-src {maps.PACK_SCRIPT_SRC};" in html.unescape(csp.group(1))
+        assert "'unsafe-inline'" not in html.unescape(csp.group(1)).split("script-src")[1].split(";")[0]
+    else:
+        assert re.search(r"<script[^>]*\ssrc\s*=", page, re.I) is None
 
 
 def test_maps_and_pack_load_nothing_from_other_hosts(seed_graph, tmp_path):
@@ -303,7 +445,18 @@ def test_maps_and_pack_load_nothing_from_other_hosts(seed_graph, tmp_path):
         assert page.count("</script>") == 3  # the data block, vis-network, map.js
     pack = maps.write_report(seed_graph, tmp_path / "pack")
     for path in pack.rglob("*.html"):
-        assert_self_contained(path.read_text(encoding="utf-8"))
+        page = path.read_text(encoding="utf-8")
+        assert_self_contained(page, shared_scripts=path.parent.name == "maps")
+        if path.parent.name == "maps":
+            assert page.count("</script>") == 3  # the data block and the two shared files
+            assert "vis.Network" not in page
+    # The shared files are the very scripts a self-contained map inlines.
+    alone = maps.agency_map_html(seed_graph)
+    for name in ("vis-network.min.js", "map.js"):
+        script = (pack / "assets" / name).read_text(encoding="utf-8")
+        assert f"<script>{script}</script>" in alone
+    styles = re.findall(r"<style>(.*?)</style>", alone, re.S)
+    assert (pack / "assets" / "map.css").read_text(encoding="utf-8") == "\n".join(styles)
 
 
 def test_script_json_escapes_what_could_end_the_block():

@@ -328,3 +328,77 @@ def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F81
             check_clean(p)
         finally:
             p.close()
+
+
+def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
+    """A graph big enough for the caps: the panel says "Showing 5 of 125"; the compact data (line
+    reviews as steps, filter values as option positions, shared texts) drives the filters as
+    before; the board pack's maps run on the shared assets/ scripts from file:// with every
+    network request blocked, and their CSP still refuses inline script."""
+    from test_maps import BIG_LINKS, BIG_REVIEWS, big_records
+
+    from graph_model.build import build_graph
+
+    g = build_graph(big_records())
+    pack = maps.write_report(g, tmp_path / "pack")
+    alone = tmp_path / "agencies.html"
+    alone.write_text(maps.agency_map_html(g), encoding="utf-8")
+    total = BIG_REVIEWS * BIG_LINKS
+    for path in (alone, pack / "maps" / "agencies.html"):
+        p = Page(browser, path)
+        try:
+            p.wait_ready()
+            assert p.drawn_pixels() > 5_000
+            line = p.js("() => window.sgMap.edges.get({filter: (e) => e.f.status[0] === 'broken'})[0].id")
+            p.js("(id) => window.sgMap.show(id)", line)
+            text = p.panel()
+            assert f"Evidence ({total})" in text and f"Showing {maps.LINE_QUOTE_CAP} of {total}" in text
+            assert 'sgraph export agency "' in text
+            assert text.count("the GP did not tell CSC") == maps.LINE_QUOTE_CAP
+            assert p.js("(id) => window.sgMap.edges.get(id).subn.reduce((x, y) => x + y, 0)", line) == total
+            # Years 2010-2014 (review i: 2010 + i % 5); R03 (2013) alone has the Police–Schools line.
+            p.page.select_option("#flt-year", "2013")
+            assert p.visible_edges() == 2
+            p.page.select_option("#flt-year", "2012")
+            assert p.visible_edges() == 1
+            p.page.select_option("#flt-year", "")
+            p.page.select_option("#flt-review", "R04")
+            assert p.visible_edges() == 1
+            p.page.select_option("#flt-review", "R03")
+            assert p.visible_edges() == 2
+            p.page.select_option("#flt-review", "")
+            p.page.select_option("#flt-theme", "Information sharing")
+            assert p.visible_edges() == 2
+            check_clean(p)
+        finally:
+            p.close()
+
+    p = Page(browser, pack / "maps" / "themes.html")
+    try:
+        p.wait_ready()
+        p.js("() => window.sgMap.show('Theme:Information sharing')")
+        assert f"Showing {maps.THEME_REVIEW_CAP} of {BIG_REVIEWS}" in p.panel()
+        line = p.js("() => window.sgMap.edges.get({filter: (e) => e.to === 'Agency:GP'})[0].id")
+        p.js("(id) => window.sgMap.show(id)", line)
+        text = p.panel()
+        assert f"Showing {maps.THEME_LINE_CAP} of {2 * BIG_REVIEWS}" in text
+        assert "Every agency should share information about the family promptly" in text  # a shared text, put back
+        check_clean(p)
+    finally:
+        p.close()
+
+    p = Page(browser, pack / "maps" / "review-R03.html")
+    try:
+        p.wait_ready()
+        assert p.drawn_pixels() > 5_000
+        assert p.js("() => typeof vis") == "object"  # loaded from ../assets/ over file://
+        # ... and so is the style sheet: the header is laid out by map.css.
+        assert p.js("() => getComputedStyle(document.querySelector('.map-header')).display") == "flex"
+        check_clean(p)
+        # The pack maps' policy allows script files only: injected inline script does not run.
+        ran = p.js("""() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
+                             document.body.appendChild(s); return window.__inline === 1; }""")
+        assert ran is False
+        assert any("Content Security Policy" in e for e in p.errors)
+    finally:
+        p.close()

@@ -14,6 +14,16 @@
   var filters = data.filters || [];
   var details = data.details || {};
   var reviews = data.reviews || {};
+  // A text or quote that several items repeat is stored once, in data.strings: put it back.
+  var strings = data.strings || [];
+  Object.keys(details).forEach(function (id) {
+    (details[id].lists || []).forEach(function (list) {
+      list.items.forEach(function (item) {
+        if (typeof item.text === "number") item.text = strings[item.text];
+        if (typeof item.quote === "number") item.quote = strings[item.quote];
+      });
+    });
+  });
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -25,6 +35,25 @@
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
   }
+
+  // A line's reviews ("subr", indexes into "rf") come as steps from the one before: add them up.
+  data.edges.forEach(function (e) {
+    if (!e.subr) return;
+    for (var k = 1; k < e.subr.length; k++) e.subr[k] += e.subr[k - 1];
+  });
+  // The reviews' filter values ("rf") come as rows of value lists in the order of "rfk", each
+  // value a position in its filter's options: put back {key: [values]} (a null is no value).
+  var specOf = {};
+  filters.forEach(function (spec) { specOf[spec.key] = spec; });
+  data.rf = (data.rf || []).map(function (row) {
+    var out = {};
+    (data.rfk || []).forEach(function (key, k) {
+      var vals = row[k], spec = specOf[key];
+      if (vals === null || vals === undefined) return;
+      out[key] = vals.map(function (v) { return typeof v === "number" && spec && spec.options ? spec.options[v][0] : v; });
+    });
+    return out;
+  });
 
   // ---------------------------------------------------------------- network
   var nodes = new vis.DataSet(data.nodes);
@@ -186,6 +215,8 @@
     }
     (d.lists || []).forEach(function (list) {
       panel.appendChild(el("h3", null, list.heading));
+      // "Showing 5 of 312 — ..." goes first, so that nobody takes the few for all.
+      if (list.note) panel.appendChild(el("p", "more", list.note));
       var ul = el("ul", "items");
       list.items.slice(0, FIRST_ITEMS).forEach(function (item) {
         ul.appendChild(renderItem(item));
@@ -202,7 +233,7 @@
         });
         panel.appendChild(all);
       }
-      if (list.more) panel.appendChild(el("p", "more", "\u2026and " + list.more + " more (see the board pack pages)."));
+      if (list.more && !list.note) panel.appendChild(el("p", "more", "\u2026and " + list.more + " more (see the board pack pages)."));
       if (!list.items.length) panel.appendChild(el("p", "more", "None."));
     });
     panel.setAttribute("data-selected", String(id));
