@@ -303,13 +303,22 @@ def params_from_graph(graph) -> dict:
     return values
 
 
+def query_params(query, known: dict) -> dict:
+    """The parameters to time ``query`` with: its header's example values
+    (``query.example_params()``: every parameter, ``limit`` included), with the ones the
+    benchmark graph has a value for (a real review id, link id, ...) replaced by that value."""
+    example = query.example_params() if hasattr(query, "example_params") else {
+        p.name: p.example for p in getattr(query, "params", ())}
+    return {name: known.get(name, value) for name, value in example.items()}
+
+
 def shipped_query_latency(queries_mod, handle, graph, repeat: int) -> dict:
     """Median latency of every query in graph_model.queries.list_queries() on ``handle``,
     with parameters taken from the benchmark graph (else the query's own example)."""
     known = params_from_graph(graph)
     out: dict = {}
     for query in queries_mod.list_queries():
-        params = {p.name: known.get(p.name, p.example) for p in query.params}
+        params = query_params(query, known)
         try:
             rows = queries_mod.run_query(query.name, params, handle)  # warm-up
             fig = _timed(lambda q=query.name, pr=params: queries_mod.run_query(q, pr, handle), repeat)
@@ -318,6 +327,8 @@ def shipped_query_latency(queries_mod, handle, graph, repeat: int) -> dict:
             out[query.name] = fig
         except Exception as exc:  # one query failing must not stop the others
             out[query.name] = {"error": f"{type(exc).__name__}: {exc}"[:300], "params": params}
+    if hasattr(os, "getloadavg"):  # the machine may be shared: say how busy it was
+        out["_load_average"] = [round(x, 2) for x in os.getloadavg()]
     return out
 
 
@@ -337,10 +348,12 @@ def query_latency(queries_mod, target: str, handle, home: Path, repeat: int, gra
     if not listed:
         return {"skipped": "graph_model.queries lists no queries"}
     out: dict = {}
+    known = params_from_graph(graph)
     for name, q in listed:
+        params = query_params(q, known)
         candidates = {"name": name, "query": q, "query_name": name, "backend": target, "target": target,
                       "store": handle, "db": handle, "conn": handle, "connection": handle, "driver": handle,
-                      "session": handle, "home": home, "params": {}, "parameters": {}}
+                      "session": handle, "home": home, "params": params, "parameters": params}
         try:
             _call_with(runner, candidates)  # warm-up
             out[name] = _timed(lambda c=candidates: _call_with(runner, c), repeat)
@@ -359,14 +372,28 @@ def cypher_files(target: str) -> list[Path]:
     return sorted(base.glob("*.cypher")) if base.is_dir() else []
 
 
-def cypher_file_latency(handle, files: list[Path], repeat: int) -> dict:
-    """Median latency of each .cypher file run as it is (no parameters) through ``handle.run``."""
-    out: dict = {}
-    for f in files:
-        text = f.read_text(encoding="utf-8")
+def _header_params(text: str) -> dict:
+    """The example values of a .cypher file's ``// params:`` header line."""
+    queries_mod = optional("graph_model.queries")
+    if queries_mod is not None and hasattr(queries_mod, "parse_query"):
         try:
-            handle.run(text)
-            out[f.stem] = _timed(lambda t=text: handle.run(t), repeat)
+            return queries_mod.parse_query(text, "file").example_params()
+        except Exception:
+            return {}
+    return {}
+
+
+def cypher_file_latency(handle, files: list[Path], repeat: int, graph=None) -> dict:
+    """Median latency of each .cypher file through ``handle.run``, with its header's example
+    parameters (values the benchmark graph has, such as a review id, replace them)."""
+    out: dict = {}
+    known = params_from_graph(graph)
+    for f in files:
+        text = f.read_text(encoding="utf-8").rstrip().rstrip(";")
+        params = {k: known.get(k, v) for k, v in _header_params(text).items()}
+        try:
+            handle.run(text, params)
+            out[f.stem] = _timed(lambda t=text, p=params: handle.run(t, p), repeat)
         except Exception as exc:
             out[f.stem] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
     return out
@@ -482,13 +509,22 @@ def neo4j_load(graph) -> tuple[dict, object | None]:
         return {"skipped": "graph_model.neo4j_store is not in this checkout"}, None
     if hasattr(store, "load") and hasattr(store, "Neo4jBackend"):
         backend = store.Neo4jBackend.from_env()
-        t0 = time.perf_counter()
+        # Empty the project's labels first, untimed: the figure is the load into an empty
+        # database (deleting a previous 1.5-million-element graph takes about a minute).
+        w0 = time.perf_counter()
+        if hasattr(store, "wipe_project"):
+            store.wipe_project(backend)
+        wipe_s = time.perf_counter() - w0
+        load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
+        t0, c0 = time.perf_counter(), time.process_time()
         summary = store.load(graph, wipe=True, backend=backend)
         seconds = time.perf_counter() - t0
         written = summary.elements_written
         return {"seconds": round(seconds, 2), "elements": written, "elements_per_s": round(written / seconds),
                 "loader_reported_elements_per_s": round(summary.elements_per_second),
-                "batches": summary.batches}, backend
+                "batches": summary.batches, "python_cpu_s": round(time.process_time() - c0, 2),
+                "wipe_before_s": round(wipe_s, 2),
+                "load_average": [round(x, 2) for x in load0] if load0 else None}, backend
     loader = None
     for attr in ("load_graph", "load", "write_graph", "load_neo4j"):
         fn = getattr(store, attr, None)
@@ -701,7 +737,8 @@ def main(argv: list[str] | None = None) -> int:
             skipped(results, "queries_embedded", "neither graph_model.queries nor shipped .cypher files exist")
         else:
             if queries_mod is None:
-                results["queries_embedded"] = cypher_file_latency(handle, cypher_files("embedded"), repeat=7)
+                results["queries_embedded"] = cypher_file_latency(handle, cypher_files("embedded"), repeat=7,
+                                                                  graph=graph)
             else:
                 results["queries_embedded"] = query_latency(queries_mod, "embedded", handle, workdir, repeat=7,
                                                             graph=graph)

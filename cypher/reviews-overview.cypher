@@ -1,7 +1,12 @@
 // name: reviews-overview
-// description: One row per review: year, type, board and how many agencies, themes, learning points, missed opportunities and broken links it holds.
-// params:
+// description: One row per review (the first $limit by review id): year, type, board and how many agencies, themes, learning points, missed opportunities and broken links it holds.
+// params: limit=100
+// defaults: limit=100
+// The reviews are cut to $limit first, so the counts are made for those reviews only.
 MATCH (r:Review)
+WITH r
+ORDER BY r.id
+LIMIT $limit
 WITH r,
      COUNT { MATCH (r)-[:INVOLVES]->(:Agency) } AS agencies,
      COUNT { MATCH (r)-[:RAISES]->(:Theme) } AS themes,

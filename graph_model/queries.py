@@ -4,11 +4,14 @@ Each file starts with a header of ``//`` comment lines::
 
     // name: agency-learning
     // description: Everything one agency must learn ...
-    // params: agency="Health Visiting"
+    // params: agency="Health Visiting", limit=100
+    // defaults: limit=100
 
 ``params`` lists every parameter with an example value; the example's type (text in
 quotes, a whole number, a decimal, true/false) is the type values given on the command
-line are converted to. The same file runs in Neo4j (Browser, cypher-shell, the driver)
+line are converted to. ``defaults`` (optional) names the parameters that may be left out
+and the value used then: list queries that can return tens of thousands of rows take a
+``limit`` that way. The same file runs in Neo4j (Browser, cypher-shell, the driver)
 and in the embedded LadybugDB store. Where the two dialects cannot share a query, the
 embedded engine's copy lives in ``cypher/embedded/NAME.cypher`` and is used instead.
 
@@ -46,6 +49,8 @@ class Backend(Protocol):
 class Param:
     name: str
     example: Any
+    optional: bool = False  # may be left out: the value in the header's ``defaults`` is used
+    default: Any = None
 
     @property
     def type_name(self) -> str:
@@ -92,6 +97,10 @@ class Query:
 
     def example_params(self) -> dict[str, Any]:
         return {p.name: p.example for p in self.params}
+
+    def default_params(self) -> dict[str, Any]:
+        """The optional parameters and the values used when they are left out."""
+        return {p.name: p.default for p in self.params if p.optional}
 
 
 # --------------------------------------------------------------------------- parsing
@@ -161,7 +170,7 @@ def parse_header(text: str, where: str = "the query") -> dict[str, str]:
         if not stripped.startswith("//"):
             break
         m = _HEADER_KEY.match(stripped)
-        if m and m.group(1).lower() in ("name", "description", "params") and m.group(1).lower() not in header:
+        if m and m.group(1).lower() in ("name", "description", "params", "defaults") and m.group(1).lower() not in header:
             header[m.group(1).lower()] = m.group(2).strip()
     return header
 
@@ -209,6 +218,15 @@ def parse_query(text: str, path: str, name: str | None = None) -> Query:
     header = parse_header(text, path)
     qname = header.get("name") or name or Path(path).stem
     params = parse_params_spec(header.get("params", ""), path)
+    defaults = parse_params_spec(header.get("defaults", ""), f"{path} (defaults)")
+    declared = {p.name for p in params}
+    for d in defaults:
+        if d.name not in declared:
+            raise InputError(f"{path}: the defaults line names '{d.name}', which the params line does not list.")
+    given = {d.name: d.example for d in defaults}
+    params = tuple(
+        Param(p.name, p.example, True, given[p.name]) if p.name in given else p for p in params
+    )
     return Query(qname, header.get("description", ""), params, text, path)
 
 
@@ -345,11 +363,16 @@ def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
         raise UsageError(f"Query '{query.name}' has no parameter '{extra}'; it takes {takes}.")
     bound: dict[str, Any] = {}
     for p in query.params:
+        if (p.name not in params or params[p.name] is None) and p.optional:
+            bound[p.name] = p.default
+            continue
         if p.name not in params or params[p.name] is None:
             raise UsageError(
                 f"Query '{query.name}' needs parameter '{p.name}' ({p.type_name}), e.g. --param {p.example_text()}."
             )
         bound[p.name] = _coerce(query.name, p, params[p.name])
+        if p.name == "limit" and isinstance(bound[p.name], int) and bound[p.name] < 1:
+            raise UsageError(f"Parameter 'limit' of query '{query.name}' must be at least 1 (e.g. --param limit=100).")
     for name in used:
         if name not in bound:
             if name not in params:

@@ -285,6 +285,43 @@ def test_review_subgraph_is_the_reviews_edges(backend, graph, review_id):
     assert got == expected
 
 
+def test_list_queries_take_a_limit(backend):
+    """Queries that can return tens of thousands of rows take an optional $limit (default
+    100): the rows are the first ones of the full, ordered result."""
+    limited = {q.name for q in queries.list_queries() if q.param("limit")}
+    assert {"agency-learning", "broken-links-by-agency-pair", "pair-evidence", "reviews-overview"} <= limited
+    for name in limited:
+        q = queries.get_query(name)
+        assert q.param("limit").optional and q.default_params() == {"limit": 100}, name
+        assert re.search(r"\bLIMIT \$limit\b", q.text), name
+        args = {k: v for k, v in q.example_params().items() if k != "limit"}
+        full = queries.run_query(name, {**args, "limit": 100000}, backend)
+        assert queries.run_query(name, args, backend) == full[:100]
+        assert queries.run_query(name, {**args, "limit": 2}, backend) == full[:2], name
+        assert queries.run_query(name, {**args, "limit": 1}, backend) == full[:1], name
+    # the four broken links of Child X: the pair counts are made before the rows are cut
+    two = run("broken-links-by-agency-pair", backend, limit=2)
+    assert [(r["agency_a"], r["agency_b"], r["pair_breakdowns"]) for r in two] == [
+        ("Adult Mental Health", "Adult Social Care", 1),
+        ("Adult Mental Health", "Health Visiting", 1),
+    ]
+    assert [r["review_id"] for r in run("reviews-overview", backend, limit=2)] == [
+        "000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34",
+    ]
+    with pytest.raises(UsageError, match="'limit'.*at least 1"):
+        run("reviews-overview", backend, limit=0)
+    with pytest.raises(UsageError, match="'limit'.*whole number"):
+        queries.run_query("reviews-overview", {"limit": "many"}, backend)
+
+
+def test_defaults_must_name_a_declared_parameter():
+    text = "// name: x\n// params: a=1\n// defaults: b=2\nRETURN $a AS a ORDER BY a\n"
+    with pytest.raises(InputError, match="defaults line names 'b'"):
+        queries.parse_query(text, "x.cypher")
+    q = queries.parse_query(text.replace("b=2", "a=5"), "x.cypher")
+    assert q.param("a").optional and q.default_params() == {"a": 5} and q.example_params() == {"a": 1}
+
+
 # --------------------------------------------------------------------------- parameters
 
 

@@ -41,7 +41,7 @@ def _ctrl_c_between_batches() -> Iterator[dict]:
 
 @app.command()
 def load(
-    batch_size: int = typer.Option(1000, "--batch-size", help="Rows per transaction."),
+    batch_size: int = typer.Option(neo4j_store.DEFAULT_BATCH_SIZE, "--batch-size", help="Rows per transaction."),
     wipe: bool = typer.Option(False, "--wipe", help="First delete everything with this project's labels."),
     prune: bool = typer.Option(False, "--prune", help="Also delete reviews that are in Neo4j but not in the graph."),
     home: Path = HomeOption,
