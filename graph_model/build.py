@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -177,13 +177,18 @@ def staging_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
-def stage_text(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path`` (fsynced) and return it; the caller
-    renames it over ``path`` (or deletes it). Nothing is left behind if writing fails."""
+def stage_text(path: Path, text: str | Iterable[str]) -> Path:
+    """Write ``text`` (a string or its pieces) to a temporary file beside ``path`` (fsynced)
+    and return it; the caller renames it over ``path`` (or deletes it). Nothing is left
+    behind if writing fails."""
     tmp = staging_path(path)
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                for piece in text:
+                    fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -204,9 +209,24 @@ def atomic_write_text(path: Path, text: str) -> None:
             tmp.unlink()
 
 
+def graph_json_chunks(g: nx.MultiDiGraph) -> Iterator[str]:
+    """The stored form of the graph (``graph.json``, the layout of :func:`graph_to_data`),
+    one node or relationship per line, produced piece by piece: a national corpus's graph
+    is written without first holding a second copy of it as dicts and as one huge string."""
+    yield '{"format":"sgraph-graph","nodes":['
+    for i, n in enumerate(sorted(g.nodes)):
+        yield ("," if i else "") + "\n" + json.dumps({"_id": n, **g.nodes[n]}, ensure_ascii=False, sort_keys=True)
+    yield "\n],\"relationships\":["
+    edges = sorted(g.edges(keys=True, data=True), key=lambda e: (e[3]["type"], e[2]))
+    for i, (u, v, _k, d) in enumerate(edges):
+        item = {"_from": u, "_to": v, **d}
+        yield ("," if i else "") + "\n" + json.dumps(item, ensure_ascii=False, sort_keys=True)
+    yield f'\n],"version":{FORMAT_VERSION}}}\n'
+
+
 def graph_json_text(g: nx.MultiDiGraph) -> str:
-    """The stored form of the graph (``graph.json``)."""
-    return json.dumps(graph_to_data(g), ensure_ascii=False, indent=1, sort_keys=True)
+    """The stored form of the graph (``graph.json``) as one string."""
+    return "".join(graph_json_chunks(g))
 
 
 def save_graph(g: nx.MultiDiGraph, path: Path) -> None:

@@ -7,12 +7,13 @@ the embedded store; later commands read it instead of rebuilding.
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,12 @@ from .build import (
     GRAPH_FILE,
     build_graph,
     check_unique_ids,
-    graph_json_text,
+    graph_json_chunks,
     load_graph,
     stage_text,
     staging_path,
 )
-from .errors import OutputError
+from .errors import OutputError, SgraphError
 from .extract import extract
 from .models import ReviewRecord
 from .read import iter_document_paths, read_document
@@ -50,6 +51,10 @@ def extract_file(path: str | os.PathLike[str], taxonomy_file: str | None = None)
     return extract(read_document(path), load_taxonomy(taxonomy_file))
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _extract_worker(args: tuple[str, str | None]) -> ReviewRecord:
     return extract_file(*args)
 
@@ -66,11 +71,22 @@ def extract_files(
     jobs = jobs or min(os.cpu_count() or 1, 8)
     records: list[ReviewRecord] = []
     if jobs > 1 and len(files) >= 8:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for path, record in zip(files, pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4), strict=True):
+        # Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and a
+        # worker dying of it would break the pool; the main process stops them instead.
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+        try:
+            results = pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4)
+            for path, record in zip(files, results, strict=True):
                 records.append(record)
                 if progress:
                     progress(str(path))
+        except BrokenProcessPool:
+            raise SgraphError(
+                "a worker process stopped unexpectedly (out of memory?); try again with --jobs 1."
+            ) from None
+        finally:
+            # On Ctrl-C or an error, drop the documents not yet started instead of waiting.
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         for f in files:
             records.append(extract_file(f, taxonomy_file))
@@ -144,12 +160,15 @@ def build(
     records = extract_files(paths, taxonomy_file, jobs, progress)
     graph = build_graph(records, load_taxonomy(taxonomy_file))
     _check_writable(home)
-    records_json = json.dumps(
-        {"reviews": [r.model_dump(mode="json") for r in sorted(records, key=lambda r: r.id)]},
-        ensure_ascii=False,
-        indent=1,
+    ordered = sorted(records, key=lambda r: r.id)
+    # Written piece by piece (pydantic-core serialises each record natively), never as one string.
+    records_json = (
+        piece
+        for i, r in enumerate(ordered)
+        for piece in (('{"reviews":[\n' if i == 0 else ",\n"), r.model_dump_json())
     )
-    graph_json = graph_json_text(graph)
+    records_json = itertools.chain(records_json, ["\n]}\n"] if ordered else ['{"reviews":[]}\n'])
+    graph_json = graph_json_chunks(graph)
     # Everything is first written beside its final place (the store, the slowest and most
     # likely to fail, first); only when all of it is complete are the three renamed into
     # place, with Ctrl-C held back for those few renames. graph.json goes last, as the
