@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import networkx as nx
 
+from .cypher_text import code_positions
 from .errors import DatabaseError, UsageError
 from .schema import NODE_TYPES, REL_TYPES, check_label, check_rel_type, node_id
 
@@ -410,26 +411,11 @@ def schema_cypher() -> str:
 def split_statements(text: str) -> list[str]:
     """The statements of a Cypher script (split on ``;`` outside strings and comments), comments kept."""
     out: list[str] = []
-    start, i, n = 0, 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "'\"`":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" and c != "`" else 1
-            i = j + 1
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif c == ";":
+    start = 0
+    for i in code_positions(text):
+        if text[i] == ";":
             out.append(text[start:i])
-            i += 1
-            start = i
-        else:
-            i += 1
+            start = i + 1
     out.append(text[start:])
     return [s.strip() for s in out if _has_code(s)]
 

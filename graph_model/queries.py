@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .cypher_text import code_positions
 from .errors import InputError, UsageError
 
 EMBEDDED_DIALECT_DIR = "embedded"
@@ -190,28 +191,15 @@ def strip_statement(text: str) -> str:
 def referenced_params(text: str) -> list[str]:
     """The ``$name`` parameters a Cypher text uses (outside strings, comments and backticks)."""
     found: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in "'\"`":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" and c != "`" else 1
-            i = j + 1
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif c == "$":
-            m = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*)", text[i:])
+    for i in code_positions(text):
+        if text[i] == "$":
+            m = _PARAM_RE.match(text, i)
             if m and m.group(1) not in found:
                 found.append(m.group(1))
-            i += len(m.group(0)) if m else 1
-        else:
-            i += 1
     return found
+
+
+_PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def parse_query(text: str, path: str, name: str | None = None) -> Query:
