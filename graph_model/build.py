@@ -144,6 +144,12 @@ def build_graph(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = Non
     """One graph for all reviews. Reviews are added in id order so the graph is deterministic."""
     records = sorted(records, key=lambda r: r.id)
     check_unique_ids(records)
+    return graph_from_sorted(records, taxonomy)
+
+
+def graph_from_sorted(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = None) -> nx.MultiDiGraph:
+    """The graph of reviews already in id order with unique ids, taken one at a time (so a
+    caller can produce them lazily)."""
     b = _Builder(taxonomy or load_taxonomy())
     for r in records:
         b.add(r)

@@ -8,8 +8,10 @@ the embedded store; later commands read it instead of rebuilding.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,13 +19,14 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import networkx as nx
 
 from .build import (
     GRAPH_FILE,
-    build_graph,
     check_unique_ids,
+    graph_from_sorted,
     graph_json_chunks,
     load_graph,
     stage_text,
@@ -55,8 +58,17 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _extract_worker(args: tuple[str, str | None]) -> ReviewRecord:
-    return extract_file(*args)
+class Extracted(NamedTuple):
+    """One extracted review as its JSON (compact to hold and cheap to pass between processes)."""
+
+    id: str
+    source: str
+    json: str
+
+
+def _extract_worker(args: tuple[str, str | None]) -> Extracted:
+    record = extract_file(*args)
+    return Extracted(record.id, record.source, record.model_dump_json())
 
 
 def extract_files(
@@ -66,10 +78,33 @@ def extract_files(
     progress: Callable[[str], None] | None = None,
 ) -> list[ReviewRecord]:
     """Extract every document under ``paths`` (files or folders), using ``jobs`` processes."""
+    return [
+        ReviewRecord.model_validate_json(x.json) for x in extract_json(paths, taxonomy_file, jobs, progress)
+    ]
+
+
+def extract_json(
+    paths: Sequence[str | os.PathLike[str]],
+    taxonomy_file: str | None = None,
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Extracted]:
+    """Like :func:`extract_files`, each review kept as its JSON."""
+    records = list(_iter_extracted(paths, taxonomy_file, jobs, progress))
+    check_unique_ids(records)
+    return records
+
+
+def _iter_extracted(
+    paths: Sequence[str | os.PathLike[str]],
+    taxonomy_file: str | None,
+    jobs: int | None,
+    progress: Callable[[str], None] | None,
+) -> Iterator[Extracted]:
+    """Each document's review as its JSON, in document order, as soon as it is extracted."""
     files = iter_document_paths(paths)
     load_taxonomy(taxonomy_file)  # fail early on a bad taxonomy
     jobs = jobs or min(os.cpu_count() or 1, 8)
-    records: list[ReviewRecord] = []
     if jobs > 1 and len(files) >= 8:
         # Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and a
         # worker dying of it would break the pool; the main process stops them instead.
@@ -77,7 +112,7 @@ def extract_files(
         try:
             results = pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4)
             for path, record in zip(files, results, strict=True):
-                records.append(record)
+                yield record
                 if progress:
                     progress(str(path))
         except BrokenProcessPool:
@@ -89,18 +124,42 @@ def extract_files(
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         for f in files:
-            records.append(extract_file(f, taxonomy_file))
+            yield _extract_worker((str(f), taxonomy_file))
             if progress:
                 progress(str(f))
-    check_unique_ids(records)
-    return records
+
+
+class _Spool:
+    """Reviews' JSON kept in an anonymous temporary file, read back one at a time by id:
+    the main process holds only offsets, not a national corpus's records."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self.index: list[tuple[str, str, int, int]] = []  # id, source, offset, length
+
+    def add(self, x: Extracted) -> None:
+        data = x.json.encode("utf-8")
+        self.index.append((x.id, x.source, self._file.seek(0, os.SEEK_END), len(data)))
+        self._file.write(data)
+
+    def json(self, entry: tuple[str, str, int, int]) -> str:
+        self._file.seek(entry[2])
+        return self._file.read(entry[3]).decode("utf-8")
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass
 class BuildResult:
     home: Path
     graph: nx.MultiDiGraph
-    records: list[ReviewRecord]
+    review_count: int
+
+    @property
+    def records(self) -> list[ReviewRecord]:
+        """The extraction records, read back from the workspace's records.json."""
+        return stored_records(self.home)
 
 
 def file_in_the_way(path: Path) -> Path | None:
@@ -157,17 +216,37 @@ def build(
     Nothing in the workspace changes unless every document was read and extracted.
     """
     home = home_dir(home)
-    records = extract_files(paths, taxonomy_file, jobs, progress)
-    graph = build_graph(records, load_taxonomy(taxonomy_file))
-    _check_writable(home)
-    ordered = sorted(records, key=lambda r: r.id)
-    # Written piece by piece (pydantic-core serialises each record natively), never as one string.
-    records_json = (
-        piece
-        for i, r in enumerate(ordered)
-        for piece in (('{"reviews":[\n' if i == 0 else ",\n"), r.model_dump_json())
+    spool = _Spool()
+    try:
+        return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress)
+    finally:
+        spool.close()
+
+
+def _build(
+    spool: _Spool,
+    paths: Sequence[str | os.PathLike[str]],
+    home: Path,
+    taxonomy_file: str | None,
+    jobs: int | None,
+    embedded: bool,
+    progress: Callable[[str], None] | None,
+) -> BuildResult:
+    for x in _iter_extracted(paths, taxonomy_file, jobs, progress):
+        spool.add(x)
+    ordered = sorted(spool.index)
+    check_unique_ids([Extracted(rid, source, "") for rid, source, _o, _n in ordered])
+    # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
+    graph = graph_from_sorted(
+        (ReviewRecord.model_validate_json(spool.json(e)) for e in ordered), load_taxonomy(taxonomy_file)
     )
-    records_json = itertools.chain(records_json, ["\n]}\n"] if ordered else ['{"reviews":[]}\n'])
+    _check_writable(home)
+    # Written piece by piece, never as one string.
+    records_json = itertools.chain(
+        ['{"reviews":['],
+        (("\n" if i == 0 else ",\n") + spool.json(e) for i, e in enumerate(ordered)),
+        ["\n]}\n"],
+    )
     graph_json = graph_json_chunks(graph)
     # Everything is first written beside its final place (the store, the slowest and most
     # likely to fail, first); only when all of it is complete are the three renamed into
@@ -199,7 +278,17 @@ def build(
         for tmp in staged:
             if tmp.exists():
                 tmp.unlink()
-    return BuildResult(home, graph, records)
+    return BuildResult(home, graph, len(ordered))
+
+
+def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRecord]:
+    """The extraction records the last ``build`` stored in the workspace."""
+    path = home_dir(home) / RECORDS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SgraphError(f"{path}: the stored records cannot be read ({exc}); run 'sgraph build' again.") from None
+    return [ReviewRecord.model_validate(r) for r in data["reviews"]]
 
 
 def stored_graph(home: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:

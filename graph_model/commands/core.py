@@ -41,7 +41,7 @@ def build(
     stats = pipeline.graph_stats(result.graph)
     links = stats["links"]
     err.print(
-        f"Built the graph of {len(result.records)} review(s): {result.graph.number_of_nodes()} nodes, "
+        f"Built the graph of {result.review_count} review(s): {result.graph.number_of_nodes()} nodes, "
         f"{result.graph.number_of_edges()} relationships, {links.get('broken', 0)} broken and "
         f"{links.get('effective', 0)} effective communication links. Stored in {result.home}/.",
         markup=False,
