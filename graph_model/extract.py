@@ -320,7 +320,10 @@ _EFFECTIVE = re.compile(
 _ALL_GROUP = r"(?:multi[-\s]agency\s+)?(?:agencies|professionals|practitioners|partners|partner\s+agencies|staff|services|organisations)\b"
 # "All – …", "All agencies …", "To ensure all practitioners …", "… shared by all agencies".
 _ALL_ADDRESSEE = re.compile(
-    rf"^all\s*[-\u2013\u2014:]|^(?:to\s+ensure\s+|ensure\s+(?:that\s+)?)?all\s+{_ALL_GROUP}|\b(?:by|for|to|across)\s+all\s+{_ALL_GROUP}|^all\s+{_ALL_GROUP}",
+    rf"^all\s*[-\u2013\u2014:]|^(?:to\s+ensure\s+|ensure\s+(?:that\s+)?)?all\s+{_ALL_GROUP}|\b(?:by|for|to|across)\s+all\s+{_ALL_GROUP}|^all\s+{_ALL_GROUP}"
+    # "Agencies are required to …", "Professionals should …": every agency, none named.
+    r"|^(?:agencies|professionals|practitioners|partners|partner\s+agencies)\s+(?:should|must|will|need\s+to|"
+    r"are\s+(?:required|expected|asked|reminded|encouraged)\s+to)\b",
     re.I,
 )
 # A statement that the learning which follows is for every agency: "it is important that
@@ -337,7 +340,7 @@ _TELLING_VERB = re.compile(
 _ONLY_ARTICLES = re.compile(r"\s+(?:(?:the|a|an|their|its|his|her)\s+)?(?:(?:allocated|duty|named|local|family|child's)\s+)?", re.I)
 _PASSIVE_RECIPIENT = re.compile(
     r"\s+(?:was|were|had\s+not\s+been|has\s+not\s+been|have\s+not\s+been)\s+(?:not\s+)?(?:never\s+)?"
-    r"(?:informed|told|notified|invited|consulted|made\s+aware|copied\s+in|updated|sent)\b",
+    r"(?:informed|told|notified|invited|consulted|asked|made\s+aware|copied\s+in|updated|sent)\b",
     re.I,
 )
 _CONTRAST = re.compile(r"\b(?:but|however|although|though|yet)\b", re.I)

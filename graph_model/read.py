@@ -483,7 +483,8 @@ _KEYWORD_SPECS: list[tuple[SectionKind, str, str]] = [
         r"key learning|learning points?|key messages?|what (?:you|we|i) (?:have )?learn(?:t|ed)"
         r"|findings and learning|learning (?:themes|outcomes|identified|for practice|for practitioners|for agencies)"
         r"|learning from (?:this|the) (?:review|case)|themes and learning|early learning|key lessons?"
-        r"|what (?:can|should) (?:we|be) learn(?:t|ed)|practice learning|key themes",
+        r"|what (?:can|should) (?:we|be) learn(?:t|ed)|practice learning|key themes"
+        r"|what (?:did|do|have|has) (?:we|you|they|the review|agencies) (?:learn(?:t|ed)?|learnt)",
         "any",
     ),
     ("key_learning", r"learning|the learning|lessons", "whole"),
@@ -527,6 +528,14 @@ _KEYWORD_SPECS: list[tuple[SectionKind, str, str]] = [
     (
         "summary",
         r"summary|background|introduction|overview|the case|case history|family background|context",
+        "start",
+    ),
+    # Closing matter that is neither learning nor the case: it ends the section before it.
+    (
+        "other",
+        r"questions (?:for|to) (?:practitioners|consider|reflect|managers|professionals|ask)|reflective questions"
+        r"|questions for reflection|further (?:information|reading)|useful (?:links|resources)|resources"
+        r"|references|glossary|appendix|contact(?:s| details)|acknowledg(?:e)?ments",
         "start",
     ),
 ]

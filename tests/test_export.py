@@ -74,7 +74,15 @@ HV_DISCHARGE = (
     "No formal discharge plan provided to Health Visiting Team when mother was discharged from the "
     "mother and baby unit \u2013 even though Child X was Looked After Child."
 )
+# "Key learning points - Multi-agency": addressed to every agency, none named.
+CHILD_X_AGENCIES_REQUIRED = (
+    "Child X",
+    "key_learning",
+    "Agencies are required to support professionals when they are working outside their 'normal remit'.",
+    True,
+)
 HV_LEARNING_POINTS = {
+    CHILD_X_AGENCIES_REQUIRED,
     # "Concerns/Findings/Learning"
     (CHILD_X, "finding", HV_DISCHARGE, False),
     (
@@ -138,7 +146,7 @@ def test_health_visiting_summary_and_citations(graph):
     assert (s.reviews, s.reviews_involving) == (1, 1)
     assert (s.years.first, s.years.last) == (2016, 2016)  # "Date Learning Summary completed 13th June 2016"
     assert [(c.name, c.count) for c in s.broken_link_counterparts] == [("Adult Mental Health", 1)]
-    assert s.addressed_to_all == 0
+    assert s.addressed_to_all == 1  # "Agencies are required to support professionals …"
     assert s.items == len(hv.all_items())
     assert [(r.id, r.title, r.year, r.source) for r in hv.reviews] == [
         (CHILD_X, "Learning Summary \u2013 Child X", 2016, "004_cd261efeb7acd646.txt")
@@ -233,6 +241,7 @@ POLICE_002_SHARED_BY_ALL = (
     True,
 )
 POLICE_CHILD_X = {
+    CHILD_X_AGENCIES_REQUIRED,
     (
         CHILD_X,
         "good_practice",

@@ -367,3 +367,32 @@ def test_a_full_report_style_written_for_this_test():
     # The partnership is an addressee, not an agency involved in the case.
     assert "Safeguarding Partnership" in {a.name for a in r.agencies}
     assert ("partner", None) in {(f.role, f.case) for f in r.family_members}
+
+
+def test_a_seven_minute_briefing_in_html_written_for_this_test():
+    """Question headings ("What did we learn?", "What needs to change?") and closing matter."""
+    doc = read_document(Path(__file__).parent / "data" / "unseen_briefing.html")
+    assert [(s.kind, s.heading) for s in doc.sections][2:] == [
+        ("summary", "What happened?"),
+        ("key_learning", "What did we learn?"),
+        ("recommendations", "What needs to change?"),
+        ("other", "Questions for practitioners"),
+    ]
+    r = extract(doc)
+    assert r.review_type == "rapid review" and r.year == 2021
+    assert {(x.source, x.target, x.status) for x in r.communication_links} == {
+        ("Schools", "Children's Social Care", "effective"),
+        ("Children's Social Care", "Schools", "broken"),
+        ("Police", "Schools", "broken"),
+    }
+    kinds = [(p.kind, p.all_agencies) for p in r.learning_points]
+    # The practitioners' question at the end is not a recommendation.
+    assert kinds == [
+        ("key_learning", False),
+        ("key_learning", True),  # "Agencies must seek information …"
+        ("key_learning", False),
+        ("recommendation", False),
+        ("recommendation", False),
+    ]
+    # "The GP was not asked for information": the GP is not blamed for it.
+    assert {m.quote: m.agencies for m in r.missed_opportunities}["The GP was not asked for information."] == []
