@@ -92,6 +92,7 @@ class _Builder:
                 text=lp.text,
                 kind=lp.kind,
                 all_agencies=lp.all_agencies,
+                addressees=len(lp.agencies),
                 case=lp.case,
                 review_id=rid,
                 **_ev(lp.evidence),

@@ -73,6 +73,7 @@ NODE_TYPES: dict[str, NodeType] = {
                 "text": "STRING",
                 "kind": "STRING",
                 "all_agencies": "BOOLEAN",
+                "addressees": "INT64",  # how many agencies it is addressed to (ADDRESSED_TO count)
                 "case": "STRING",
                 "review_id": "STRING",
                 **EVIDENCE_PROPS,
