@@ -510,6 +510,19 @@ class _Text:
         return len(text)
 
 
+def _item_marks(item: ExportItem, all_label: str | None = None) -> list[str]:
+    """The short notes shown after an item's text in every format: addressed to all
+    agencies (where the format shows it), a link's status and direction, its other themes."""
+    marks = []
+    if all_label and item.addressed_to_all:
+        marks.append(all_label)
+    if item.kind == "communication":
+        marks.append(f"{item.status}, {item.direction} {item.counterpart}")
+    if len(item.themes) > 1:
+        marks.append("also: " + ", ".join(item.themes[1:]))
+    return marks
+
+
 def _write_md(learning: AgencyLearning, fh: BinaryIO) -> None:
     out = _Text(fh)
     out.write(f"# Learning for {_md(learning.agency)}\n\n")
@@ -528,13 +541,7 @@ def _write_md(learning: AgencyLearning, fh: BinaryIO) -> None:
         for kg in tg.groups:
             out.write(f"### {kg.heading}\n\n")
             for item in kg.items:
-                marks = []
-                if item.addressed_to_all:
-                    marks.append("addressed to all agencies")
-                if item.kind == "communication":
-                    marks.append(f"{item.status}, {item.direction} {item.counterpart}")
-                if len(item.themes) > 1:
-                    marks.append("also: " + ", ".join(item.themes[1:]))
+                marks = _item_marks(item, all_label="addressed to all agencies")
                 suffix = f" _({_md('; '.join(marks))})_" if marks else ""
                 out.write(f"- {_md(item.text)}{suffix}\n")
                 if item.citation.quote and item.citation.quote != item.text:
@@ -600,14 +607,8 @@ def _write_html(learning: AgencyLearning, fh: BinaryIO) -> None:
             for item in kg.items:
                 classes = item.kind + (f" {item.status}" if item.status else "")
                 out.write(f'<li class="{_h(classes)}">{_h(item.text)}')
-                if item.addressed_to_all:
-                    out.write('<span class="tag">all agencies</span>')
-                if item.kind == "communication":
-                    out.write(
-                        f'<span class="tag">{_h(f"{item.status}, {item.direction} {item.counterpart}")}</span>'
-                    )
-                if len(item.themes) > 1:
-                    out.write(f'<span class="tag">{_h("also: " + ", ".join(item.themes[1:]))}</span>')
+                for mark in _item_marks(item, all_label="all agencies"):
+                    out.write(f'<span class="tag">{_h(mark)}</span>')
                 if item.citation.quote and item.citation.quote != item.text:
                     out.write(f"<blockquote>{_h(item.citation.quote)}</blockquote>")
                 out.write(f'<div class="cite">{_h(_citation_line(item.citation))}</div></li>\n')
@@ -744,11 +745,7 @@ def _write_docx(learning: AgencyLearning, fh: BinaryIO) -> None:
                 cells = table.add_row().cells
                 cells[0].text = _x(_kind_label(item))
                 cells[1].text = _x(item.text)
-                extra = []
-                if item.kind == "communication":
-                    extra.append(f"{item.status}, {item.direction} {item.counterpart}")
-                if len(item.themes) > 1:
-                    extra.append("also: " + ", ".join(item.themes[1:]))
+                extra = _item_marks(item)
                 if extra:
                     cells[1].paragraphs[0].add_run(_x(f" ({'; '.join(extra)})")).italic = True
                 if c.quote and c.quote != item.text:
