@@ -231,14 +231,6 @@ def graph_json_chunks(g: nx.MultiDiGraph) -> Iterator[str]:
     yield f'\n],"version":{FORMAT_VERSION}}}\n'
 
 
-def graph_json_text(g: nx.MultiDiGraph) -> str:
-    """The stored form of the graph (``graph.json``) as one string."""
-    return "".join(graph_json_chunks(g))
-
-
-def save_graph(g: nx.MultiDiGraph, path: Path) -> None:
-    atomic_write_text(path, graph_json_text(g))
-
 
 def load_graph(path: Path) -> nx.MultiDiGraph:
     from .errors import SgraphError
