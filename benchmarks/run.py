@@ -471,7 +471,7 @@ def embedded_store(graph, workdir: Path) -> tuple[dict, object | None, Path | No
     emb = optional("graph_model.embedded")
     if emb is None or not hasattr(emb, "write_store"):
         return {"skipped": "graph_model.embedded (write_store) is not in this checkout"}, None, None
-    target = workdir / "bench-embedded.lbug"
+    target = workdir / "bench-embedded.falkordb"
     if target.is_dir():
         shutil.rmtree(target)
     elif target.exists():
@@ -487,7 +487,9 @@ def embedded_store(graph, workdir: Path) -> tuple[dict, object | None, Path | No
     backend = getattr(emb, "EmbeddedBackend", None)
     if backend is not None:
         try:
+            o0 = time.perf_counter()
             handle = backend(target)
+            out["open_s"] = round(time.perf_counter() - o0, 2)  # a query command pays this each time
         except Exception as exc:
             out["open_error"] = f"{type(exc).__name__}: {exc}"[:200]
         return out, handle, target

@@ -3,15 +3,19 @@
 // params: limit=100
 // defaults: limit=100
 // The reviews are cut to $limit first, so the counts are made for those reviews only.
+// Each OPTIONAL MATCH is counted before the next one starts, so the counts do not multiply.
 MATCH (r:Review)
 WITH r
 ORDER BY r.id
 LIMIT $limit
-WITH r,
-     COUNT { MATCH (r)-[:INVOLVES]->(:Agency) } AS agencies,
-     COUNT { MATCH (r)-[:RAISES]->(:Theme) } AS themes,
-     COUNT { MATCH (r)-[:HAS_LEARNING]->(:LearningPoint) } AS learning_points,
-     COUNT { MATCH (r)-[:HAS_MISSED_OPPORTUNITY]->(:MissedOpportunity) } AS missed_opportunities
+OPTIONAL MATCH (r)-[:INVOLVES]->(a:Agency)
+WITH r, count(a) AS agencies
+OPTIONAL MATCH (r)-[:RAISES]->(t:Theme)
+WITH r, agencies, count(t) AS themes
+OPTIONAL MATCH (r)-[:HAS_LEARNING]->(lp:LearningPoint)
+WITH r, agencies, themes, count(lp) AS learning_points
+OPTIONAL MATCH (r)-[:HAS_MISSED_OPPORTUNITY]->(m:MissedOpportunity)
+WITH r, agencies, themes, learning_points, count(m) AS missed_opportunities
 OPTIONAL MATCH (:Agency)-[l:COMMUNICATION]->(:Agency)
 WHERE l.review_id = r.id AND l.status = 'broken'
 RETURN r.id AS review_id, r.year AS year, r.review_type AS review_type, r.board AS board,

@@ -1,17 +1,24 @@
-"""The embedded store: the graph in a LadybugDB database file (no server, no Java).
+"""The embedded store: the graph in a FalkorDBLite database file (no server install, no Java).
 
-``sgraph build`` writes it (:func:`write_store`) next to ``graph.json``; ``sgraph query``
-reads it through :class:`EmbeddedBackend`, which has the same ``run``/``close`` interface
-as :class:`graph_model.neo4j_store.Neo4jBackend`.
+``sgraph build`` writes it (:func:`write_store`, or :func:`stage_store` then
+:func:`commit_store`) next to ``graph.json``; ``sgraph query`` reads it through
+:class:`EmbeddedBackend`, which has the same ``run``/``close`` interface and returns the same
+:class:`~graph_model.results.Rows` as :class:`graph_model.neo4j_store.Neo4jBackend`.
 
-The tables are generated from :mod:`graph_model.schema` (one node table per label with its
-key as primary key, one relationship table per type with every FROM/TO pair), never written
-out by hand. Loading uses one ``COPY ... FROM (UNWIND ...)`` per node table and per
-relationship pair, with the values passed column by column as list parameters: LadybugDB
-turns a list of plain values into a parameter far faster than a list of maps.
+FalkorDBLite runs FalkorDB (a Redis module) as a child ``redis-server`` process that
+listens on a private Unix socket only (mode 0700, no TCP port) and keeps the graph in one
+RDB file. Why this engine and not LadybugDB is in ``docs/embedded-engine.md``.
 
-The store is written whole or not at all: it is built in a temporary folder next to its
-final place and renamed over the old store only once it is complete and closed.
+* Writing: the store is built in a temporary folder next to its final place — node
+  indexes first (generated from :mod:`graph_model.schema`), then batched ``UNWIND $rows AS row
+  CREATE ...`` statements per label and per relationship type and pair, values passed as
+  parameters — saved, and renamed over the old store only once complete. If anything
+  fails the old store is left as it was.
+* Reading: every :class:`EmbeddedBackend` starts its own server on a private folder whose
+  RDB file is a symbolic link to the store, with saving switched off, and stops it without
+  saving. A reader therefore never writes the store, never shares a server with another
+  process, and a rebuild (which renames a new file into place) never changes what an open
+  reader sees. Queries go through ``GRAPH.RO_QUERY``: a query that writes is refused.
 """
 
 from __future__ import annotations
@@ -22,33 +29,43 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from .errors import DatabaseError, OutputError
-from .schema import NODE_TYPES, REL_TYPES
+from .results import Rows
+from .schema import NODE_TYPES, QUERY_INDEXES, REL_TYPES
 
-STORE_FILE_IN_TMP = "store.lbug"
+GRAPH_NAME = "sgraph"
+STORE_FILE_IN_TMP = "store.rdb"
+BATCH_SIZE = 5000
+# No periodic saves; the server listens on its Unix socket only.
+SERVER_CONFIG = {"save": '""', "appendonly": "no"}
 
 
 def q(name: str) -> str:
-    """A name in backticks: ``Case``, ``case`` and ``end`` are keywords in LadybugDB's Cypher."""
+    """A label, type or property name in backticks (names come from the schema only)."""
     return "`" + name.replace("`", "``") + "`"
 
 
-def ddl_statements() -> list[str]:
-    """CREATE statements for every node and relationship table, generated from the schema."""
-    stmts = []
+def index_statements() -> list[str]:
+    """FalkorDB's CREATE INDEX statements, generated from the schema: every label's key, every
+    owned node's ``review_id``, and the node properties the query library filters on.
+
+    No relationship gets an index here: FalkorDB 4 answers an undirected pattern that it
+    reads through a relationship index with one direction only — silently half the rows
+    (``docs/embedded-engine.md``; ``tests/test_queries_embedded.py`` keeps it checked).
+    Neo4j's constraints and indexes are in ``cypher/schema.cypher``; the dialects differ.
+    """
+    stmts = [f"CREATE INDEX FOR (n:{q(nt.label)}) ON (n.{q(nt.key)})" for nt in NODE_TYPES.values()]
     for nt in NODE_TYPES.values():
-        cols = ", ".join(f"{q(p)} {t}" for p, t in nt.properties.items())
-        stmts.append(f"CREATE NODE TABLE {q(nt.label)}({cols}, PRIMARY KEY({q(nt.key)}))")
-    for rt in REL_TYPES.values():
-        pairs = ", ".join(f"FROM {q(a)} TO {q(b)}" for a, b in rt.pairs)
-        cols = "".join(f", {q(p)} {t}" for p, t in rt.properties.items())
-        stmts.append(f"CREATE REL TABLE {q(rt.type)}({pairs}{cols})")
+        if nt.owned_by_review and "review_id" in nt.properties and nt.key != "review_id":
+            stmts.append(f"CREATE INDEX FOR (n:{q(nt.label)}) ON (n.`review_id`)")
+    for kind, name, prop in QUERY_INDEXES:
+        if kind == "NODE":
+            stmts.append(f"CREATE INDEX FOR (n:{q(name)}) ON (n.{q(prop)})")
     return stmts
 
 
@@ -64,75 +81,9 @@ class StoreSummary:
         return (self.nodes + self.relationships) / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _columns(rows: list[dict], props: dict[str, str]) -> tuple[list[str], dict[str, list]]:
-    """RETURN expressions and list parameters for a COPY ... FROM (UNWIND ...) of ``rows``."""
-    exprs: list[str] = []
-    params: dict[str, list] = {}
-    for i, (prop, typ) in enumerate(props.items()):
-        values = [r.get(prop) for r in rows]
-        if all(v is None for v in values):
-            # A list of nothing but nulls has no type LadybugDB can infer.
-            exprs.append(f"CAST(NULL AS {typ})")
-            continue
-        name = f"c{i}"
-        params[name] = values
-        exprs.append(f"${name}[i]" if typ == "STRING" else f"CAST(${name}[i] AS {typ})")
-    return exprs, params
-
-
-def _copy_params(conn: Any, table: str, rows: list[dict], props: dict[str, str], lead: list[list], extra: str) -> None:
-    """COPY from list parameters, column by column (used for tables with list-typed columns)."""
-    exprs, params = _columns(rows, props)
-    lead_exprs = []
-    for j, values in enumerate(lead):
-        params[f"k{j}"] = values
-        lead_exprs.append(f"$k{j}[i]")
-    first = next(iter(params))
-    opts = f" ({extra})" if extra else ""
-    cypher = f"COPY {q(table)} FROM (UNWIND range(1, size(${first})) AS i RETURN {', '.join(lead_exprs + exprs)}){opts}"
-    conn.execute(cypher, params)
-
-
-def _csv_field(value: Any) -> str:
-    """One CSV field as LadybugDB reads it: an empty unquoted field is NULL, a quoted one a string."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return '"' + str(value).replace('"', '""') + '"'
-
-
-CSV_OPTIONS = "HEADER=false, DELIM=',', QUOTE='\"', ESCAPE='\"'"
-
-
-def _copy(conn: Any, table: str, rows: list[dict], props: dict[str, str], lead: list[list], extra: str, csv_path: Path) -> None:
-    """One COPY of ``rows`` into ``table``; ``lead`` are leading columns (FROM/TO keys of a relationship).
-
-    Plain columns go through a CSV file (quoted so that empty strings, quotes and newlines
-    survive exactly); a table with a list-typed column goes through list parameters.
-    """
-    if any(t.endswith("[]") for t in props.values()):
-        _copy_params(conn, table, rows, props, lead, extra)
-        return
-    names = list(props)
-    multiline = False
-    with open(csv_path, "w", encoding="utf-8", newline="") as fh:
-        write = fh.write
-        for i, row in enumerate(rows):
-            fields = [_csv_field(col[i]) for col in lead]
-            fields.extend(_csv_field(row.get(n)) for n in names)
-            line = ",".join(fields)
-            if "\n" in line or "\r" in line:
-                multiline = True
-            write(line)
-            write("\n")
-    # The parallel CSV reader cannot split a file at a line break inside a quoted value.
-    opts = ", ".join(x for x in (CSV_OPTIONS, f"PARALLEL={'false' if multiline else 'true'}", extra) if x)
-    literal = csv_path.as_posix().replace("\\", "\\\\").replace("'", "\\'")
-    conn.execute(f"COPY {q(table)} FROM '{literal}' ({opts})")
-    csv_path.unlink()
+def _props(data: dict, allowed: dict[str, str]) -> dict:
+    """The schema's properties of a node or relationship, without nulls (FalkorDB stores none)."""
+    return {k: data[k] for k in allowed if data.get(k) is not None}
 
 
 def _node_rows(graph: nx.MultiDiGraph) -> dict[str, list[dict]]:
@@ -141,13 +92,13 @@ def _node_rows(graph: nx.MultiDiGraph) -> dict[str, list[dict]]:
         label = data.get("label")
         if label not in NODE_TYPES:
             raise DatabaseError(f"the graph holds a node labelled {label!r}, which the schema does not know.")
-        rows[label].append(data)
+        rows[label].append(_props(data, NODE_TYPES[label].properties))
     return rows
 
 
-def _rel_rows(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], tuple[list[str], list[str], list[dict]]]:
-    """(type, from label, to label) -> (from keys, to keys, property rows)."""
-    out: dict[tuple[str, str, str], tuple[list[str], list[str], list[dict]]] = {}
+def _rel_rows(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], list[dict]]:
+    """(type, from label, to label) -> rows of {f: from key, t: to key, p: properties}."""
+    out: dict[tuple[str, str, str], list[dict]] = {}
     nodes = graph.nodes
     for u, v, data in graph.edges(data=True):
         rtype = data.get("type")
@@ -157,44 +108,46 @@ def _rel_rows(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], tuple[list[s
         pair = (a["label"], b["label"])
         if pair not in REL_TYPES[rtype].pairs:
             raise DatabaseError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
-        entry = out.setdefault((rtype, *pair), ([], [], []))
-        entry[0].append(a[NODE_TYPES[pair[0]].key])
-        entry[1].append(b[NODE_TYPES[pair[1]].key])
-        entry[2].append(data)
+        out.setdefault((rtype, *pair), []).append(
+            {"f": a[NODE_TYPES[pair[0]].key], "t": b[NODE_TYPES[pair[1]].key], "p": _props(data, REL_TYPES[rtype].properties)}
+        )
     return out
 
 
-def _fill(conn: Any, graph: nx.MultiDiGraph, tmp: Path) -> tuple[int, int]:
-    for stmt in ddl_statements():
-        conn.execute(stmt)
+def _batches(rows: list, size: int) -> Iterator[list]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _fill(graph_db: Any, graph: nx.MultiDiGraph, batch: int) -> tuple[int, int]:
+    for stmt in index_statements():
+        graph_db.query(stmt)
     n_nodes = n_rels = 0
-    # One COPY per node table: LadybugDB copies into an empty table only.
     for label, rows in _node_rows(graph).items():
-        if rows:
-            _copy(conn, label, rows, NODE_TYPES[label].properties, [], "", tmp / f"{label}.csv")
-            n_nodes += len(rows)
-    for (rtype, a, b), (src, dst, rows) in sorted(_rel_rows(graph).items()):
-        extra = f"from='{a}', to='{b}'" if len(REL_TYPES[rtype].pairs) > 1 else ""
-        _copy(conn, rtype, rows, REL_TYPES[rtype].properties, [src, dst], extra, tmp / f"{rtype}-{a}-{b}.csv")
+        stmt = f"UNWIND $rows AS row CREATE (n:{q(label)}) SET n = row"
+        for chunk in _batches(rows, batch):
+            graph_db.query(stmt, {"rows": chunk})
+        n_nodes += len(rows)
+    for (rtype, a, b), rows in sorted(_rel_rows(graph).items()):
+        ka, kb = q(NODE_TYPES[a].key), q(NODE_TYPES[b].key)
+        stmt = (
+            f"UNWIND $rows AS row MATCH (a:{q(a)} {{{ka}: row.f}}) MATCH (b:{q(b)} {{{kb}: row.t}}) "
+            f"CREATE (a)-[x:{q(rtype)}]->(b) SET x = row.p"
+        )
+        for chunk in _batches(rows, batch):
+            graph_db.query(stmt, {"rows": chunk})
         n_rels += len(rows)
     return n_nodes, n_rels
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
+def write_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int = BATCH_SIZE) -> StoreSummary:
+    """Write ``graph`` as a FalkorDB store at ``path`` (a single file), atomically.
 
-
-def write_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str]) -> StoreSummary:
-    """Write ``graph`` as a LadybugDB database at ``path`` (a single file), atomically.
-
-    The database is built in a temporary folder beside ``path`` and renamed over the old
-    store only when it is complete; if anything fails, the old store is left as it was.
+    The store is built in a temporary folder beside ``path`` and renamed over the old store
+    only when it is complete; if anything fails, the old store is left as it was.
     """
     started = time.perf_counter()
-    staged = stage_store(graph, path)
+    staged = stage_store(graph, path, batch)
     try:
         commit_store(staged)
     finally:
@@ -212,40 +165,109 @@ class StagedStore:
     relationships: int
 
 
-def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str]) -> StagedStore:
+def _start(folder: Path) -> Any:
+    """A FalkorDB server (a child process) on ``folder/store.rdb``.
+
+    ``folder`` is a private temporary folder with a plain name: redislite writes the server's
+    configuration, registry and log beside the RDB file, and its configuration cannot hold
+    every path (a quote in a folder name breaks it).
+    """
+    from redislite.falkordb_client import FalkorDB
+
+    try:
+        return FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG))
+    except Exception as exc:  # redislite raises RedisLiteException, OSError or redis errors
+        raise DatabaseError(f"the embedded engine (FalkorDBLite) could not start ({_first_line(exc)}).") from None
+
+
+def _stop(db: Any) -> None:
+    """Stop the server without saving (the caller saved what it meant to) and remove its
+    temporary folder and registry file.
+
+    redislite's own clean-up waits up to 5 s for the process id to disappear; a stopped
+    daemon can linger as a zombie until its parent reaps it, so here "stopped" means gone
+    or a zombie.
+    """
+    import psutil
+
+    client = getattr(db, "client", None)
+    if client is None:
+        return
+    pid = 0
+    try:
+        pid = int(Path(client.pidfile).read_text().strip()) if client.pidfile else 0
+    except (OSError, ValueError):
+        pid = 0
+    try:
+        # Sent on a raw connection: the client's shutdown() retries, with back-off, when the
+        # server closes the connection as it stops (seconds lost for nothing).
+        conn = client.connection_pool.get_connection()
+        conn.send_command("SHUTDOWN", "NOSAVE", "NOW", "FORCE")
+    except Exception:  # noqa: BLE001 - already gone: the wait below finds that out
+        pass
+    if pid:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.01)
+        else:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+    try:
+        client.connection_pool.disconnect()
+    except Exception:  # noqa: BLE001 - already closed
+        pass
+    if client.redis_dir:
+        shutil.rmtree(client.redis_dir, ignore_errors=True)
+    registry = client.settingregistryfile
+    if registry and client.cleanupregistry and os.path.exists(registry):
+        os.remove(registry)
+    # Nothing left for redislite's own clean-up (at exit or garbage collection) to do.
+    client.pidfile = client.redis_dir = client.socket_file = None
+    client.running = False
+
+
+def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int = BATCH_SIZE) -> StagedStore:
     """Build the store for ``path`` in a temporary folder beside it; nothing at ``path`` changes.
 
     :func:`commit_store` renames it into place; :func:`discard_store` removes what is left.
     """
-    import ladybug as lb
-
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     except OSError as exc:
         raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
+    private = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
     try:
-        work = tmp / "csv"
-        work.mkdir()
-        # No checkpoint after every COPY (that costs more than the COPY): one at the end.
-        db = lb.Database(str(tmp / STORE_FILE_IN_TMP), auto_checkpoint=False)
-        conn = lb.Connection(db)
+        db = _start(private)
         try:
-            n_nodes, n_rels = _fill(conn, graph, work)
-            conn.execute("CHECKPOINT")
-        except RuntimeError as exc:
+            n_nodes, n_rels = _fill(db.select_graph(GRAPH_NAME), graph, batch)
+            db.client.save()
+        except DatabaseError:
+            raise
+        except Exception as exc:  # redis errors from the server: disk full, out of memory ...
             raise DatabaseError(f"{path}: the embedded store could not be written ({_first_line(exc)}).") from None
         finally:
-            conn.close()
-            db.close()
-        shutil.rmtree(work)
-        leftovers = [p for p in tmp.iterdir() if p.name != STORE_FILE_IN_TMP and p.stat().st_size > 0]
-        if leftovers:  # a write-ahead log that was not checkpointed: the file alone is not the store
-            raise DatabaseError(f"{path}: the embedded store was not closed cleanly; nothing was replaced.")
+            _stop(db)
+        saved = private / STORE_FILE_IN_TMP
+        if not saved.is_file() or saved.stat().st_size == 0:
+            raise DatabaseError(f"{path}: the embedded store was not saved; nothing was replaced.")
+        try:
+            shutil.move(saved, tmp / STORE_FILE_IN_TMP)  # a rename, or a copy from another file system
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     return StagedStore(path, tmp, n_nodes, n_rels)
 
 
@@ -259,9 +281,6 @@ def commit_store(staged: StagedStore) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp / STORE_FILE_IN_TMP, path)
-    for stale in (path.with_name(path.name + ".wal"), path.with_name(path.name + ".lock")):
-        if stale.exists():
-            stale.unlink()
 
 
 def discard_store(staged: StagedStore) -> None:
@@ -275,14 +294,18 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """Nodes and relationships as plain dicts (``_label``/``_type`` plus non-null properties);
-    whole-number decimals (what LadybugDB's sum() of integers returns) as int, like Neo4j."""
-    if isinstance(value, dict) and "_LABEL" in value and "_ID" in value:
-        props = {k: v for k, v in value.items() if not k.startswith("_") and v is not None}
-        kind = "_type" if "_SRC" in value else "_label"
-        return {kind: value["_LABEL"], **props}
-    if isinstance(value, Decimal):  # sum() of INT64 comes back as a 128-bit integer
-        return int(value) if value == value.to_integral_value() else float(value)
+    """FalkorDB values as plain Python, as the Neo4j backend gives them: nodes and relationships
+    as dicts (``_label``/``_type`` plus properties), paths as lists of nodes."""
+    from falkordb import Edge, Node
+    from falkordb import Path as FPath
+
+    if isinstance(value, Node):
+        labels = list(value.labels or [])
+        return {"_label": labels[0] if len(labels) == 1 else sorted(labels), **value.properties}
+    if isinstance(value, Edge):
+        return {"_type": value.relation, **value.properties}
+    if isinstance(value, FPath):
+        return [_plain(n) for n in value.nodes()]
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -291,49 +314,55 @@ def _plain(value: Any) -> Any:
 
 
 class EmbeddedBackend:
-    """Read-only Cypher access to the embedded store at ``path``."""
+    """Read-only Cypher access to the embedded store at ``path`` (a private server per backend)."""
 
     name = "embedded"
 
-    def __init__(self, path: str | os.PathLike[str], read_only: bool = True):
-        import ladybug as lb
-
+    def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        self._db = None
         if not self.path.is_file():
             raise DatabaseError(
                 f"{self.path}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
             )
+        self._dir = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
         try:
-            self._db = lb.Database(str(self.path), read_only=read_only)
-            self._conn = lb.Connection(self._db)
-        except RuntimeError as exc:
-            raise DatabaseError(f"{self.path}: the embedded store cannot be opened ({_first_line(exc)}).") from None
+            (self._dir / STORE_FILE_IN_TMP).symlink_to(self.path.resolve())
+            self._db = _start(self._dir)
+            self._graph = self._db.select_graph(GRAPH_NAME)
+            if GRAPH_NAME not in self._db.client.keys(GRAPH_NAME):
+                raise DatabaseError(f"{self.path}: is not an embedded store written by sgraph; run 'sgraph build' again.")
+        except BaseException:
+            self.close()
+            raise
 
-    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> list[dict]:
-        """Run ``cypher`` with ``params``; rows as dicts in column order."""
+    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> Rows:
+        """Run ``cypher`` with ``params`` (read-only); rows as dicts in column order."""
+        from redis.exceptions import RedisError
+
+        params = dict(params or {})
+        for name, value in params.items():
+            if _holds_nul(value):  # FalkorDB's parameter parser stops at a NUL
+                raise DatabaseError(
+                    f"{source or 'the query'}: parameter '{name}' holds a NUL character, which the embedded engine cannot take."
+                )
         try:
-            result = self._conn.execute(cypher, dict(params or {}))
-        except RuntimeError as exc:
+            result = self._graph.ro_query(cypher, params)
+        except RedisError as exc:
             raise _query_error(exc, source or "the query") from None
-        if isinstance(result, list):  # several statements: the last one's rows
-            result = result[-1]
-        cols = result.get_column_names()
-        rows = []
-        while result.has_next():
-            rows.append(dict(zip(cols, (_plain(v) for v in result.get_next()), strict=True)))
-        result.close()
-        return rows
-
-    def iter_rows(self, cypher: str, params: dict | None = None) -> Iterator[dict]:
-        yield from self.run(cypher, params)
+        except (TypeError, ValueError) as exc:  # a parameter value the client cannot send
+            raise DatabaseError(f"{source or 'the query'}: a parameter cannot be sent to the embedded store ({exc}).") from None
+        cols = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
+        return Rows((dict(zip(cols, (_plain(v) for v in row), strict=True)) for row in result.result_set), cols)
 
     def close(self) -> None:
-        conn, db = getattr(self, "_conn", None), getattr(self, "_db", None)
-        self._conn = self._db = None
-        if conn is not None:
-            conn.close()
+        db, self._db = self._db, None
         if db is not None:
-            db.close()
+            _stop(db)
+        folder = getattr(self, "_dir", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            self._dir = None
 
     def __enter__(self) -> EmbeddedBackend:
         return self
@@ -341,14 +370,29 @@ class EmbeddedBackend:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        self.close()
 
-def _query_error(exc: RuntimeError, source: str) -> DatabaseError:
-    msg = _first_line(exc)
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
+def _query_error(exc: Exception, source: str) -> DatabaseError:
+    msg = " ".join(str(exc).split())
+    if msg.startswith("errMsg: "):
+        msg = msg[len("errMsg: "):]
     low = msg.lower()
-    if low.startswith("parser exception"):
-        return DatabaseError(f"{source}: the embedded store cannot parse this Cypher ({msg}).")
-    if "parameter" in low and ("not found" in low or "missing" in low):
-        return DatabaseError(f"{source}: a parameter is missing ({msg}).")
-    if "read-only" in low or "read only" in low:
+    if "read-only" in low or "ro_query" in low or "read only" in low:
         return DatabaseError(f"{source}: the embedded store is read-only; queries cannot change it.")
+    if "missing parameters" in low or ("parameter" in low and "missing" in low):
+        return DatabaseError(f"{source}: a parameter is missing ({msg}).")
+    if "errctx" in low or "invalid input" in low or "syntax" in low:
+        return DatabaseError(f"{source}: the embedded store cannot parse this Cypher ({msg.split(' errCtx:')[0]}).")
     return DatabaseError(f"{source}: the embedded store refused the query ({msg}).")

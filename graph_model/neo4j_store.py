@@ -35,7 +35,8 @@ import networkx as nx
 
 from .cypher_text import code_positions
 from .errors import DatabaseError, UsageError
-from .schema import NODE_TYPES, REL_TYPES, check_label, check_rel_type, node_id
+from .results import Rows
+from .schema import NODE_TYPES, QUERY_INDEXES, REL_TYPES, check_label, check_rel_type, node_id
 
 ENV_VARS = ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE")
 SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
@@ -304,7 +305,7 @@ class Neo4jBackend:
         except (ne.Neo4jError, ne.DriverError, OSError) as exc:
             raise self._translate(exc, source) from None
 
-    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> list[dict]:
+    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> Rows:
         """Run one Cypher statement; rows as dicts in column order."""
         from neo4j import Query
 
@@ -313,7 +314,7 @@ class Neo4jBackend:
             records, _summary, keys = self.driver.execute_query(
                 Query(cypher), parameters_=dict(params or {}), database_=self.database
             )
-        return [dict(zip(keys, (_plain(v) for v in record.values()), strict=True)) for record in records]
+        return Rows((dict(zip(keys, (_plain(v) for v in record.values()), strict=True)) for record in records), keys)
 
     def write(self, statements: Iterable[tuple[str, dict]], source: str | None = None) -> list[Any]:
         """Run ``statements`` in one write transaction; each statement's summary counters."""
@@ -400,11 +401,16 @@ def schema_cypher() -> str:
     lines += [
         "",
         "// Indexes the query library filters on.",
-        "CREATE INDEX sgraph_rel_communication_status IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() ON (r.`status`);",
-        "CREATE INDEX sgraph_review_year IF NOT EXISTS FOR (n:`Review`) ON (n.`year`);",
-        "CREATE INDEX sgraph_familymember_role IF NOT EXISTS FOR (n:`FamilyMember`) ON (n.`role`);",
-        "CREATE INDEX sgraph_learningpoint_kind IF NOT EXISTS FOR (n:`LearningPoint`) ON (n.`kind`);",
     ]
+    for kind, name, prop in QUERY_INDEXES:
+        if kind == "NODE":
+            lines.append(
+                f"CREATE INDEX sgraph_{name.lower()}_{prop} IF NOT EXISTS FOR (n:{q(name)}) ON (n.{q(prop)});"
+            )
+        else:
+            lines.append(
+                f"CREATE INDEX sgraph_rel_{name.lower()}_{prop} IF NOT EXISTS FOR ()-[r:{q(name)}]-() ON (r.{q(prop)});"
+            )
     return "\n".join(lines) + "\n"
 
 

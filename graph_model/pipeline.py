@@ -41,7 +41,7 @@ from .taxonomy import load_taxonomy
 HOME_ENV = "SGRAPH_HOME"
 DEFAULT_HOME = ".sgraph"
 RECORDS_FILE = "records.json"
-EMBEDDED_DIR = "embedded.lbug"
+EMBEDDED_DIR = "embedded.falkordb"  # the FalkorDB store (an RDB file), see graph_model/embedded.py
 
 
 def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
@@ -55,7 +55,29 @@ def extract_file(path: str | os.PathLike[str], taxonomy_file: str | None = None)
 
 
 def _ignore_sigint() -> None:
+    """A worker's initializer: ignore Ctrl-C, then let signals in again (they were blocked
+    while the worker was forked, see :func:`_sigint_blocked`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold SIGINT back while the process pool forks its workers.
+
+    A Ctrl-C that lands during a fork runs Python's handler inside a fork hook, where its
+    KeyboardInterrupt is dropped ("Exception ignored in _releaseLock"): in the main process
+    the build would carry on, and a worker could die before it ignores SIGINT. Blocked, the
+    signal waits: the workers ignore it once started, and the main process gets it here.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class Extracted(NamedTuple):
@@ -110,7 +132,8 @@ def _iter_extracted(
         # worker dying of it would break the pool; the main process stops them instead.
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
         try:
-            results = pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4)
+            with _sigint_blocked():  # map() submits every task, which starts every worker
+                results = pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4)
             for path, record in zip(files, results, strict=True):
                 yield record
                 if progress:
@@ -182,6 +205,44 @@ def _check_writable(home: Path) -> None:
         raise OutputError(f"{home}: the workspace folder is not writable.")
 
 
+_interrupted = threading.Event()
+
+
+@contextmanager
+def _interrupts_noted() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and is also noted, so that it is not lost.
+
+    Python drops an exception raised while it runs a fork hook ("Exception ignored in
+    _releaseLock"): a Ctrl-C that lands just as the process pool starts a worker would be
+    swallowed and the build would carry on. :func:`_stop_if_interrupted` raises it again
+    at the next check.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(_sig: int, _frame: object) -> None:
+        _interrupted.set()
+        raise KeyboardInterrupt
+
+    _interrupted.clear()
+    try:
+        previous = signal.signal(signal.SIGINT, note)
+    except (ValueError, OSError):  # pragma: no cover - no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _interrupted.clear()
+
+
+def _stop_if_interrupted() -> None:
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
+
+
 @contextmanager
 def _interrupts_deferred() -> Iterator[None]:
     """Hold Ctrl-C back for a few renames that must all happen (main thread only).
@@ -218,7 +279,8 @@ def build(
     home = home_dir(home)
     spool = _Spool()
     try:
-        return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress)
+        with _interrupts_noted():
+            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress)
     finally:
         spool.close()
 
@@ -233,7 +295,9 @@ def _build(
     progress: Callable[[str], None] | None,
 ) -> BuildResult:
     for x in _iter_extracted(paths, taxonomy_file, jobs, progress):
+        _stop_if_interrupted()
         spool.add(x)
+    _stop_if_interrupted()
     ordered = sorted(spool.index)
     check_unique_ids([Extracted(rid, source, "") for rid, source, _o, _n in ordered])
     # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
@@ -261,6 +325,7 @@ def _build(
             staged_store = stage_store(graph, home / EMBEDDED_DIR)
         stage_text(home / RECORDS_FILE, records_json)
         stage_text(home / GRAPH_FILE, graph_json)
+        _stop_if_interrupted()
         with _interrupts_deferred():
             if staged_store is not None:
                 from .embedded import commit_store

@@ -11,9 +11,8 @@ Each file starts with a header of ``//`` comment lines::
 quotes, a whole number, a decimal, true/false) is the type values given on the command
 line are converted to. ``defaults`` (optional) names the parameters that may be left out
 and the value used then: list queries that can return tens of thousands of rows take a
-``limit`` that way. The same file runs in Neo4j (Browser, cypher-shell, the driver)
-and in the embedded LadybugDB store. Where the two dialects cannot share a query, the
-embedded engine's copy lives in ``cypher/embedded/NAME.cypher`` and is used instead.
+``limit`` that way. The same file runs unchanged in Neo4j (Browser, cypher-shell, the
+driver) and in the embedded FalkorDB store; there is never a second copy of a query.
 
 The folder is found as the package ``graph_model.cypher_library`` (``pyproject.toml``
 ships ``cypher/`` under that name), falling back to the repository's ``cypher/``.
@@ -33,15 +32,15 @@ from typing import Any, Protocol
 
 from .cypher_text import code_positions
 from .errors import InputError, UsageError
+from .results import Rows
 
-EMBEDDED_DIALECT_DIR = "embedded"
 SCHEMA_FILE = "schema.cypher"
 
 
 class Backend(Protocol):
     name: str
 
-    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> list[dict]: ...
+    def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> Rows: ...
 
     def close(self) -> None: ...
 
@@ -76,22 +75,7 @@ class Query:
     params: tuple[Param, ...]
     text: str
     path: str
-    embedded_text: str | None = None  # the embedded dialect's copy, when there is one
-    embedded_path: str | None = None
     notes: tuple[str, ...] = field(default=())
-
-    def text_for(self, backend: Backend | str) -> str:
-        """The Cypher to send to ``backend`` (the dialect copy for the embedded engine)."""
-        kind = backend if isinstance(backend, str) else getattr(backend, "name", "")
-        if kind == "embedded" and self.embedded_text is not None:
-            return self.embedded_text
-        return self.text
-
-    def source_for(self, backend: Backend | str) -> str:
-        kind = backend if isinstance(backend, str) else getattr(backend, "name", "")
-        if kind == "embedded" and self.embedded_path is not None:
-            return self.embedded_path
-        return self.path
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -252,21 +236,12 @@ def _load_library() -> dict[str, Query]:
     if _cache is not None:
         return _cache
     folder = library_dir()
-    variants: dict[str, tuple[str, str]] = {}
-    sub = folder.joinpath(EMBEDDED_DIALECT_DIR)
-    if sub.is_dir():
-        for entry in sub.iterdir():
-            if entry.name.endswith(".cypher"):
-                variants[entry.name[: -len(".cypher")]] = (entry.read_text(encoding="utf-8"), _display_path(entry))
     out: dict[str, Query] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".cypher") or entry.name == SCHEMA_FILE:
             continue
         stem = entry.name[: -len(".cypher")]
         query = parse_query(entry.read_text(encoding="utf-8"), _display_path(entry), stem)
-        if stem in variants:
-            text, vpath = variants[stem]
-            query = Query(query.name, query.description, query.params, query.text, query.path, text, vpath)
         out[query.name] = query
     _cache = out
     return out
@@ -386,7 +361,7 @@ def parse_param_args(items: list[str] | None) -> dict[str, str]:
 
 def run_query(
     name: str, params: dict[str, Any] | None, backend: Backend | str, home: str | os.PathLike[str] | None = None
-) -> list[dict]:
+) -> Rows:
     """Run the shipped query ``name`` with ``params`` on ``backend``; rows as dicts.
 
     ``backend`` is an open backend, or "embedded" / "neo4j" to open (and close) one here.
@@ -396,7 +371,7 @@ def run_query(
     if isinstance(backend, str):
         with _opened(backend, home) as be:
             return run_query(name, bound, be)
-    return backend.run(strip_statement(query.text_for(backend)), bound, source=query.source_for(backend))
+    return backend.run(strip_statement(query.text), bound, source=query.path)
 
 
 @contextmanager
@@ -410,7 +385,7 @@ def _opened(kind: str, home: str | os.PathLike[str] | None) -> Iterator[Backend]
         be.close()
 
 
-def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backend: Backend) -> list[dict]:
+def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backend: Backend) -> Rows:
     """Run the Cypher in the file at ``path`` (a header, if present, types the parameters)."""
     path = Path(path)
     try:
@@ -425,7 +400,7 @@ def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backen
     bound = bind_params(query, params)
     from .neo4j_store import split_statements
 
-    rows: list[dict] = []
+    rows = Rows()
     for statement in split_statements(text):  # a script of several statements: the last one's rows
         used = set(referenced_params(statement))
         rows = backend.run(strip_statement(statement), {k: v for k, v in bound.items() if k in used}, source=str(path))

@@ -141,6 +141,15 @@ REL_TYPES: dict[str, RelType] = {
     ]
 }
 
+# Properties the query library filters on, indexed in both engines besides every key and
+# review_id: (NODE or RELATIONSHIP, label or type, property).
+QUERY_INDEXES: tuple[tuple[str, str, str], ...] = (
+    ("RELATIONSHIP", "COMMUNICATION", "status"),
+    ("NODE", "Review", "year"),
+    ("NODE", "FamilyMember", "role"),
+    ("NODE", "LearningPoint", "kind"),
+)
+
 LABELS: tuple[str, ...] = tuple(NODE_TYPES)
 REL_TYPE_NAMES: tuple[str, ...] = tuple(REL_TYPES)
 

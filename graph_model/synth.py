@@ -658,7 +658,7 @@ def _write_pdf(blocks: list[tuple[str, str]]) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
-    pdf.set_creation_date(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+    pdf.set_creation_date(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     pdf.set_producer("graph_model.synth")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()

@@ -1,4 +1,4 @@
-"""The Cypher query library and the embedded (LadybugDB) store, on the five seed documents.
+"""The Cypher query library and the embedded (FalkorDBLite) store, on the five seed documents.
 
 Expected rows were checked against the seed documents in seeds/ (the Child X learning
 summary, 004, is the only seed naming communication breakdowns between agencies); where a
@@ -66,10 +66,6 @@ def test_library_has_at_least_twelve_queries_with_headers():
         assert re.search(r"\bORDER BY\b", q.text), f"{q.name} has no ORDER BY"
         declared = {p.name for p in q.params}
         assert declared == set(queries.referenced_params(q.text)), q.name
-        if q.embedded_text is not None:
-            variant = queries.parse_query(q.embedded_text, q.embedded_path)
-            assert variant.name == q.name and variant.params == q.params, q.name
-            assert re.search(r"\bORDER BY\b", q.embedded_text)
 
 
 def test_required_topics_are_covered():
@@ -99,10 +95,14 @@ def test_schema_cypher_matches_schema_py():
     assert all("IF NOT EXISTS" in s for s in neo4j_store.split_statements(text))
 
 
-def test_only_dialect_variant_is_documented():
+def test_there_is_one_copy_of_every_query():
+    """Both engines run the very same files: no per-engine folder, no dialect copy."""
+    folder = ROOT / "cypher"
+    assert [p.name for p in folder.iterdir() if p.is_dir()] == []
+    stems = [p.stem for p in folder.rglob("*.cypher")]
+    assert len(stems) == len(set(stems))
     for q in queries.list_queries():
-        if q.embedded_text is not None:
-            assert "Dialect" in q.text and "Dialect" in q.embedded_text, q.name
+        assert "dialect" not in q.text.lower(), q.name
 
 
 # --------------------------------------------------------------------------- every query runs
@@ -387,7 +387,7 @@ def test_embedded_errors_are_one_sentence(tmp_path, backend):
     with pytest.raises(DatabaseError, match="read-only"):
         backend.run("MATCH (n:Review) SET n.year = 1 RETURN n.id", {}, source="w.cypher")
     with pytest.raises(DatabaseError, match="no embedded store"):
-        embedded.EmbeddedBackend(tmp_path / "missing.lbug")
+        embedded.EmbeddedBackend(tmp_path / "missing.falkordb")
 
 
 # --------------------------------------------------------------------------- the store
@@ -396,11 +396,11 @@ def test_embedded_errors_are_one_sentence(tmp_path, backend):
 def test_store_holds_the_whole_graph(backend, graph):
     labels = Counter(d["label"] for _n, d in graph.nodes(data=True))
     types = Counter(d["type"] for _u, _v, d in graph.edges(data=True))
-    got_labels = {r["l"]: r["c"] for r in backend.run("MATCH (n) RETURN label(n) AS l, count(*) AS c")}
-    got_types = {r["t"]: r["c"] for r in backend.run("MATCH ()-[r]->() RETURN label(r) AS t, count(*) AS c")}
+    got_labels = {r["l"]: r["c"] for r in backend.run("MATCH (n) RETURN labels(n)[0] AS l, count(*) AS c")}
+    got_types = {r["t"]: r["c"] for r in backend.run("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c")}
     assert got_labels == dict(labels)
     assert got_types == dict(types)
-    # properties survive exactly (the store is written through CSV)
+    # properties survive exactly (written as parameters)
     for label in ("Review", "LearningPoint", "MissedOpportunity"):
         key = "id"
         rows = backend.run(f"MATCH (n:{label}) RETURN n")
@@ -419,7 +419,7 @@ def test_store_keeps_awkward_text_exactly(tmp_path):
     g.add_node("Agency:B", label="Agency", name="B", sector="")
     g.add_edge("Agency:A", "Agency:B", key="l1", type="COMMUNICATION", id="l1", review_id="r", status="broken",
                directed=True, quote=awkward[2], start=0, end=3, section="findings")
-    path = tmp_path / "odd 'name'" / "embedded.lbug"
+    path = tmp_path / "odd 'name'" / "embedded.falkordb"
     summary = embedded.write_store(g, path)
     assert (summary.nodes, summary.relationships) == (9, 1)
     with embedded.EmbeddedBackend(path) as be:
@@ -431,7 +431,7 @@ def test_store_keeps_awkward_text_exactly(tmp_path):
 
 
 def test_store_is_replaced_only_when_complete(tmp_path, graph):
-    path = tmp_path / "embedded.lbug"
+    path = tmp_path / "embedded.falkordb"
     embedded.write_store(graph, path)
     before = path.read_bytes()
     bad = nx.MultiDiGraph(graph)
@@ -439,20 +439,76 @@ def test_store_is_replaced_only_when_complete(tmp_path, graph):
     with pytest.raises(DatabaseError):
         embedded.write_store(bad, path)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedded.lbug"]  # no temporary leftovers
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedded.falkordb"]  # no temporary leftovers
     smaller = nx.MultiDiGraph(graph.subgraph([n for n, d in graph.nodes(data=True) if d["label"] != "Case"]))
     embedded.write_store(smaller, path)
     with embedded.EmbeddedBackend(path) as be:
         assert be.run("MATCH (c:`Case`) RETURN count(*) AS n") == [{"n": 0}]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedded.lbug"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedded.falkordb"]
 
 
-def test_ddl_is_generated_from_the_schema():
-    from graph_model.schema import NODE_TYPES, REL_TYPES
+def test_indexes_are_generated_from_the_schema():
+    from graph_model.schema import NODE_TYPES, QUERY_INDEXES
 
-    ddl = embedded.ddl_statements()
-    assert len(ddl) == len(NODE_TYPES) + len(REL_TYPES)
-    assert "CREATE REL TABLE `HAS_FAMILY_MEMBER`(FROM `Review` TO `FamilyMember`, FROM `Case` TO `FamilyMember`" in "\n".join(ddl)
+    stmts = embedded.index_statements()
+    assert stmts[: len(NODE_TYPES)] == [f"CREATE INDEX FOR (n:`{nt.label}`) ON (n.`{nt.key}`)" for nt in NODE_TYPES.values()]
+    assert "CREATE INDEX FOR (n:`Review`) ON (n.`year`)" in stmts
+    assert not [s for s in stmts if "]-()" in s]  # no relationship index: see the next test
+    assert len(stmts) == len(set(stmts)) and len(QUERY_INDEXES) == 4
+
+
+def test_undirected_pattern_counts_both_directions(backend):
+    """FalkorDB reads an undirected pattern through a relationship index in one direction
+    only; the store has no relationship index, so both directions count."""
+    rows = backend.run(
+        "MATCH (a:Agency)-[l:COMMUNICATION]-(:Agency) WHERE l.status = 'broken' "
+        "RETURN a.name AS agency, count(l) AS n ORDER BY agency"
+    )
+    assert rows == [
+        {"agency": "Adult Mental Health", "n": 3}, {"agency": "Adult Social Care", "n": 1},
+        {"agency": "Children's Social Care", "n": 1}, {"agency": "GP", "n": 1},
+        {"agency": "Health Visiting", "n": 1}, {"agency": "Hospital and Paediatrics", "n": 1},
+    ]
+
+
+def _chain_store(tmp_path) -> Path:
+    """Agencies A..E with values 9..5 and one COMMUNICATION link A -> B."""
+    g = nx.MultiDiGraph()
+    for i, name in enumerate("ABCDE"):
+        g.add_node(f"Agency:{name}", label="Agency", name=name, sector=str(9 - i))
+    g.add_edge("Agency:A", "Agency:B", key="l1", type="COMMUNICATION", id="l1", review_id="r", status="broken")
+    path = tmp_path / "chain.falkordb"
+    embedded.write_store(g, path)
+    return path
+
+
+def test_embedded_engine_answers_what_ladybugdb_answered_wrongly(tmp_path):
+    """The two silent wrong answers that ruled LadybugDB out (docs/embedded-engine.md), on the
+    embedded engine: a path never repeats a relationship, and WITH ... ORDER BY ... LIMIT
+    keeps the order before collect()."""
+    with embedded.EmbeddedBackend(_chain_store(tmp_path)) as be:
+        paths = be.run("MATCH p = (a:Agency {name: 'A'})-[:COMMUNICATION*1..3]-(b) RETURN b.name AS b, length(p) AS n")
+        assert paths == [{"b": "B", "n": 1}]  # LadybugDB: also A at 2 and B at 3, walking the one link back and forth
+        rows = be.run("MATCH (a:Agency) WITH a ORDER BY a.sector LIMIT 2 RETURN collect(a.name) AS names")
+        assert rows == [{"names": ["E", "D"]}]  # LadybugDB: ['A', 'B'], the order ignored
+
+
+def test_reading_never_changes_the_store(tmp_path):
+    path = _chain_store(tmp_path)
+    before = path.read_bytes()
+    with embedded.EmbeddedBackend(path) as one, embedded.EmbeddedBackend(path) as two:
+        assert one.run("MATCH (a:Agency) RETURN count(a) AS n") == [{"n": 5}]
+        embedded.write_store(nx.MultiDiGraph(), path)  # a rebuild while both are open
+        assert two.run("MATCH (a:Agency) RETURN count(a) AS n") == [{"n": 5}]  # what it opened
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chain.falkordb"]  # no registry, no log left
+    with embedded.EmbeddedBackend(path) as three:
+        assert three.run("MATCH (a:Agency) RETURN count(a) AS n") == [{"n": 0}]
+    assert path.read_bytes() != before
+
+
+def test_an_empty_result_keeps_its_columns(backend):
+    rows = backend.run("MATCH (r:Review {id: $id}) RETURN r.id AS id, r.year AS year", {"id": "nope"})
+    assert rows == [] and rows.columns == ["id", "year"]
 
 
 # --------------------------------------------------------------------------- the command line
@@ -522,4 +578,4 @@ def test_library_is_read_from_its_folder(monkeypatch, tmp_path):
     monkeypatch.setattr(queries, "library_dir", lambda: copy)
     monkeypatch.setattr(queries, "_cache", None)
     assert [q.name for q in queries.list_queries()] == names
-    assert queries.get_query("review-subgraph").embedded_path.endswith("embedded/review-subgraph.cypher")
+    assert Path(queries.get_query("review-subgraph").path).resolve() == copy / "review-subgraph.cypher"

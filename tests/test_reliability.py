@@ -412,7 +412,7 @@ def _(ctx):
 @case("query-without-an-embedded-store")
 def _(ctx):
     return ["query", "run", "reviews-overview", "--home", ctx.home], (
-        f"{ctx.home / 'embedded.lbug'}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
+        f"{ctx.home / 'embedded.falkordb'}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
     )
 
 
@@ -488,7 +488,7 @@ def _(ctx):
 @case("query-file-cypher-syntax-error", exact=False)
 def _(ctx):
     f = write(ctx.tmp / "typo.cypher", "MATCH (r:Review RETURN r.id AS id;\n")
-    return ["query", "file", f, "--home", ctx.ws], f"{f}: the embedded store cannot parse this Cypher (Parser exception:"
+    return ["query", "file", f, "--home", ctx.ws], f"{f}: the embedded store cannot parse this Cypher (Invalid input"
 
 
 @case("query-file-tries-to-change-the-store")
@@ -907,19 +907,23 @@ def test_a_failing_store_write_leaves_the_old_workspace(tmp_path, workspace, mon
     home = tmp_path / "ws"
     shutil.copytree(workspace, home)
     before = snapshot(home)
+    from redis.exceptions import ResponseError
+
     calls = []
-    real = embedded._copy
+    real = embedded._batches
 
-    def copy_then_fail(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise RuntimeError("IO exception: disk full")
-        return real(*args, **kwargs)
+    def batches_then_fail(*args, **kwargs):
+        for chunk in real(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 3:  # the server refuses the third batch, as it does when its disk is full
+                raise ResponseError("MISCONF Errors writing to the disk: No space left on device")
+            yield chunk
 
-    monkeypatch.setattr(embedded, "_copy", copy_then_fail)
+    monkeypatch.setattr(embedded, "_batches", batches_then_fail)
     assert main(["build", str(SEEDS), "--home", str(home), "-q", "--jobs", "1"]) == 1
     assert capsys.readouterr().err == (
-        f"Error: {home / 'embedded.lbug'}: the embedded store could not be written (IO exception: disk full).\n"
+        f"Error: {home / 'embedded.falkordb'}: the embedded store could not be written "
+        "(MISCONF Errors writing to the disk: No space left on device).\n"
     )
     assert snapshot(home) == before
 
@@ -939,10 +943,10 @@ def test_every_workspace_file_is_replaced_by_a_rename(tmp_path, workspace, monke
     monkeypatch.setattr(os, "replace", spy)
     pipeline.build([str(SEEDS)], home=home, jobs=1)
     monkeypatch.undo()
-    assert set(renamed) == {"embedded.lbug", "graph.json", "records.json"}
+    assert set(renamed) == {"embedded.falkordb", "graph.json", "records.json"}
     for name, data in renamed.items():
         assert (home / name).read_bytes() == data
-    assert sorted(p.name for p in home.iterdir()) == ["embedded.lbug", "graph.json", "records.json"]
+    assert sorted(p.name for p in home.iterdir()) == ["embedded.falkordb", "graph.json", "records.json"]
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx"])

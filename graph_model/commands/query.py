@@ -51,7 +51,7 @@ def render(rows: list[dict], fmt: str) -> str | Table:
     """Rows as a rich table, CSV text or JSON text."""
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    columns = list(rows[0]) if rows else []
+    columns = getattr(rows, "columns", None) or (list(rows[0]) if rows else [])
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
