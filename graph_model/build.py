@@ -65,6 +65,8 @@ class _Builder:
             source=r.source,
             sha256=r.sha256,
             text_length=r.text_length,
+            broken_links=sum(1 for link in r.communication_links if link.status == "broken"),
+            effective_links=sum(1 for link in r.communication_links if link.status == "effective"),
         )
         cases = {}
         for case in r.cases:

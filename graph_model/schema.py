@@ -53,6 +53,10 @@ NODE_TYPES: dict[str, NodeType] = {
                 "source": "STRING",
                 "sha256": "STRING",
                 "text_length": "INT64",
+                # its COMMUNICATION relationships by status, counted at build: a review's
+                # links join agencies, so no pattern from the review reaches them cheaply
+                "broken_links": "INT64",
+                "effective_links": "INT64",
             },
             True,
         ),
