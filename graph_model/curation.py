@@ -335,13 +335,14 @@ def _where(loc: Sequence[object]) -> str:
 
 
 def _pydantic_problem(err: dict) -> str:
-    msg = str(err.get("msg", "invalid value"))
-    msg = re.sub(r"^Value error, ", "", msg)
+    """One pydantic error as a phrase naming the field: "'status' of communication_links entry 6 is missing"."""
+    where = _where(err["loc"])
     if err.get("type") == "missing":
-        return "is missing"
+        return f"{where} is missing"
     if err.get("type") == "extra_forbidden":
-        return "is not a field of the annotation schema (see docs/curation.md)"
-    return msg[0].lower() + msg[1:] if msg else msg
+        return f"{where} is not a field of the annotation schema (see docs/curation.md)"
+    msg = re.sub(r"^Value error, ", "", str(err.get("msg") or "invalid value"))
+    return f"{where}: {msg[0].lower() + msg[1:]}"
 
 
 def load_annotation(path: str | os.PathLike[str], tax: Taxonomy) -> Annotation:
@@ -376,7 +377,7 @@ def load_annotation(path: str | os.PathLike[str], tax: Taxonomy) -> Annotation:
         errors = sorted(exc.errors(), key=lambda e: ann.line(*e["loc"]))
         first = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise ann.error(first["loc"], f"{_where(first['loc'])} {_pydantic_problem(first)}{more}.") from None
+        raise ann.error(first["loc"], f"{_pydantic_problem(first)}{more}.") from None
     _check_names(ann, tax)
     return ann
 
@@ -486,13 +487,15 @@ class StaleQuote:
     kind: str
     fact: str
     quote: str
+    kept: bool = False  # an agency, family member or theme extraction still finds: kept as automatic
 
     def message(self, source: str) -> str:
         q = " ".join(self.quote.split())
         q = q if len(q) <= 80 else q[:79] + "\u2026"
+        outcome = "the automatic fact was kept, with its current quote" if self.kept else "the fact was left out"
         return (
             f"{self.path}, line {self.line}: the quote of {self.kind} {self.fact} is no longer in {source}; "
-            f"the fact was left out: \"{q}\""
+            f"{outcome}: \"{q}\""
         )
 
 
@@ -579,6 +582,10 @@ def apply_annotation(record: ReviewRecord, ann: Annotation, doc: Document, tax: 
             if ev is not None:
                 out.curated += 1
                 result.append(make(e, old, ev))
+            elif old is not None:
+                # The quote is gone but extraction still finds the entity in the document.
+                out.stale[-1].kept = True
+                result.append(old)
         out.removed += len(set(by_key) - {key(e) for e in getattr(d, kind)})
         return result
 

@@ -62,7 +62,7 @@ def extract(
     files: list[Path] = typer.Argument(..., help="Review documents (or folders)."),
     format: str = typer.Option("json", "--format", "-f", help="json or yaml."),
     taxonomy: Path = TaxonomyOption,
-    out: Path = typer.Option(
+    out_dir: Path = typer.Option(
         None, "--out", "-o", help="Write one annotation file per review into this folder (docs/curation.md) instead."
     ),
     force: bool = typer.Option(False, "--force", help="With --out: overwrite existing annotation files."),
@@ -76,11 +76,11 @@ def extract(
     if format not in ("json", "yaml"):
         raise UsageError(f"Unknown format '{format}'; use json or yaml.")
     records = pipeline.extract_files(files, str(taxonomy) if taxonomy else None, jobs=1)
-    if out is not None:
+    if out_dir is not None:
         from ..curation import write_annotations
 
-        written = write_annotations(records, out, force)
-        err.print(f"Wrote {len(written)} annotation file(s) to {out}/.", markup=False)
+        written = write_annotations(records, out_dir, force)
+        err.print(f"Wrote {len(written)} annotation file(s) to {out_dir}/.", markup=False)
         return
     data = {"schema_version": 1, "reviews": [r.model_dump(mode="json") for r in records]}
     if format == "json":
