@@ -26,6 +26,7 @@ Rules (each score is rounded to two decimals and kept within 0.05-1.0):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .models import AgencyRef, CommunicationLink, LearningPoint, MissedOpportunity, ReviewRecord
 from .taxonomy import Taxonomy
@@ -49,10 +50,25 @@ def _by_mentions(mentions: int) -> float:
     return 0.9 if mentions >= 3 else 0.75 if mentions == 2 else 0.55
 
 
-def agency_confidence(agency: AgencyRef, tax: Taxonomy) -> float:
+def _finder(tax: Taxonomy, cache: dict[str, list] | None) -> Callable[[str], list]:
+    """The taxonomy's agency matches in a quote; one review's facts share many quotes."""
+    if cache is None:
+        return tax.agency_matcher.find
+
+    def find(quote: str) -> list:
+        found = cache.get(quote)
+        if found is None:
+            found = cache[quote] = tax.agency_matcher.find(quote)
+        return found
+
+    return find
+
+
+def agency_confidence(agency: AgencyRef, tax: Taxonomy, cache: dict[str, list] | None = None) -> float:
+    find = _finder(tax, cache)
     surfaces = []
     for ev in agency.evidence:
-        for m in tax.agency_matcher.find(ev.quote):
+        for m in find(ev.quote):
             if m.name == agency.name:
                 surfaces.append(ev.quote[m.start : m.end])
     if any(s.lower() == agency.name.lower() or not _ABBREVIATION.fullmatch(s) for s in surfaces):
@@ -75,9 +91,9 @@ def missed_confidence(mo: MissedOpportunity) -> float:
     return _score(0.8 if mo.agencies else 0.5)
 
 
-def link_confidence(link: CommunicationLink, tax: Taxonomy) -> float:
+def link_confidence(link: CommunicationLink, tax: Taxonomy, cache: dict[str, list] | None = None) -> float:
     quote = link.quote
-    found = tax.agency_matcher.find(quote)
+    found = _finder(tax, cache)(quote)
     score = 0.5
     if link.directed:
         score = 0.7
@@ -97,8 +113,9 @@ def link_confidence(link: CommunicationLink, tax: Taxonomy) -> float:
 
 def score_record(record: ReviewRecord, tax: Taxonomy) -> ReviewRecord:
     """Set the ``confidence`` of every fact of ``record`` (in place) and return it."""
+    cache: dict[str, list] = {}
     for a in record.agencies:
-        a.confidence = agency_confidence(a, tax)
+        a.confidence = agency_confidence(a, tax, cache)
     for fm in record.family_members:
         fm.confidence = _score(_by_mentions(fm.mentions))
     for t in record.themes:
@@ -108,5 +125,5 @@ def score_record(record: ReviewRecord, tax: Taxonomy) -> ReviewRecord:
     for mo in record.missed_opportunities:
         mo.confidence = missed_confidence(mo)
     for link in record.communication_links:
-        link.confidence = link_confidence(link, tax)
+        link.confidence = link_confidence(link, tax, cache)
     return record
