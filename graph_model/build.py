@@ -26,6 +26,11 @@ def _ev(e: Evidence) -> dict:
     return {"quote": e.quote, "start": e.start, "end": e.end, "section": e.section}
 
 
+def _fact(f) -> dict:
+    """A fact's confidence, and ``curated`` only when an analyst added or changed it."""
+    return {"confidence": f.confidence, "curated": True if f.curated else None}
+
+
 class _Builder:
     def __init__(self, tax: Taxonomy):
         self.g = nx.MultiDiGraph()
@@ -76,17 +81,17 @@ class _Builder:
         for a in r.agencies:
             nid = self.agency(a.name)
             self.rel(
-                "INVOLVES", review, nid, f"{rid}/INVOLVES/{a.name}", review_id=rid, mentions=a.mentions, **_ev(a.evidence[0])
+                "INVOLVES", review, nid, f"{rid}/INVOLVES/{a.name}", review_id=rid, mentions=a.mentions, **_ev(a.evidence[0]), **_fact(a)
             )
         members = {}
         for fm in r.family_members:
             fid = f"{rid}/{fm.case + '/' if fm.case else ''}{fm.role}"
             members[(fm.role, fm.case)] = nid = self.node("FamilyMember", fid, role=fm.role, case=fm.case, review_id=rid)
             owner = cases.get(fm.case, review) if fm.case else review
-            self.rel("HAS_FAMILY_MEMBER", owner, nid, f"{fid}/HAS_FAMILY_MEMBER", review_id=rid, **_ev(fm.evidence[0]))
+            self.rel("HAS_FAMILY_MEMBER", owner, nid, f"{fid}/HAS_FAMILY_MEMBER", review_id=rid, **_ev(fm.evidence[0]), **_fact(fm))
         for t in r.themes:
             nid = self.theme(t.name)
-            self.rel("RAISES", review, nid, f"{rid}/RAISES/{t.name}", review_id=rid, mentions=t.mentions, **_ev(t.evidence[0]))
+            self.rel("RAISES", review, nid, f"{rid}/RAISES/{t.name}", review_id=rid, mentions=t.mentions, **_ev(t.evidence[0]), **_fact(t))
         for lp in r.learning_points:
             nid = self.node(
                 "LearningPoint",
@@ -98,6 +103,7 @@ class _Builder:
                 case=lp.case,
                 review_id=rid,
                 **_ev(lp.evidence),
+                **_fact(lp),
             )
             self.rel("HAS_LEARNING", review, nid, f"{lp.id}/HAS_LEARNING", review_id=rid)
             for t in lp.themes:
@@ -107,7 +113,7 @@ class _Builder:
                     "ADDRESSED_TO", nid, self.agency(a), f"{lp.id}/ADDRESSED_TO/{a}", review_id=rid, all_agencies=lp.all_agencies
                 )
         for mo in r.missed_opportunities:
-            nid = self.node("MissedOpportunity", mo.id, text=mo.text, case=mo.case, review_id=rid, **_ev(mo.evidence))
+            nid = self.node("MissedOpportunity", mo.id, text=mo.text, case=mo.case, review_id=rid, **_ev(mo.evidence), **_fact(mo))
             self.rel("HAS_MISSED_OPPORTUNITY", review, nid, f"{mo.id}/HAS_MISSED_OPPORTUNITY", review_id=rid)
             for a in mo.agencies:
                 self.rel("MISSED_BY", nid, self.agency(a), f"{mo.id}/MISSED_BY/{a}", review_id=rid)
@@ -128,6 +134,7 @@ class _Builder:
                 directed=link.directed,
                 case=link.case,
                 **_ev(link.evidence),
+                **_fact(link),
             )
 
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .confidence import score_record
 from .models import (
     AgencyRef,
     CaseRef,
@@ -826,5 +827,6 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 
 def extract(doc: Document, taxonomy: Taxonomy | None = None) -> ReviewRecord:
-    """Extract one review's facts from a read document."""
-    return _Extraction(doc, taxonomy or load_taxonomy()).record()
+    """Extract one review's facts from a read document, each with its confidence."""
+    tax = taxonomy or load_taxonomy()
+    return score_record(_Extraction(doc, tax).record(), tax)

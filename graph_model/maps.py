@@ -383,8 +383,19 @@ class _Index:
         return [rid, text]
 
 
+CURATED_NOTE = "curated by an analyst"
+CURATED_DASHES = [2, 6]  # a link an analyst added or changed: dotted (broken links are solid, effective ones dashed)
+
+
+def _curated(d: dict) -> dict:
+    """The side-panel flag that shows a "Curated" badge on a fact an analyst added or changed."""
+    return {"curated": True} if d.get("curated") else {}
+
+
 def _evidence_note(d: dict, extra: str = "") -> str:
-    parts = [extra] if extra else []
+    parts = [CURATED_NOTE] if d.get("curated") else []
+    if extra:
+        parts.append(extra)
     if d.get("section"):
         parts.append(f"section: {d['section']}")
     if d.get("case"):
@@ -813,7 +824,8 @@ def _agency_map(index: _Index, assets: str | None = None) -> str:
         items = []
         for u, v, d in newest_links(links, LINE_QUOTE_CAP):
             b.use_review(index, _s(d.get("review_id")))
-            items.append({"review": _s(d.get("review_id")), "quote": _s(d.get("quote")), "note": _evidence_note(d, arrow(u, v, d))})
+            items.append({"review": _s(d.get("review_id")), "quote": _s(d.get("quote")), "note": _evidence_note(d, arrow(u, v, d)),
+                          **_curated(d)})
         hint = (f"the newest reviews first, one link from each; the full list is on the agency pages of the board pack (sgraph report) "
                 f"and in sgraph export agency {json.dumps(index.name(a), ensure_ascii=False)}")
         base = 4.0 if broken else 2.5
@@ -941,7 +953,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
             if d.get("all_agencies"):
                 who = "all agencies" + (f" ({who})" if who else "")
             note = _evidence_note(d, f"{_s(d.get('kind')).replace('_', ' ')}" + (f"; addressed to {who}" if who else ""))
-            lp_cache[lp] = {**_text_quote(d), "note": note}
+            lp_cache[lp] = {**_text_quote(d), "note": note, **_curated(d)}
         return dict(lp_cache[lp])
 
     # This review's learning and missed opportunities per agency and theme (from its own edges:
@@ -994,7 +1006,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
             inv = index.involves.get(n, {}).get(rid, {})
             my_links = [(u, v, d2) for u, v, d2 in links if n in (u, v)]
             lp_items = [lp_item(lp) for lp in sorted(addressed_here.get(n, []), key=str)]
-            mo_items = [{**_text_quote(index.props(m)), "note": _evidence_note(index.props(m))}
+            mo_items = [{**_text_quote(index.props(m)), "note": _evidence_note(index.props(m)), **_curated(index.props(m))}
                         for m in sorted(missed_here.get(n, []), key=str)]
             has_broken = any(_s(d2.get("status")) == "broken" for *_x, d2 in my_links)
             b.node(n, index.name(n), shape="dot", colour=_node_colour(sector_colour(index.sector(n)), "#7a0c0c" if has_broken else "#333333"),
@@ -1005,11 +1017,11 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
                            "lists": [
                                _list("Communication links", [
                                    {"status": _s(d2.get("status")), "quote": _s(d2.get("quote")),
-                                    "note": _evidence_note(d2, f"{index.name(u)} \u2192 {index.name(v)}")}
+                                    "note": _evidence_note(d2, f"{index.name(u)} \u2192 {index.name(v)}"), **_curated(d2)}
                                    for u, v, d2 in my_links], None),
                                _list("Missed opportunities", mo_items, None),
                                _list("Learning addressed to it", lp_items, None),
-                               _list("How the review mentions it", [{"quote": _s(inv.get("quote")), "note": _evidence_note(inv)}] if inv.get("quote") else [], None),
+                               _list("How the review mentions it", [{"quote": _s(inv.get("quote")), "note": _evidence_note(inv), **_curated(inv)}] if inv.get("quote") else [], None),
                            ]})
         elif lab == "MissedOpportunity":
             number = mos.index(n) + 1 if n in mos else 0
@@ -1021,7 +1033,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
                                ("Concerning", ", ".join(sorted(index.name(x) for x in index.concerns.get(n, [])))),
                                ("Themes", ", ".join(sorted(index.name(t) for t in index.about.get(n, [])))),
                                ("Case", _s(d.get("case")))) if v],
-                           "lists": [_list("Evidence", [{**_text_quote(d), "note": _evidence_note(d)}], None)]})
+                           "lists": [_list("Evidence", [{**_text_quote(d), "note": _evidence_note(d), **_curated(d)}], None)]})
         elif lab == "Theme":
             raised = index.raises.get(n, {}).get(rid)
             lp_items = [lp_item(x) for x in sorted(learning_here.get(n, []), key=str)]
@@ -1060,19 +1072,22 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
     seen: dict[tuple[str, str], int] = defaultdict(int)
     for u, v, d in sorted(links, key=lambda e: (_s(e[2].get("status")) != "broken", _s(e[2].get("id")))):
         broken = _s(d.get("status")) == "broken"
+        curated = bool(d.get("curated"))
         key = tuple(sorted((u, v)))
         seen[key] += 1
         k = seen[key]
         smooth = False if k == 1 else {"enabled": True, "type": "curvedCW" if k % 2 == 0 else "curvedCCW", "roundness": 0.15 * (k // 2 + k % 2)}
         b.edge(
-            u, v, colour=BROKEN if broken else EFFECTIVE, width=5.0 if broken else 2.5, dashes=False if broken else [8, 5],
+            u, v, colour=BROKEN if broken else EFFECTIVE, width=5.0 if broken else 2.5,
+            dashes=CURATED_DASHES if curated else False if broken else [8, 5],
             arrows="to" if d.get("directed", True) else "", smooth=smooth,
             f={"status": ["broken" if broken else "effective"], "kind": ["agency"]}, guard=True,
             detail={"kind": ("Broken" if broken else "Effective") + " communication",
                     "title": f"{index.name(u)} \u2192 {index.name(v)}",
                     "facts": [[k2, v2] for k2, v2 in (("Status", "broken" if broken else "effective"), ("Case", _s(d.get("case"))),
-                                                       ("Section", _s(d.get("section")))) if v2],
-                    "lists": [_list("Evidence", [{"review": rid, "quote": _s(d.get("quote")), "note": _evidence_note(d)}], None)]},
+                                                       ("Section", _s(d.get("section"))),
+                                                       ("Curated", "added or changed by an analyst" if curated else "")) if v2],
+                    "lists": [_list("Evidence", [{"review": rid, "quote": _s(d.get("quote")), "note": _evidence_note(d), **_curated(d)}], None)]},
         )
 
     b.legend = [
@@ -1084,6 +1099,9 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
     ]
     _sector_legend(b, sorted({index.sector(a) for a in agencies}))
     _link_legend(b)
+    if any(d.get("curated") for *_x, d in links):
+        b.legend.append({"type": "edge", "color": "#555555", "width": 2.5, "dashes": True,
+                         "label": "Dotted: link added or changed by an analyst"})
     b.legend.append({"type": "edge", "color": MISSED_COLOUR, "width": 1.5, "label": "Missed by (agency)"})
     b.filters = [
         {"key": "kind", "label": "Show", "type": "checks", "match": "all",

@@ -87,11 +87,18 @@ class Evidence(BaseModel):
     raw_end: int
 
 
+# Every fact carries ``confidence`` (0-1, from the documented rules of
+# graph_model/confidence.py; docs/curation.md) and ``curated`` (added or changed by an
+# analyst in an annotation file). The defaults keep records written before them loadable.
+
+
 class AgencyRef(BaseModel):
     name: str
     sector: str
     mentions: int = 1  # sentences naming it; ``evidence`` keeps the first few
     evidence: list[Evidence]
+    confidence: float = 1.0
+    curated: bool = False
 
 
 class FamilyMemberRef(BaseModel):
@@ -99,12 +106,16 @@ class FamilyMemberRef(BaseModel):
     case: str | None = None
     mentions: int = 1
     evidence: list[Evidence]
+    confidence: float = 1.0
+    curated: bool = False
 
 
 class ThemeRef(BaseModel):
     name: str
     mentions: int = 1
     evidence: list[Evidence]
+    confidence: float = 1.0
+    curated: bool = False
 
 
 class CaseRef(BaseModel):
@@ -122,6 +133,8 @@ class LearningPoint(BaseModel):
     case: str | None = None
     quote: str
     evidence: Evidence
+    confidence: float = 1.0
+    curated: bool = False
 
 
 class MissedOpportunity(BaseModel):
@@ -133,6 +146,8 @@ class MissedOpportunity(BaseModel):
     themes: list[str]
     case: str | None = None
     evidence: Evidence
+    confidence: float = 1.0
+    curated: bool = False
 
 
 class CommunicationLink(BaseModel):
@@ -144,6 +159,8 @@ class CommunicationLink(BaseModel):
     case: str | None = None
     quote: str
     evidence: Evidence
+    confidence: float = 1.0
+    curated: bool = False
 
 
 class ReviewRecord(BaseModel):

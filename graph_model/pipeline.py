@@ -32,11 +32,12 @@ from .build import (
     stage_text,
     staging_path,
 )
+from .curation import Annotation, CurationSummary, apply_annotation, load_annotations
 from .errors import OutputError, SgraphError
 from .extract import extract
 from .models import ReviewRecord
 from .read import iter_document_paths, read_document
-from .taxonomy import load_taxonomy
+from .taxonomy import Taxonomy, load_taxonomy
 
 HOME_ENV = "SGRAPH_HOME"
 DEFAULT_HOME = ".sgraph"
@@ -178,6 +179,7 @@ class BuildResult:
     home: Path
     graph: nx.MultiDiGraph
     review_count: int
+    curation: CurationSummary | None = None  # what the annotation files did, when given
 
     @property
     def records(self) -> list[ReviewRecord]:
@@ -271,16 +273,20 @@ def build(
     jobs: int | None = None,
     embedded: bool = True,
     progress: Callable[[str], None] | None = None,
+    annotations: str | os.PathLike[str] | None = None,
 ) -> BuildResult:
     """Documents → graph, stored in the workspace (graph.json, records.json, embedded store).
 
-    Nothing in the workspace changes unless every document was read and extracted.
+    With ``annotations`` (a folder of annotation files, docs/curation.md), each review with
+    a file gets the file's facts (:func:`graph_model.curation.apply_annotation`).
+    Nothing in the workspace changes unless every document was read and extracted and
+    every annotation file is valid.
     """
     home = home_dir(home)
     spool = _Spool()
     try:
         with _interrupts_noted():
-            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress)
+            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations)
     finally:
         spool.close()
 
@@ -293,13 +299,23 @@ def _build(
     jobs: int | None,
     embedded: bool,
     progress: Callable[[str], None] | None,
+    annotations: str | os.PathLike[str] | None = None,
 ) -> BuildResult:
-    for x in _iter_extracted(paths, taxonomy_file, jobs, progress):
+    # Annotation files are validated before any document is read: a bad one fails fast.
+    found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
+    files = iter_document_paths(paths)
+    path_of: dict[str, Path] = {}
+    for path, x in zip(files, _iter_extracted(files, taxonomy_file, jobs, progress), strict=True):
         _stop_if_interrupted()
         spool.add(x)
+        path_of.setdefault(x.id, path)
     _stop_if_interrupted()
     ordered = sorted(spool.index)
     check_unique_ids([Extracted(rid, source, "") for rid, source, _o, _n in ordered])
+    curation = None
+    if found is not None:
+        curation = CurationSummary(Path(annotations))  # type: ignore[arg-type]
+        ordered = _apply_annotations(spool, ordered, found, path_of, load_taxonomy(taxonomy_file), curation)
     # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
     graph = graph_from_sorted(
         (ReviewRecord.model_validate_json(spool.json(e)) for e in ordered), load_taxonomy(taxonomy_file)
@@ -343,7 +359,34 @@ def _build(
         for tmp in staged:
             if tmp.exists():
                 tmp.unlink()
-    return BuildResult(home, graph, len(ordered))
+    return BuildResult(home, graph, len(ordered), curation)
+
+
+def _apply_annotations(
+    spool: _Spool,
+    ordered: list[tuple[str, str, int, int]],
+    found: dict[str, Annotation],
+    path_of: dict[str, Path],
+    tax: Taxonomy,
+    summary: CurationSummary,
+) -> list[tuple[str, str, int, int]]:
+    """The spool entries with each annotated review replaced by its curated record."""
+    built = {e[0] for e in ordered}
+    for rid, ann in sorted(found.items()):
+        if rid not in built:
+            summary.notes.append(f"{ann.path}: review '{rid}' is not among the documents built; the file was not applied.")
+    result = []
+    for entry in ordered:
+        ann = found.get(entry[0])
+        if ann is None:
+            result.append(entry)
+            continue
+        record = ReviewRecord.model_validate_json(spool.json(entry))
+        applied = apply_annotation(record, ann, read_document(path_of[entry[0]]), tax)
+        summary.add(applied)
+        spool.add(Extracted(entry[0], entry[1], applied.record.model_dump_json()))
+        result.append(spool.index[-1])
+    return result
 
 
 def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRecord]:

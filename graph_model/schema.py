@@ -20,7 +20,7 @@ from dataclasses import dataclass
 class NodeType:
     label: str
     key: str
-    properties: dict[str, str]  # property name -> type ("STRING", "INT64", "BOOLEAN", "STRING[]")
+    properties: dict[str, str]  # property name -> type ("STRING", "INT64", "DOUBLE", "BOOLEAN", "STRING[]")
     owned_by_review: bool  # True: the node belongs to one review and goes when the review is replaced
 
 
@@ -36,6 +36,14 @@ EVIDENCE_PROPS = {
     "start": "INT64",
     "end": "INT64",
     "section": "STRING",
+}
+
+# Every extracted fact (a fact node, or the relationship that is the fact) carries how sure
+# extraction is of it and whether an analyst added or changed it (docs/curation.md).
+# ``curated`` is only set (true) on curated facts.
+FACT_PROPS = {
+    "confidence": "DOUBLE",
+    "curated": "BOOLEAN",
 }
 
 NODE_TYPES: dict[str, NodeType] = {
@@ -81,13 +89,14 @@ NODE_TYPES: dict[str, NodeType] = {
                 "case": "STRING",
                 "review_id": "STRING",
                 **EVIDENCE_PROPS,
+                **FACT_PROPS,
             },
             True,
         ),
         NodeType(
             "MissedOpportunity",
             "id",
-            {"id": "STRING", "text": "STRING", "case": "STRING", "review_id": "STRING", **EVIDENCE_PROPS},
+            {"id": "STRING", "text": "STRING", "case": "STRING", "review_id": "STRING", **EVIDENCE_PROPS, **FACT_PROPS},
             True,
         ),
     ]
@@ -100,17 +109,17 @@ REL_TYPES: dict[str, RelType] = {
         RelType(
             "INVOLVES",
             (("Review", "Agency"),),
-            {"id": "STRING", "review_id": "STRING", "mentions": "INT64", **EVIDENCE_PROPS},
+            {"id": "STRING", "review_id": "STRING", "mentions": "INT64", **EVIDENCE_PROPS, **FACT_PROPS},
         ),
         RelType(
             "HAS_FAMILY_MEMBER",
             (("Review", "FamilyMember"), ("Case", "FamilyMember")),
-            {"id": "STRING", "review_id": "STRING", **EVIDENCE_PROPS},
+            {"id": "STRING", "review_id": "STRING", **EVIDENCE_PROPS, **FACT_PROPS},
         ),
         RelType(
             "RAISES",
             (("Review", "Theme"),),
-            {"id": "STRING", "review_id": "STRING", "mentions": "INT64", **EVIDENCE_PROPS},
+            {"id": "STRING", "review_id": "STRING", "mentions": "INT64", **EVIDENCE_PROPS, **FACT_PROPS},
         ),
         RelType("HAS_LEARNING", (("Review", "LearningPoint"),), {"id": "STRING", "review_id": "STRING"}),
         RelType(
@@ -140,6 +149,7 @@ REL_TYPES: dict[str, RelType] = {
                 "directed": "BOOLEAN",
                 "case": "STRING",
                 **EVIDENCE_PROPS,
+                **FACT_PROPS,
             },
         ),
     ]

@@ -557,6 +557,99 @@ def _(ctx):
     return ["report", "--out", out, "--force", "--home", ctx.ws], f"{out}: the folder is not a board pack written by sgraph"
 
 
+# -- curation: annotation files (docs/curation.md) and the review queue
+
+
+def in14_annotations(ctx: Ctx, edit: Callable[[str], str] = lambda t: t) -> Path:
+    """IN14's annotation file (as extract --out writes it), edited; returns its folder."""
+    from graph_model import curation
+
+    folder = ctx.tmp / "annotations"
+    curation.write_annotations(pipeline.extract_files([IN14], jobs=1), folder)
+    f = folder / "IN14.yaml"
+    f.write_text(edit(f.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder
+
+
+def line_of(path: Path, start: str) -> int:
+    return next(i for i, x in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if x.startswith(start))
+
+
+@case("annotation-malformed-yaml")
+def _(ctx):
+    folder = in14_annotations(ctx, lambda t: t.replace("agencies:\n", "agencies: {\n", 1))
+    f = folder / "IN14.yaml"
+    return build_argv(ctx, IN14) + ["--annotations", folder], (
+        f"{f}: malformed YAML at line {line_of(f, 'agencies:') + 1}, column 1: expected the node content, but found '-'."
+    )
+
+
+@case("annotation-unknown-agency")
+def _(ctx):
+    folder = in14_annotations(ctx, lambda t: t.replace("- name: Hospital and Paediatrics\n", "- name: Hospitl\n"))
+    f = folder / "IN14.yaml"
+    return build_argv(ctx, IN14) + ["--annotations", folder], (
+        f"{f}, line {line_of(f, '- name: Hospitl')}: Unknown agency 'Hospitl'. Did you mean: Hospital and Paediatrics, Housing? "
+        "Run 'sgraph taxonomy' to list agencies."
+    )
+
+
+@case("annotation-missing-field")
+def _(ctx):
+    folder = in14_annotations(ctx, lambda t: t.replace("- id: IN14/lp001\n  kind: key_learning\n", "- id: IN14/lp001\n", 1))
+    f = folder / "IN14.yaml"
+    return build_argv(ctx, IN14) + ["--annotations", folder], (
+        f"{f}, line {line_of(f, '- id: IN14/lp001')}: 'kind' of learning_points entry 1 is missing."
+    )
+
+
+@case("annotation-wrong-type")
+def _(ctx):
+    folder = in14_annotations(ctx, lambda t: t.replace("  all_agencies: false\n", "  all_agencies: perhaps\n", 1))
+    f = folder / "IN14.yaml"
+    return build_argv(ctx, IN14) + ["--annotations", folder], (
+        f"{f}, line {line_of(f, '  all_agencies: perhaps')}: 'all_agencies' of learning_points entry 1: "
+        "input should be a valid boolean, unable to interpret input."
+    )
+
+
+@case("annotation-folder-missing")
+def _(ctx):
+    folder = ctx.tmp / "no-such-folder"
+    return build_argv(ctx, IN14) + ["--annotations", folder], (
+        f"{folder}: no such annotations folder (write one with 'sgraph extract DOCUMENTS --out {folder}')."
+    )
+
+
+@case("extract-out-over-an-existing-file-without-force")
+def _(ctx):
+    old = write(ctx.tmp / "annotations" / "IN14.yaml", "an analyst's corrections")
+    return ["extract", IN14, "--out", ctx.tmp / "annotations"], f"{old}: already exists; use --force to overwrite it."
+
+
+@case("extract-out-into-a-file")
+def _(ctx):
+    afile = write(ctx.tmp / "afile", "not a folder")
+    return ["extract", IN14, "--out", afile], f"{afile}: cannot create the annotations folder ({afile} is a file, not a folder)."
+
+
+@case("review-queue-threshold-out-of-range", code=2)
+def _(ctx):
+    return ["review-queue", "--below", "1.5", "--home", ctx.ws], "--below must be between 0 and 1, not 1.5."
+
+
+@case("review-queue-unknown-format", code=2)
+def _(ctx):
+    return ["review-queue", "--format", "xml", "--home", ctx.ws], "Unknown format 'xml'; use text, json or csv."
+
+
+@case("review-queue-no-workspace")
+def _(ctx):
+    return ["review-queue", "--home", ctx.home], (
+        f"{ctx.home / 'records.json'}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first."
+    )
+
+
 # -- Neo4j (no server needed)
 
 

@@ -187,6 +187,7 @@
       if (r.source) li.appendChild(el("div", "source", "Source file: " + r.source));
     }
     if (item.title) li.appendChild(el("div", "review", item.title));
+    if (item.curated) li.appendChild(el("span", "curated-badge", "Curated"));
     if (item.status) li.appendChild(el("div", "status-" + (item.status === "broken" ? "broken" : "effective"), item.status === "broken" ? "Broken link" : "Effective link"));
     if (item.text) li.appendChild(el("p", "text", item.text));
     if (item.quote) li.appendChild(el("blockquote", "quote", item.quote));

@@ -23,10 +23,13 @@ def build(
     taxonomy: Path = TaxonomyOption,
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    annotations: Path = typer.Option(
+        None, "--annotations", help="A folder of annotation files (sgraph extract --out) applied over extraction."
+    ),
 ) -> None:
     """Read documents, extract their facts and store the graph in the workspace.
 
-    Example: sgraph build seeds/
+    Example: sgraph build seeds/ --annotations annotations/
     """
     files = iter_document_paths(documents)
     with progress_bar(quiet) as bar:
@@ -37,7 +40,11 @@ def build(
             taxonomy_file=str(taxonomy) if taxonomy else None,
             jobs=jobs or None,
             progress=lambda _p: bar.advance(task),
+            annotations=annotations,
         )
+    if result.curation is not None:
+        for line in result.curation.notes + result.curation.stale:
+            err.print(f"Warning: {line}", markup=False)
     stats = pipeline.graph_stats(result.graph)
     links = stats["links"]
     err.print(
@@ -46,6 +53,8 @@ def build(
         f"{links.get('effective', 0)} effective communication links. Stored in {result.home}/.",
         markup=False,
     )
+    if result.curation is not None:
+        err.print(result.curation.line(), markup=False)
 
 
 @app.command()
@@ -53,14 +62,26 @@ def extract(
     files: list[Path] = typer.Argument(..., help="Review documents (or folders)."),
     format: str = typer.Option("json", "--format", "-f", help="json or yaml."),
     taxonomy: Path = TaxonomyOption,
+    out_dir: Path = typer.Option(
+        None, "--out", "-o", help="Write one annotation file per review into this folder (docs/curation.md) instead."
+    ),
+    force: bool = typer.Option(False, "--force", help="With --out: overwrite existing annotation files."),
 ) -> None:
-    """Print the facts extracted from documents, machine-readable (schema: docs/extract-json.md).
+    """Print the facts extracted from documents, machine-readable (schema: docs/extract-json.md),
+    or with --out write them as annotation files for analysts to correct (docs/curation.md).
 
     Example: sgraph extract seeds/004_cd261efeb7acd646.txt --format yaml
+    Example: sgraph extract seeds/ --out annotations/
     """
     if format not in ("json", "yaml"):
         raise UsageError(f"Unknown format '{format}'; use json or yaml.")
     records = pipeline.extract_files(files, str(taxonomy) if taxonomy else None, jobs=1)
+    if out_dir is not None:
+        from ..curation import write_annotations
+
+        written = write_annotations(records, out_dir, force)
+        err.print(f"Wrote {len(written)} annotation file(s) to {out_dir}/.", markup=False)
+        return
     data = {"schema_version": 1, "reviews": [r.model_dump(mode="json") for r in records]}
     if format == "json":
         out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False, soft_wrap=True)
