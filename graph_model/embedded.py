@@ -99,8 +99,8 @@ def _csv_field(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
     return '"' + str(value).replace('"', '""') + '"'
 
 

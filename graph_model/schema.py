@@ -20,7 +20,7 @@ from dataclasses import dataclass
 class NodeType:
     label: str
     key: str
-    properties: dict[str, str]  # property name -> type ("STRING", "INT64", "BOOLEAN", "STRING[]")
+    properties: dict[str, str]  # property name -> type ("STRING", "INT64", "DOUBLE", "BOOLEAN", "STRING[]")
     owned_by_review: bool  # True: the node belongs to one review and goes when the review is replaced
 
 
@@ -138,6 +138,10 @@ REL_TYPES: dict[str, RelType] = {
                 **EVIDENCE_PROPS,
             },
         ),
+        # Cross-review: made at build time once every review is in (graph_model/recurring.py),
+        # from the lower learning point id to the higher. No review_id: no single review owns
+        # it, and the Neo4j loader rewrites all of them whenever a load changes anything.
+        RelType("SIMILAR_TO", (("LearningPoint", "LearningPoint"),), {"id": "STRING", "score": "DOUBLE"}),
     ]
 }
 
