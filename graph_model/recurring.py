@@ -398,3 +398,97 @@ def theme_recurrence(graph: nx.MultiDiGraph) -> dict[str, dict]:
             "by_board": dict(sorted(boards.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))),
         }
     return out
+
+
+# --------------------------------------------------------------------------- insights
+
+INSIGHT_FORMATS = ("text", "json", "md")
+
+
+def insights(graph: nx.MultiDiGraph, limit: int = 10, min_reviews: int = 2) -> dict:
+    """The top ``limit`` recurring lessons (those in at least ``min_reviews`` reviews) and the
+    recurrence of every theme by year and by board, as one JSON-ready dict."""
+    lessons = recurring_lessons(graph, min_reviews=min_reviews)
+    years = sorted(
+        {d["year"] for _n, d in graph.nodes(data=True) if d.get("label") == "Review" and d.get("year") is not None}
+    )
+    return {
+        "reviews": sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "Review"),
+        "learning_points": sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "LearningPoint"),
+        "similar_pairs": sum(1 for _u, _v, d in graph.edges(data=True) if d.get("type") == "SIMILAR_TO"),
+        "recurring_lessons": len(lessons),
+        "lessons": [le.as_json() for le in lessons[:limit]],
+        "years": years,
+        "themes": theme_recurrence(graph),
+    }
+
+
+def _years(first: int | None, last: int | None) -> str:
+    if first is None:
+        return "year unknown"
+    return str(first) if first == last else f"{first}\u2013{last}"
+
+
+def _short(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
+
+
+def _md_cell(text: str) -> str:
+    """Text safe in one Markdown table cell (no pipes, no line breaks, no markup)."""
+    out = " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
+    for ch in "`*_[]<>#":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def insights_text(data: dict, fmt: str = "text") -> str:
+    """:func:`insights` as plain text, JSON or Markdown."""
+    import json
+
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    years = data["years"]
+    lines: list[str] = []
+    if fmt == "md":
+        lines += ["# Recurring lessons", ""]
+        lines.append(
+            f"{data['recurring_lessons']} lesson(s) recur in two or more of {data['reviews']} review(s) "
+            f"({data['similar_pairs']} similar pair(s) of learning points)."
+        )
+        lines.append("")
+        if data["lessons"]:
+            lines += ["| # | Lesson (representative wording) | Reviews | Years | Themes |", "|---|---|---|---|---|"]
+            for i, le in enumerate(data["lessons"], 1):
+                lines.append(
+                    f"| {i} | {_md_cell(_short(le['text']))} | {le['review_count']}: {_md_cell(', '.join(le['reviews']))} "
+                    f"| {_years(le['first_year'], le['last_year'])} | {_md_cell(', '.join(le['themes']))} |"
+                )
+        lines += ["", "## Theme recurrence by year", ""]
+        if data["themes"]:
+            lines.append("| Theme | Reviews | " + " | ".join(str(y) for y in years) + " |")
+            lines.append("|---|---|" + "---|" * len(years))
+            for name, t in data["themes"].items():
+                by = {str(k): v for k, v in t["by_year"].items()}
+                cells = " | ".join(str(by.get(str(y), "")) for y in years)
+                lines.append(f"| {_md_cell(name)} | {t['reviews']} | {cells} |")
+        return "\n".join(lines) + "\n"
+    lines.append(
+        f"Recurring lessons: {data['recurring_lessons']} recur in two or more of {data['reviews']} review(s) "
+        f"({data['similar_pairs']} similar pair(s) of learning points)."
+    )
+    for i, le in enumerate(data["lessons"], 1):
+        lines.append("")
+        lines.append(f"{i}. {_short(le['text'])}")
+        lines.append(f"   in {le['review_count']} reviews, {_years(le['first_year'], le['last_year'])}: {', '.join(le['reviews'])}")
+        if le["themes"]:
+            lines.append(f"   themes: {', '.join(le['themes'])}")
+    lines += ["", "Theme recurrence by year (reviews raising the theme):"]
+    width = max([len(n) for n in data["themes"]] + [5])
+    lines.append("  " + "theme".ljust(width) + "  total  " + "  ".join(f"{y:>4}" for y in years))
+    for name, t in data["themes"].items():
+        by = {str(k): v for k, v in t["by_year"].items()}
+        lines.append(
+            "  " + name.ljust(width) + f"  {t['reviews']:>5}  " + "  ".join(f"{by.get(str(y), ''):>4}" for y in years)
+        )
+    return "\n".join(lines) + "\n"
