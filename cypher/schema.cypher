@@ -25,6 +25,7 @@ CREATE CONSTRAINT sgraph_rel_addressed_to_id IF NOT EXISTS FOR ()-[r:`ADDRESSED_
 CREATE CONSTRAINT sgraph_rel_missed_by_id IF NOT EXISTS FOR ()-[r:`MISSED_BY`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_concerns_id IF NOT EXISTS FOR ()-[r:`CONCERNS`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_communication_id IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() REQUIRE r.`id` IS UNIQUE;
+CREATE CONSTRAINT sgraph_rel_similar_to_id IF NOT EXISTS FOR ()-[r:`SIMILAR_TO`]-() REQUIRE r.`id` IS UNIQUE;
 
 // A review's own nodes and relationships are found by review_id when it is replaced.
 CREATE INDEX sgraph_case_review_id IF NOT EXISTS FOR (n:`Case`) ON (n.`review_id`);

@@ -159,10 +159,14 @@ def build_graph(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = Non
 
 def graph_from_sorted(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = None) -> nx.MultiDiGraph:
     """The graph of reviews already in id order with unique ids, taken one at a time (so a
-    caller can produce them lazily)."""
+    caller can produce them lazily). Once all are in, learning points that say the same
+    thing in different reviews are linked (``SIMILAR_TO``, :mod:`graph_model.recurring`)."""
+    from .recurring import add_similar_to
+
     b = _Builder(taxonomy or load_taxonomy())
     for r in records:
         b.add(r)
+    add_similar_to(b.g, taxonomy=b.tax)
     return b.g
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import app, core, curation, export, load, query, report, synth  # noqa: F401  (each registers its commands)
+from .commands import app, core, curation, export, insights, load, query, report, synth  # noqa: F401  (each registers its commands)
 from .commands import main as _main
 
 

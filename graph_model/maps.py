@@ -1535,6 +1535,7 @@ def _index_page(index: _Index) -> str:
         '<p class="note">Maps open in the browser without a network connection. Each review also has its own map (below). '
         "Keep the folder whole: the maps share the scripts in its <code>assets</code> folder.</p>",
     ]
+    parts.append(_recurring_section(index))
     parts.append(f"<h2>Reviews ({len(index.review_ids)})</h2>")
     parts.append(_table(["Review", "Title", "Year", "Type", "Board", "Broken links", "Effective links", "Map", "Source file"], [
         [_review_link(index, rid, 0), _h(index.review_info(rid).get("title", "")), _h(index.review_info(rid).get("year", "")),
@@ -1555,6 +1556,47 @@ def _index_page(index: _Index) -> str:
          ", ".join(_review_link(index, r, 0) for r in sorted(index.raises[t])[:30]) + (" &hellip;" if len(index.raises[t]) > 30 else "")]
         for t in themes]))
     return _page("Safeguarding reviews: board pack", "\n".join(parts), 0)
+
+
+RECURRING_LESSONS_SHOWN = 20  # lessons in the board pack's "Recurring lessons" section
+RECURRING_REVIEWS_SHOWN = 30  # reviews listed per lesson
+
+
+def _recurring_section(index: _Index, limit: int = RECURRING_LESSONS_SHOWN) -> str:
+    """The index page's "Recurring lessons" section: the lessons found in most reviews
+    (graph_model.recurring: the wording of the most representative learning point, the
+    reviews, first and last year, themes) and each theme's reviews by year."""
+    from .recurring import recurring_lessons, theme_recurrence
+
+    lessons = recurring_lessons(index.g)
+    parts = [f"<h2>Recurring lessons ({len(lessons)})</h2>",
+             '<p class="note">Learning points that say the same thing in different reviews (similar wording, '
+             "see docs/recurring.md), grouped into lessons; the most widespread first, each in the words of its "
+             "most representative learning point.</p>"]
+
+    def reviews(rids: list[str]) -> str:
+        shown = ", ".join(_review_link(index, r, 0) for r in rids[:RECURRING_REVIEWS_SHOWN])
+        return shown + (" &hellip;" if len(rids) > RECURRING_REVIEWS_SHOWN else "")
+
+    def years(a: object, b: object) -> str:
+        if a is None:
+            return ""
+        return _h(str(a)) if a == b else f"{_h(str(a))}&ndash;{_h(str(b))}"
+
+    parts.append(_table(["Lesson", "Reviews", "First–last year", "Themes"], [
+        [_h(le.text), f"{len(le.reviews)}: {reviews(le.reviews)}", years(le.first_year, le.last_year),
+         _h(", ".join(le.themes))]
+        for le in lessons[:limit]], "recurring"))
+    if len(lessons) > limit:
+        parts.append(f'<p class="note">The {limit} found in most reviews of {len(lessons)}; '
+                     "<code>sgraph insights --limit N</code> lists more.</p>")
+    recurrence = theme_recurrence(index.g)
+    all_years = sorted({y for t in recurrence.values() for y in t["by_year"] if y is not None})
+    parts.append("<h3>Themes by year</h3>")
+    parts.append(_table(["Theme", "Reviews", *[str(y) for y in all_years]], [
+        [_h(name), str(t["reviews"]), *[str(t["by_year"].get(y, "")) for y in all_years]]
+        for name, t in recurrence.items()], "by-year"))
+    return "\n".join(parts)
 
 
 def _check_out_dir(out: Path, force: bool) -> None:

@@ -567,6 +567,40 @@ def _rel_create(rtype: str, a: str, b: str) -> str:
     )
 
 
+CROSS_REVIEW_TYPES = tuple(rt.type for rt in REL_TYPES.values() if "review_id" not in rt.properties)
+
+
+def _cross_review_statements(be: Neo4jBackend, graph: nx.MultiDiGraph, batch_size: int) -> Iterator[tuple[str, dict, int]]:
+    """(cypher, params, relationships written) that make Neo4j's relationships of the
+    cross-review types (those without a review_id, e.g. SIMILAR_TO) exactly the graph's:
+    nothing when they already are; else delete them all (in chunks), then create them all."""
+    for rtype in CROSS_REVIEW_TYPES:
+        rt = REL_TYPES[check_rel_type(rtype)]
+        wanted: dict[tuple[str, str, str], list[dict]] = {}
+        for u, v, d in graph.edges(data=True):
+            if d.get("type") != rtype:
+                continue
+            a, b = graph.nodes[u], graph.nodes[v]
+            pair = (a["label"], b["label"])
+            if pair not in rt.pairs:
+                raise DatabaseError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
+            wanted.setdefault(pair, []).append(
+                {"from": a[NODE_TYPES[pair[0]].key], "to": b[NODE_TYPES[pair[1]].key], "p": _props(d, rt.properties)}
+            )
+        want = sorted((r["p"]["id"], repr(sorted(r["p"].items()))) for rows in wanted.values() for r in rows)
+        rows = be.run(f"MATCH ()-[r:{q(rt.type)}]->() RETURN properties(r) AS p", {}, source="the load")
+        have = sorted((r["p"].get("id"), repr(sorted((k, v) for k, v in r["p"].items() if k in rt.properties))) for r in rows)
+        if want == have:
+            continue
+        delete = f"MATCH ()-[r:{q(rt.type)}]->() WITH r LIMIT $limit DELETE r"
+        for _ in range(0, len(have), batch_size):
+            yield delete, {"limit": batch_size}, 0
+        for (a, b), pair_rows in sorted(wanted.items()):
+            pair_rows.sort(key=lambda r: r["p"]["id"])
+            for batch in _chunks(pair_rows, batch_size):
+                yield _rel_create(rtype, a, b), {"rows": batch}, len(batch)
+
+
 def wipe_project(backend: Neo4jBackend, chunk: int = 10000) -> int:
     """Delete every node of this project's labels (and their relationships), in chunks.
 
@@ -696,7 +730,8 @@ def _load(
     shared_props = {label: {r["key"]: r["props"] for r in rows} for label, rows in shared_rows.items()}
 
     total = (
-        sum(len(r) for r in shared_rows.values())
+        sum(1 for _u, _v, d in graph.edges(data=True) if d.get("type") in CROSS_REVIEW_TYPES) * bool(changed_set or to_prune or do_wipe)
+        + sum(len(r) for r in shared_rows.values())
         + sum(len(r) for r in owned_rows.values())
         + sum(len(r) for r in rel_rows.values())
     )
@@ -710,7 +745,7 @@ def _load(
         summary.relationships_written += rels
         done += nodes + rels
         if progress:
-            progress(done, total)
+            progress(done, max(total, done))  # cross-review relationships are known only as they are written
 
     # 1. Take out the old version of every review that changed (and of pruned reviews).
     # A review with no Review node in Neo4j has nothing there to take out: its Review node
@@ -737,6 +772,12 @@ def _load(
             ]
             statements.append((_rel_create(rtype, a, b), {"rows": batch}))
             step(statements, rels=len(batch))
+    # 3b. Cross-review relationships (SIMILAR_TO between learning points): they carry no
+    # review_id, and a changed review changes the scores of others, so when the ones in
+    # Neo4j differ in any way from the graph's (a changed review's were deleted with its
+    # nodes in step 1) all of them are deleted and written again.
+    for cypher, params, rels in _cross_review_statements(be, graph, batch_size):
+        step([(cypher, params)], rels=rels)
     # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
     keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
     orphan_stmts = [

@@ -152,6 +152,10 @@ REL_TYPES: dict[str, RelType] = {
                 **FACT_PROPS,
             },
         ),
+        # Cross-review: made at build time once every review is in (graph_model/recurring.py),
+        # from the lower learning point id to the higher. No review_id: no single review owns
+        # it, and the Neo4j loader rewrites all of them whenever a load changes anything.
+        RelType("SIMILAR_TO", (("LearningPoint", "LearningPoint"),), {"id": "STRING", "score": "DOUBLE"}),
     ]
 }
 

@@ -23,6 +23,13 @@ How the ground truth is counted (the writing rules the generator keeps to):
   methodology's list of contributors (which says nothing about communication);
 - *learning points*: one per paragraph or bullet under the findings, analysis, good
   practice, key learning, recommendations and learning-already-taken headings;
+- *lessons*: for every learning point, in document order, its lesson family and the start
+  of its text. Key learning bullets come from paraphrase families (``LESSON_FAMILIES``:
+  one lesson worded several ways, family "K01"...) or are distractor lessons that share
+  words with them but say something else ("D01"...); recommendations, good practice and
+  learning already taken made from one template are one family per template; analysis
+  paragraphs, findings and good-practice links (narrative, written from shared sentence
+  templates) are each a family of their own, marked by a "/" in its id. :func:`score_similarity` scores SIMILAR_TO against it;
 - *missed opportunities*: one per sentence in the narrative, findings or key learning that
   states a professional shortfall (a missed opportunity, something not done); filler
   sentences never state one.
@@ -260,20 +267,106 @@ THEME_WORDS = [
     "parental mental health", "domestic abuse", "neglect", "early help", "record keeping",
     "multi-agency working", "substance misuse", "disguised compliance",
 ]
-_KEY_LEARNING = [
-    "Practitioners should remain professionally curious when explanations for {issue} are inconsistent.",
-    "It is important that the voice of the child is recorded in every assessment.",
-    "Professionals must consider the impact of {issue} on the daily life of the child.",
-    "Managers should ensure that supervision includes reflection on cases involving {issue}.",
-    "Practitioners need to be aware of the escalation policy when they disagree with a decision.",
-    "Information should be shared with the lead professional whenever {issue} is identified.",
-    "Assessments should always consider the role of fathers and male carers.",
-    "Safer sleep advice should be repeated at every contact and tailored to the family's circumstances.",
-    "Practitioners should think family and consider how adults' needs affect the care of children.",
-    "Contingency planning must be part of every child protection plan.",
-    "Professionals should be aware that children can be more vulnerable at weekends and holidays.",
-    "A neglect assessment tool should be used where there are concerns about {issue}.",
+# Key learning comes from paraphrase families: each family is one lesson worded several
+# ways (the first wording is the family's plain statement). The family id ("K01"...) of
+# every key learning bullet is in the ground truth, so that similarity linking can be
+# scored: two bullets of different reviews say the same thing exactly when they share a
+# family. Wordings name no agency and state no shortfall (they are prescriptive), so they
+# change neither the agencies nor the missed opportunities of a review.
+LESSON_FAMILIES: list[list[str]] = [
+    [
+        "Practitioners should remain professionally curious when explanations for {issue} are inconsistent.",
+        "Professional curiosity matters: explanations that keep changing should be questioned rather than accepted at face value.",
+        "When a parent's account of {issue} seems implausible, practitioners should respectfully probe and check it.",
+        "Staff should stay curious and test inconsistent explanations rather than taking them on trust.",
+    ],
+    [
+        "It is important that the voice of the child is recorded in every assessment.",
+        "Every assessment should capture the child's own views, wishes and feelings in their words.",
+        "The child's voice and daily lived experience must be written into each assessment.",
+        "Practitioners should speak to the child and set down what the child says as part of every assessment.",
+    ],
+    [
+        "Professionals must consider the impact of {issue} on the daily life of the child.",
+        "Assessments should set out how {issue} affects the child's day to day life.",
+        "The effect of {issue} on what the child experiences each day needs to be at the centre of planning.",
+        "Practitioners should ask what daily life is like for a child living with {issue}.",
+    ],
+    [
+        "Managers should ensure that supervision includes reflection on cases involving {issue}.",
+        "Reflective supervision should give practitioners time to think critically about families affected by {issue}.",
+        "Supervisors must make space in supervision sessions to reflect on complex cases, including {issue}.",
+        "Case supervision ought to include reflective discussion, with managers challenging assumptions.",
+    ],
+    [
+        "Practitioners need to be aware of the escalation policy when they disagree with a decision.",
+        "Where professionals disagree about a decision they should use the resolving professional differences procedure.",
+        "Disagreements between practitioners about thresholds should be escalated through the escalation procedure.",
+        "Staff should know how to challenge decisions and escalate concerns when agreement cannot be reached.",
+    ],
+    [
+        "Information should be shared with the lead professional whenever {issue} is identified.",
+        "When {issue} comes to light the information must be passed promptly to the lead professional.",
+        "The lead professional needs to be told straight away about any new information on {issue}.",
+        "Sharing information about {issue} with the lead professional should happen as soon as it is known.",
+    ],
+    [
+        "Assessments should always consider the role of fathers and male carers.",
+        "Fathers and other men in the household must be included in assessments and plans.",
+        "Practitioners should engage with male carers and assess the part they play in the child's life.",
+        "The involvement of fathers, partners and other male carers needs to be understood in every assessment.",
+    ],
+    [
+        "Safer sleep advice should be repeated at every contact and tailored to the family's circumstances.",
+        "Safe sleeping messages need to be given at each contact and adapted to how the family actually lives.",
+        "Advice about safer sleep for babies should be revisited at every visit, taking account of the family's situation.",
+        "Practitioners should discuss safe sleep at each contact and check parents understand the risks of co-sleeping.",
+    ],
+    [
+        "Practitioners should think family and consider how adults' needs affect the care of children.",
+        "A think family approach means looking at how parents' own difficulties affect the care they give their children.",
+        "Services for adults should consider the children in the household and how the adult's needs affect them.",
+        "The needs of the adults in a family and the impact on the children's care should be considered together.",
+    ],
+    [
+        "Contingency planning must be part of every child protection plan.",
+        "Every child protection plan should include a contingency plan setting out what happens if things go wrong.",
+        "Child protection plans need clear contingency arrangements in case the plan breaks down.",
+        "Plans should always state the contingency: what will be done if the protective arrangements stop working.",
+    ],
+    [
+        "Professionals should be aware that children can be more vulnerable at weekends and holidays.",
+        "Children may be at greater risk over weekends and holiday periods when services are closed.",
+        "Risk to children can increase at weekends and during holidays, and plans should cover those periods.",
+        "Safety planning needs to take account of weekends and holidays, when children can be most vulnerable.",
+    ],
+    [
+        "A neglect assessment tool should be used where there are concerns about {issue}.",
+        "Where neglect is suspected, practitioners should complete the neglect toolkit or graded care profile.",
+        "An evidence-based neglect tool helps practitioners assess cumulative harm linked to {issue}.",
+        "Use of a structured neglect assessment tool should be routine when concerns about {issue} persist.",
+    ],
 ]
+# Lessons that share words with the families but say something else: each is its own
+# family ("D01"...), so a link between one of these and a family wording is wrong.
+DISTRACTOR_LESSONS: list[str] = [
+    "Practitioners should record the views of brothers and sisters when a new baby joins the household.",
+    "Interpreters should be booked for every meeting where a parent's first language is other than English.",
+    "Managers should monitor caseloads so that newly qualified staff have protected time for training.",
+    "Records of telephone calls should state who called, the time of the call and what was agreed.",
+    "Practitioners should check the identity and address of every adult who joins the household.",
+    "Transition planning for care leavers should begin well before their eighteenth birthday.",
+    "Training on the impact of trauma should be part of the induction of every new member of staff.",
+    "Parents should be given written information about appeals and complaints when a plan is made.",
+    "Professionals should consider the cumulative impact of frequent house moves on a child's schooling.",
+    "Case files should carry a single chronology that every practitioner updates after each contact.",
+    "Commissioners should ensure that parenting programmes are available in the evenings and at weekends.",
+    "Risk assessments of dogs kept in the home should be completed before a baby is born.",
+]
+# The sampler draws one family per key learning bullet from this list (its length fixes
+# the random draws, which keeps the rest of every review, and its ground truth, unchanged).
+_KEY_LEARNING = [family[0] for family in LESSON_FAMILIES]
+DISTRACTOR_SHARE = 0.2  # share of key learning bullets that are distractor lessons
 _GOOD_PRACTICE_ONE = [
     "{A} carried out thorough and timely assessments of {child}.",
     "{A} made unannounced visits and recorded the lived experience of {child}.",
@@ -329,6 +422,7 @@ class ReviewTruth:
     links: list[dict] = field(default_factory=list)
     learning_points: int = 0
     missed_opportunities: int = 0
+    lessons: list[dict] = field(default_factory=list)  # per learning point: its family and text
 
     def as_json(self) -> dict:
         return {
@@ -342,6 +436,7 @@ class ReviewTruth:
             "links": self.links,
             "learning_points": self.learning_points,
             "missed_opportunities": self.missed_opportunities,
+            "lessons": self.lessons,
         }
 
 
@@ -382,8 +477,11 @@ class _Writer:
     """Builds one review as a list of blocks: ("h", text) headings, ("p", text) paragraphs,
     ("b", text) bullets, ("t", text) title lines; and counts its ground truth."""
 
-    def __init__(self, rng: random.Random, truth: ReviewTruth, agencies: list[str]):
+    def __init__(self, rng: random.Random, truth: ReviewTruth, agencies: list[str], lesson_rng: random.Random | None = None):
         self.rng = rng
+        # Which wording of a lesson family (or which distractor) is drawn from a stream of
+        # its own, so the main stream - and everything else in the review - stays as it was.
+        self.lesson_rng = lesson_rng or random.Random(f"{truth.id}:lessons")
         self.truth = truth
         self.agencies = agencies
         self.blocks: list[tuple[str, str]] = []
@@ -475,9 +573,31 @@ class _Writer:
         return lead + (body if keep else body[:1].lower() + body[1:])
 
     # -- learning points --------------------------------------------------------------------
-    def learning_point(self, text: str) -> str:
+    def learning_point(self, text: str, family: str | None = None) -> str:
+        """Count a learning point and record its lesson family (its own id when it belongs
+        to none: an analysis paragraph or a finding says something of its own)."""
         self.truth.learning_points += 1
+        # The first 100 characters are enough to find the point again (and keep the file small).
+        self.truth.lessons.append({"family": family or f"{self.truth.id}/{self.truth.learning_points}", "text": text[:100]})
         return text
+
+    def template_lesson(self, prefix: str, templates: list[str], template: str, text: str) -> str:
+        """A learning point made from ``template``: the same template is the same lesson in
+        any review, whoever it is addressed to and whichever issue it names (as a key
+        learning family is one lesson whatever issue its wording names)."""
+        return self.learning_point(text, f"{prefix}{templates.index(template) + 1}")
+
+    def key_lesson(self, template: str) -> str:
+        """A key learning bullet for the family whose plain wording is ``template``: one of
+        the family's wordings, or (sometimes) a distractor lesson instead."""
+        k = _KEY_LEARNING.index(template)
+        if self.lesson_rng.random() < DISTRACTOR_SHARE:
+            d = self.lesson_rng.randrange(len(DISTRACTOR_LESSONS))
+            wording, family = DISTRACTOR_LESSONS[d], f"D{d + 1:02d}"
+        else:
+            wording, family = self.lesson_rng.choice(LESSON_FAMILIES[k]), f"K{k + 1:02d}"
+        text = self.fill(wording)  # the same draws from the main stream whatever the wording
+        return self.learning_point(text, family)
 
 
 def _heading(style: int, number: int, text: str) -> str:
@@ -549,30 +669,37 @@ def _tail(w: _Writer, rng: random.Random, bstyle: int, h, full: bool) -> None:
         if rng.random() < 0.4:
             text = w.link("effective", mo_section=False)
         else:
-            text = w.fill(rng.choice(_GOOD_PRACTICE_ONE), rng.choice(w.agencies))
+            template = rng.choice(_GOOD_PRACTICE_ONE)
+            text = w.template_lesson("G", _GOOD_PRACTICE_ONE, template, w.fill(template, rng.choice(w.agencies)))
+            w.add("b", _bullet(bstyle, i + 1, text))
+            continue
         w.add("b", _bullet(bstyle, i + 1, w.learning_point(text)))
     h(rng.choice(["Key learning", "Learning points", "Key messages for practitioners", "Lessons learned"]))
     for i, template in enumerate(rng.sample(_KEY_LEARNING, rng.randint(3, 6 if full else 4))):
-        w.add("b", _bullet(bstyle, i + 1, w.learning_point(w.fill(template))))
+        w.add("b", _bullet(bstyle, i + 1, w.key_lesson(template)))
     h(rng.choice(["Recommendations", "Key actions and recommendations", "Recommendations for agencies"]))
     n = 0
     for template in rng.sample(_RECOMMENDATION_ALL, rng.randint(1, 3)):
         n += 1
-        w.add("p", w.learning_point(w.fill(template)))
+        w.add("p", w.template_lesson("A", _RECOMMENDATION_ALL, template, w.fill(template)))
     for agency in rng.sample(w.agencies, min(len(w.agencies), rng.randint(1, 4 if full else 2))):
         n += 1
         who = rng.choice(ADDRESSEES[agency])
         w.truth.agencies.add(agency)
-        w.add("p", w.learning_point(w.fill(rng.choice(_RECOMMENDATION_ONE).replace("{who}", who))))
+        template = rng.choice(_RECOMMENDATION_ONE)
+        w.add("p", w.template_lesson("R", _RECOMMENDATION_ONE, template, w.fill(template.replace("{who}", who))))
     if rng.random() < 0.5:
-        w.add("p", w.learning_point(w.fill(rng.choice(_RECOMMENDATION_PARTNERSHIP))))
+        template = rng.choice(_RECOMMENDATION_PARTNERSHIP)
+        w.add("p", w.template_lesson("P", _RECOMMENDATION_PARTNERSHIP, template, w.fill(template)))
     if full and rng.random() < 0.6:
         h(rng.choice(["Learning already taken", "Action already taken", "Changes already made"]))
         for i in range(rng.randint(1, 3)):
             agency = rng.choice(w.agencies)
             who = rng.choice(ADDRESSEES[agency])
             w.truth.agencies.add(agency)
-            w.add("b", _bullet(bstyle, i + 1, w.learning_point(w.fill(rng.choice(_LEARNING_TAKEN).replace("{who}", who)))))
+            template = rng.choice(_LEARNING_TAKEN)
+            text = w.template_lesson("T", _LEARNING_TAKEN, template, w.fill(template.replace("{who}", who)))
+            w.add("b", _bullet(bstyle, i + 1, text))
 
 
 def _write_bulletin(w: _Writer, meta: dict) -> None:
@@ -613,7 +740,7 @@ def _review(
         if a not in chosen:
             chosen.append(a)
     truth = ReviewTruth(code, f"{code}.{fmt}", fmt, "report" if full else "bulletin", board, year)
-    w = _Writer(rng, truth, chosen)
+    w = _Writer(rng, truth, chosen, random.Random(f"{seed}:{index}:lessons"))
     subject = f"Child {rng.choice('ABCDEFGHJKLMNPQRSTVWXYZ')}" if rng.random() < 0.5 else w.name
     w.add("t", f"{title_phrase} {code}: {subject}")
     w.add("t", board)
@@ -850,4 +977,108 @@ def score(records: Sequence[object], truth: GroundTruth | Mapping[str, dict]) ->
         },
         "learning_points": {"true": lp_true, "extracted": lp_got, "abs_error": lp_err},
         "missed_opportunities": {"true": mo_true, "extracted": mo_got, "abs_error": mo_err},
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Scoring similarity linking against the lesson families
+
+
+def _lesson_norm(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def lesson_families(records: Sequence[object], truth: GroundTruth | Mapping[str, dict]) -> dict[str, str]:
+    """Learning point id -> its lesson family in the ground truth, for the extracted points
+    whose text matches one of the review's true learning points (in document order)."""
+    reviews = truth.reviews if isinstance(truth, GroundTruth) else truth
+    out: dict[str, str] = {}
+    for r in records:
+        lessons = (reviews.get(r.id) or {}).get("lessons") or []  # type: ignore[attr-defined]
+        keys = [_lesson_norm(x["text"]) for x in lessons]
+        nxt = 0
+        for lp in r.learning_points:  # type: ignore[attr-defined]
+            got = _lesson_norm(lp.text)
+            for k in range(nxt, len(keys)):
+                if keys[k] and got and (got[:60] in keys[k] or keys[k][:60] in got):
+                    out[lp.id] = lessons[k]["family"]
+                    nxt = k + 1
+                    break
+    return out
+
+
+def _pairs_across_reviews(members: Sequence[tuple[str, str]]) -> int:
+    """Pairs among (review, family) members that are of different reviews."""
+    from collections import Counter
+
+    n = len(members)
+    by_review = Counter(r for r, _f in members)
+    return n * (n - 1) // 2 - sum(c * (c - 1) // 2 for c in by_review.values())
+
+
+def score_similarity(records: Sequence[object], graph: object, truth: GroundTruth | Mapping[str, dict]) -> dict:
+    """Precision and recall of similarity linking against the lesson families.
+
+    ``links``: the graph's SIMILAR_TO pairs; one is right when both points belong to the
+    same family. ``lessons``: the pairs of points (of different reviews) that
+    :func:`graph_model.recurring.recurring_lessons` puts in one lesson. Recall is over all
+    pairs of points of the same family in different reviews. Only points matched to the
+    ground truth count (``matched`` of ``points``), and a pair of two narrative points
+    (analysis paragraphs, findings, good-practice links: each its own family) is not judged
+    but counted (``narrative_links``): the generator writes them from shared sentence
+    templates, so two can be near copies and whether they say the same thing is not
+    defined. Links capped at
+    ``recurring.MAX_NEIGHBOURS`` per point bound the links' recall on a large corpus, where
+    a family recurs in hundreds of reviews: the lessons' recall is the one to read there.
+    """
+    from collections import defaultdict
+
+    from .recurring import recurring_lessons
+
+    family = lesson_families(records, truth)
+    review_of = {lp.id: r.id for r in records for lp in r.learning_points}  # type: ignore[attr-defined]
+    members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for lp_id, fam in family.items():
+        members[fam].append((review_of[lp_id], fam))
+    true_pairs = sum(_pairs_across_reviews(m) for m in members.values())
+
+    def ratio(a: int, b: int) -> float:
+        return round(a / b, 4) if b else 1.0
+
+    tp = fp = narrative = 0
+    g = graph
+    for u, v, d in g.edges(data=True):  # type: ignore[attr-defined]
+        if d.get("type") != "SIMILAR_TO":
+            continue
+        a, b = g.nodes[u]["id"], g.nodes[v]["id"]  # type: ignore[attr-defined]
+        if a in family and b in family:
+            if "/" in family[a] and "/" in family[b]:
+                narrative += 1
+            elif family[a] == family[b]:
+                tp += 1
+            else:
+                fp += 1
+    lesson_tp = lesson_pred = 0
+    lessons = recurring_lessons(g, min_reviews=2)  # type: ignore[arg-type]
+    for lesson in lessons:
+        pts = [(review_of[p], family[p]) for p in lesson.points if p in family]
+        lesson_pred += _pairs_across_reviews(pts) - _pairs_across_reviews([m for m in pts if "/" in m[1]])
+        by_family: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for m in pts:
+            by_family[m[1]].append(m)
+        lesson_tp += sum(_pairs_across_reviews(m) for m in by_family.values())
+    return {
+        "points": len(review_of),
+        "matched": len(family),
+        "families": len(members),
+        "true_pairs": true_pairs,
+        "links": {"precision": ratio(tp, tp + fp), "recall": ratio(tp, true_pairs), "tp": tp, "fp": fp},
+        "narrative_links": narrative,
+        "lessons": {
+            "count": len(lessons),
+            "precision": ratio(lesson_tp, lesson_pred),
+            "recall": ratio(lesson_tp, true_pairs),
+            "tp": lesson_tp,
+            "fp": lesson_pred - lesson_tp,
+        },
     }

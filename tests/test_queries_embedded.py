@@ -84,6 +84,8 @@ def test_required_topics_are_covered():
         "pair-evidence",
         "review-subgraph",
         "agencies-never-in-breakdown",
+        "recurring-lessons",
+        "theme-recurrence",
     ):
         assert name in names
 
@@ -119,7 +121,7 @@ def test_every_query_runs_deterministically(name, backend):
     assert all(list(r) == columns for r in rows)
     for row in rows:  # plain values only, the same in both engines
         for value in row.values():
-            assert value is None or isinstance(value, (str, int, bool)), (name, value)
+            assert value is None or isinstance(value, (str, int, float, bool)), (name, value)
 
 
 # --------------------------------------------------------------------------- expected rows
@@ -239,6 +241,55 @@ def test_recurring_themes_against_graph(backend, graph):
     # Information sharing runs through every seed, 2012 to 2018.
     assert ("Information sharing", 5, 2012, 2018) in expected
     assert run("recurring-themes", backend, min_reviews=99) == []
+
+
+ESCALATION_000 = "000-d5bcbe7d1a8f4ecb/lp003"  # "... NSCB Resolving Professional Differences (Escalation Procedure) ..."
+
+
+def test_recurring_lessons_strongest_pairs(backend):
+    """The two strongest SIMILAR_TO pairs on the seeds: the escalation lesson of the 2015
+    bulletin (000) and, in IN14 (2013), the same paragraph and the 'familiarise yourself
+    with the ... Escalation Procedure' recommendation; each pair once from either side."""
+    rows = run("recurring-lessons", backend, min_score=0.5)
+    got = [(r["point"], r["review_id"], r["year"], r["similar_point"], r["similar_review_id"], r["similar_year"], r["score"])
+           for r in rows]
+    assert got == [
+        (ESCALATION_000, "000-d5bcbe7d1a8f4ecb", 2015, "IN14/lp001", "IN14", 2013, 0.9708),
+        ("IN14/lp001", "IN14", 2013, ESCALATION_000, "000-d5bcbe7d1a8f4ecb", 2015, 0.9708),
+        (ESCALATION_000, "000-d5bcbe7d1a8f4ecb", 2015, "IN14/lp006", "IN14", 2013, 0.5407),
+        ("IN14/lp006", "IN14", 2013, ESCALATION_000, "000-d5bcbe7d1a8f4ecb", 2015, 0.5407),
+    ]
+    assert rows[2]["similar_text"].startswith("Familiarise yourself with the NSCB Resolving Professional Differences")
+
+
+def test_recurring_lessons_against_graph(backend, graph):
+    """At the default min_score, every SIMILAR_TO of the graph, once from each side."""
+    rows = run("recurring-lessons", backend, min_score=0.35)
+    want = set()
+    for u, v, d in graph.edges(data=True):
+        if d["type"] == "SIMILAR_TO":
+            a, b = graph.nodes[u]["id"], graph.nodes[v]["id"]
+            want |= {(a, b, d["score"]), (b, a, d["score"])}
+    assert len(want) == 28
+    assert {(r["point"], r["similar_point"], r["score"]) for r in rows} == want
+    assert all(r["review_id"] != r["similar_review_id"] for r in rows)
+    assert run("recurring-lessons", backend, min_score=0.99) == []
+
+
+def test_theme_recurrence(backend, graph):
+    """Five themes are raised by all five seeds, one seed a year (2012, 2013, 2015, 2016, 2018)."""
+    rows = run("theme-recurrence", backend, min_reviews=5)
+    themes = ["Escalation and professional challenge", "Information sharing", "Management oversight and supervision",
+              "Neglect and assessment tools", "Planning and written agreements"]
+    assert [(r["theme"], r["year"], r["reviews"], r["all_years"]) for r in rows] == [
+        (t, y, 1, 5) for t in themes for y in (2012, 2013, 2015, 2016, 2018)
+    ]
+    # Every theme and year, against graph_model.recurring.theme_recurrence over the networkx graph.
+    from graph_model.recurring import theme_recurrence
+
+    want = [(t, y, n, rec["reviews"]) for t, rec in theme_recurrence(graph).items() for y, n in rec["by_year"].items()
+            if y is not None]
+    assert [(r["theme"], r["year"], r["reviews"], r["all_years"]) for r in run("theme-recurrence", backend)] == want
 
 
 def test_missed_opportunities_and_family_roles_against_graph(backend, graph):

@@ -22,8 +22,8 @@ def synth(
     """Write a synthetic corpus of review documents (for benchmarks and tests).
 
     Full-length reviews and short bulletins in txt (most), docx and pdf, plus
-    ground_truth.json: per review id, its agencies, communication links, and counts of
-    learning points and missed opportunities.
+    ground_truth.json: per review id, its agencies, communication links, counts of
+    learning points and missed opportunities, and each learning point's lesson family.
 
     Example: sgraph synth /tmp/corpus --reviews 200 --seed 1
     """
