@@ -7,7 +7,7 @@
 // In Neo4j, x.review_id is indexed for every relationship type (cypher/schema.cypher), so
 // the filter below is a set of index seeks (9 ms on the 2,000-review graph); LadybugDB has
 // no such index, so its copy walks out from the review's node instead.
-MATCH (a)-[x:HAS_CASE|INVOLVES|HAS_FAMILY_MEMBER|RAISES|HAS_LEARNING|HAS_MISSED_OPPORTUNITY|ABOUT_THEME|ADDRESSED_TO|MISSED_BY|CONCERNS|COMMUNICATION]->(b)
+MATCH (a)-[x:HAS_CASE|INVOLVES|HAS_FAMILY_MEMBER|RAISES|HAS_LEARNING|HAS_MISSED_OPPORTUNITY|ABOUT_THEME|ADDRESSED_TO|MISSED_BY|CONCERNS|HAS_EVENT|MENTIONS_AGENCY|COMMUNICATION]->(b)
 WHERE x.review_id = $review_id
 RETURN type(x) AS relationship,
        labels(a)[0] AS from_label, coalesce(a.id, a.name) AS from_key,

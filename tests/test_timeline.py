@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import graph_model.cli  # noqa: F401  (registers every command)
+from graph_model.build import build_graph
 from graph_model.commands import main as cli_main
 from graph_model.extract import extract, sentence_spans
 from graph_model.models import ReviewRecord, TimelineEvent
@@ -401,3 +402,28 @@ def test_extract_json_carries_the_timeline(capsys):
     }
     assert first["quote"] == first["text"] == first["evidence"]["quote"]
     assert first["evidence"]["section"] == "summary"
+
+
+def test_graph_has_the_events_of_each_review():
+    records = [extract(read_document(p)) for p in DOCUMENTS]
+    g = build_graph(records)
+    node = g.nodes["TimelineEvent:Baby T/ev002"]
+    assert {k: node[k] for k in ("label", "id", "review_id", "date_text", "date_from", "date_to", "precision", "agencies", "section")} == {
+        "label": "TimelineEvent", "id": "Baby T/ev002", "review_id": "Baby T", "date_text": "3 April 2020",
+        "date_from": "2020-04-03", "date_to": "2020-04-03", "precision": "day", "agencies": "Police", "section": "summary",
+    }
+    assert node["text"] == node["quote"] == "Police attended a domestic incident at the family home on 3 April 2020."
+    assert "case" not in node  # not a multi-case review
+    events = [(u, v, d) for u, v, d in g.edges(data=True) if d["type"] == "HAS_EVENT"]
+    assert len(events) == sum(len(r.timeline) for r in records) == 15
+    assert all(u == f"Review:{d['review_id']}" for u, _v, d in events)
+    mentions = sorted((u, v) for u, v, d in g.edges(data=True) if d["type"] == "MENTIONS_AGENCY")
+    assert mentions == [
+        ("TimelineEvent:Baby T/ev001", "Agency:Health Visiting"),
+        ("TimelineEvent:Baby T/ev002", "Agency:Police"),
+        ("TimelineEvent:Child X/ev001", "Agency:Health Visiting"),
+        ("TimelineEvent:Child X/ev005", "Agency:Emergency Department"),
+        ("TimelineEvent:unseen-briefing/ev001", "Agency:Children's Social Care"),
+        ("TimelineEvent:unseen-briefing/ev001", "Agency:Schools"),
+    ]
+    assert g.nodes["TimelineEvent:002-2b128cb0abd04d34/ev001"]["case"] == "Child Three"

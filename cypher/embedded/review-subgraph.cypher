@@ -5,11 +5,11 @@
 // type() and its labels(n) returns a string, so label(n) and label(r) name the tables.
 // Keep the two files returning the same columns in the same order.
 // Starts from the review's node (its primary key) and walks out: a is the review itself,
-// one of its cases, learning points or missed opportunities, or an agency it involves
+// one of its cases, learning points, missed opportunities or timeline events, or an agency it involves
 // (every agency at either end of one of its links is one, graph_model/extract.py); x is
 // then every relationship out of a that belongs to the review.
-MATCH (r:Review {id: $review_id})-[:HAS_CASE|HAS_LEARNING|HAS_MISSED_OPPORTUNITY|INVOLVES*0..1]->(a)
-MATCH (a)-[x:HAS_CASE|INVOLVES|HAS_FAMILY_MEMBER|RAISES|HAS_LEARNING|HAS_MISSED_OPPORTUNITY|ABOUT_THEME|ADDRESSED_TO|MISSED_BY|CONCERNS|COMMUNICATION]->(b)
+MATCH (r:Review {id: $review_id})-[:HAS_CASE|HAS_LEARNING|HAS_MISSED_OPPORTUNITY|HAS_EVENT|INVOLVES*0..1]->(a)
+MATCH (a)-[x:HAS_CASE|INVOLVES|HAS_FAMILY_MEMBER|RAISES|HAS_LEARNING|HAS_MISSED_OPPORTUNITY|ABOUT_THEME|ADDRESSED_TO|MISSED_BY|CONCERNS|HAS_EVENT|MENTIONS_AGENCY|COMMUNICATION]->(b)
 WHERE x.review_id = r.id
 RETURN label(x) AS relationship,
        label(a) AS from_label, coalesce(a.id, a.name) AS from_key,
