@@ -549,12 +549,17 @@ class SentenceUnit(Protocol):
 
 
 def _is_metadata(text: str, start: int) -> bool:
+    """A date on a line saying when the document was published, completed, updated …: a label
+    and its value ("Date completed<tab>…", "Report date: …"), or a short line near the top
+    ("Published by …, March 2022"). "The SCR published in 2014 found that …" is an event."""
     line_start = text.rfind("\n", 0, start) + 1
     before = text[line_start:start]
     if len(before.split()) > 8 or not _META_CUE.search(before):
         return False
-    # Near the top (front matter) or a label and its value ("Date completed<tab>…", "Published: …").
-    return start < 3000 or re.search(r"[\t:][^\S\n]*$", before) is not None
+    if re.search(r"[\t:][^\S\n]*$", before):
+        return True
+    line_end = text.find("\n", start)
+    return start < 3000 and len(text[line_start : line_end if line_end >= 0 else len(text)].split()) <= 14
 
 
 def _clauses(text: str, start: int, end: int, dates: list[DateMatch]) -> list[tuple[int, int]]:

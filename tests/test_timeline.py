@@ -372,11 +372,14 @@ def test_metadata_lines_are_not_events(tmp_path):
     text = ("Serious Case Review: Child R\n\nPublished 4 June 2019\n\n## Summary\n\n"
             "Date of publication: 4 June 2019\n\nVersion 2, updated 1 May 2019\n\n"
             "The mother was admitted to hospital on 2 March 2017.\n\n"
+            "The SCR published in 2014 about her older brother found that agencies did not share what they knew.\n\n"
             f"{padding}\n\nReport date:\t5 July 2019\n\nThe assessment was completed in June 2017.\n")
     assert text.index("Report date") > 3000
     got = timeline_of(tmp_path, text)
     # Far from the front matter, "completed" in a sentence is an event; a "label: value" line is not.
+    # A sentence that says "published" is still an event when it is not a short metadata line.
     assert [(e.date_text, e.text) for e in got] == [
+        ("2014", "The SCR published in 2014 about her older brother found that agencies did not share what they knew."),
         ("2 March 2017", "The mother was admitted to hospital on 2 March 2017."),
         ("June 2017", "The assessment was completed in June 2017."),
     ]
