@@ -60,6 +60,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from dateutil.easter import easter
+
 from .models import Evidence, TimelineEvent
 
 PARTNERSHIP = "partnership"  # the sector whose agencies are never counted as involved (see extract.py)
@@ -245,20 +247,6 @@ def _month_span(year: int, first: int, last: int) -> tuple[_dt.date, _dt.date]:
     return _dt.date(year, first, 1), _dt.date(year, last, _last_day(year, last))
 
 
-def _easter(year: int) -> _dt.date:
-    """Easter Sunday (the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m + 114) // 451
-    month, day = divmod(h + m - 7 * n + 114, 31)
-    return _dt.date(year, month, day + 1)
-
-
 def _full_year(y: int, yy: str) -> int | None:
     """The year a second year written as ``yy`` means after ``y`` ("2013/14" → 2014), or None
     when the two do not make a span of one to ten years."""
@@ -390,7 +378,7 @@ def _atom(kind: str, m: re.Match[str], text: str) -> _Atom | None:
         if kind == "holiday":
             if g["h"] == "Christmas":
                 return _Atom(start, end, kind, _dt.date(y, 12, 24), _dt.date(y, 12, 26), "season")
-            sunday = _easter(y)
+            sunday = easter(y)
             return _Atom(start, end, kind, sunday - _dt.timedelta(days=2), sunday + _dt.timedelta(days=1), "season")
         if kind == "year":
             if not _year_is_date(text, start, end):
