@@ -12,6 +12,7 @@ CREATE CONSTRAINT sgraph_familymember_id IF NOT EXISTS FOR (n:`FamilyMember`) RE
 CREATE CONSTRAINT sgraph_theme_name IF NOT EXISTS FOR (n:`Theme`) REQUIRE n.`name` IS UNIQUE;
 CREATE CONSTRAINT sgraph_learningpoint_id IF NOT EXISTS FOR (n:`LearningPoint`) REQUIRE n.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_missedopportunity_id IF NOT EXISTS FOR (n:`MissedOpportunity`) REQUIRE n.`id` IS UNIQUE;
+CREATE CONSTRAINT sgraph_timelineevent_id IF NOT EXISTS FOR (n:`TimelineEvent`) REQUIRE n.`id` IS UNIQUE;
 
 // One relationship per id: the loader MERGEs relationships on their id.
 CREATE CONSTRAINT sgraph_rel_has_case_id IF NOT EXISTS FOR ()-[r:`HAS_CASE`]-() REQUIRE r.`id` IS UNIQUE;
@@ -24,6 +25,8 @@ CREATE CONSTRAINT sgraph_rel_about_theme_id IF NOT EXISTS FOR ()-[r:`ABOUT_THEME
 CREATE CONSTRAINT sgraph_rel_addressed_to_id IF NOT EXISTS FOR ()-[r:`ADDRESSED_TO`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_missed_by_id IF NOT EXISTS FOR ()-[r:`MISSED_BY`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_concerns_id IF NOT EXISTS FOR ()-[r:`CONCERNS`]-() REQUIRE r.`id` IS UNIQUE;
+CREATE CONSTRAINT sgraph_rel_has_event_id IF NOT EXISTS FOR ()-[r:`HAS_EVENT`]-() REQUIRE r.`id` IS UNIQUE;
+CREATE CONSTRAINT sgraph_rel_mentions_agency_id IF NOT EXISTS FOR ()-[r:`MENTIONS_AGENCY`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_communication_id IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_similar_to_id IF NOT EXISTS FOR ()-[r:`SIMILAR_TO`]-() REQUIRE r.`id` IS UNIQUE;
 
@@ -32,6 +35,7 @@ CREATE INDEX sgraph_case_review_id IF NOT EXISTS FOR (n:`Case`) ON (n.`review_id
 CREATE INDEX sgraph_familymember_review_id IF NOT EXISTS FOR (n:`FamilyMember`) ON (n.`review_id`);
 CREATE INDEX sgraph_learningpoint_review_id IF NOT EXISTS FOR (n:`LearningPoint`) ON (n.`review_id`);
 CREATE INDEX sgraph_missedopportunity_review_id IF NOT EXISTS FOR (n:`MissedOpportunity`) ON (n.`review_id`);
+CREATE INDEX sgraph_timelineevent_review_id IF NOT EXISTS FOR (n:`TimelineEvent`) ON (n.`review_id`);
 CREATE INDEX sgraph_rel_has_case_review_id IF NOT EXISTS FOR ()-[r:`HAS_CASE`]-() ON (r.`review_id`);
 CREATE INDEX sgraph_rel_involves_review_id IF NOT EXISTS FOR ()-[r:`INVOLVES`]-() ON (r.`review_id`);
 CREATE INDEX sgraph_rel_has_family_member_review_id IF NOT EXISTS FOR ()-[r:`HAS_FAMILY_MEMBER`]-() ON (r.`review_id`);
@@ -42,6 +46,8 @@ CREATE INDEX sgraph_rel_about_theme_review_id IF NOT EXISTS FOR ()-[r:`ABOUT_THE
 CREATE INDEX sgraph_rel_addressed_to_review_id IF NOT EXISTS FOR ()-[r:`ADDRESSED_TO`]-() ON (r.`review_id`);
 CREATE INDEX sgraph_rel_missed_by_review_id IF NOT EXISTS FOR ()-[r:`MISSED_BY`]-() ON (r.`review_id`);
 CREATE INDEX sgraph_rel_concerns_review_id IF NOT EXISTS FOR ()-[r:`CONCERNS`]-() ON (r.`review_id`);
+CREATE INDEX sgraph_rel_has_event_review_id IF NOT EXISTS FOR ()-[r:`HAS_EVENT`]-() ON (r.`review_id`);
+CREATE INDEX sgraph_rel_mentions_agency_review_id IF NOT EXISTS FOR ()-[r:`MENTIONS_AGENCY`]-() ON (r.`review_id`);
 CREATE INDEX sgraph_rel_communication_review_id IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() ON (r.`review_id`);
 
 // Indexes the query library filters on.

@@ -123,6 +123,23 @@ class _Builder:
                     self.rel("CONCERNS", nid, target, f"{mo.id}/CONCERNS/{role}", review_id=rid)
             for t in mo.themes:
                 self.rel("ABOUT_THEME", nid, self.theme(t), f"{mo.id}/ABOUT_THEME/{t}", review_id=rid)
+        for ev in r.timeline:
+            nid = self.node(
+                "TimelineEvent",
+                ev.id,
+                review_id=rid,
+                date_text=ev.date_text,
+                date_from=ev.date_from,
+                date_to=ev.date_to,
+                precision=ev.precision,
+                text=ev.text,
+                agencies="; ".join(ev.agencies),
+                case=ev.case,
+                **_ev(ev.evidence),
+            )
+            self.rel("HAS_EVENT", review, nid, f"{ev.id}/HAS_EVENT", review_id=rid)
+            for a in ev.agencies:
+                self.rel("MENTIONS_AGENCY", nid, self.agency(a), f"{ev.id}/MENTIONS_AGENCY/{a}", review_id=rid)
         for link in r.communication_links:
             self.rel(
                 "COMMUNICATION",

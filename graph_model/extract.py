@@ -38,6 +38,7 @@ from .models import (
     ThemeRef,
 )
 from .taxonomy import Match, Taxonomy, load_taxonomy
+from .timeline import find_timeline
 
 PARTNERSHIP = "partnership"
 # Evidence sentences kept per agency, family member or theme of a review (all are counted).
@@ -819,6 +820,7 @@ class _Extraction:
             learning_points=points,
             missed_opportunities=mos,
             communication_links=links,
+            timeline=find_timeline(self.text, self.units, self.review_id, self.evidence, self.tax.sector),
         )
 
 

@@ -981,7 +981,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
                 ("Board", info.get("board", "")), ("Year", info.get("year", "")),
                 ("Source file", info.get("source", "")), ("SHA-256", _s(rd.get("sha256"))),
             ) if v],
-            "lists": [_list("Learning", [lp_item(lp) for lp in sorted(lps, key=str)], cap=None)],
+            "lists": [_timeline_panel(index, by_type), _list("Learning", [lp_item(lp) for lp in sorted(lps, key=str)], cap=None)],
         },
     )
     for n in ordered:
@@ -1366,6 +1366,55 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>'
 
 
+# --------------------------------------------------------------------------- timeline
+
+
+def _timeline_events(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> list[tuple[str, dict, list[str]]]:
+    """The review's timeline (from its HAS_EVENT edges): (event node, its properties, the
+    agency nodes it names), in date order and, for equal dates, by place in the text."""
+    agencies: dict[str, list[str]] = defaultdict(list)
+    for u, v, _d in by_type.get("MENTIONS_AGENCY", []):
+        agencies[u].append(v)
+    events = [(v, index.props(v)) for _u, v, _d in by_type.get("HAS_EVENT", [])]
+    events.sort(key=lambda e: (_s(e[1].get("date_from")), _s(e[1].get("date_to")), e[1].get("start") or 0, _s(e[1].get("id"))))
+    return [(n, d, sorted(agencies.get(n, []), key=index.name)) for n, d in events]
+
+
+def _date_range_text(d: dict) -> str:
+    """"2015-09-14" for one day, "2015-07-01 to 2015-08-31" for a longer period."""
+    lo, hi = _s(d.get("date_from")), _s(d.get("date_to"))
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def _timeline_section(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> str:
+    """The review page's timeline: a chronological list of the dated events (date as the review
+    writes it, the days it stands for, the event's words, the agencies it names)."""
+    events = _timeline_events(index, by_type)
+    head = f'<h2 id="timeline">Timeline ({len(events)})</h2>'
+    if not events:
+        return head + '<p class="none">The review gives no dates for events.</p>'
+    items = []
+    for _n, d, agencies in events:
+        when = (f'<span class="when">{_h(_s(d.get("date_text")))}</span> '
+                f'<span class="range">{_h(_date_range_text(d))} &middot; {_h(_s(d.get("precision")))}</span>')
+        who = ", ".join(_agency_link(index, a) for a in agencies)
+        note = _h(_evidence_note(d))
+        items.append(f"<li>{when}<div class=\"event\">{_h(_s(d.get('text')))}</div>"
+                     + (f'<p class="note">Agencies: {who}</p>' if who else "")
+                     + (f'<p class="note">{note}</p>' if note else "") + "</li>")
+    return head + '<ol class="timeline">' + "".join(items) + "</ol>"
+
+
+def _timeline_panel(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> dict:
+    """The review map's side-panel list of the same events (map.js shows it as text only)."""
+    items = []
+    for _n, d, agencies in _timeline_events(index, by_type):
+        extra = ", ".join(index.name(a) for a in agencies)
+        items.append({"title": f"{_s(d.get('date_text'))} ({_date_range_text(d)})", "quote": _s(d.get("text")),
+                      "note": _evidence_note(d, f"agencies: {extra}" if extra else "")})
+    return _list("Timeline", items, cap=None)
+
+
 def _review_page(index: _Index, rid: str) -> str:
     info = index.review_info(rid)
     rn = index.review_node[rid]
@@ -1380,6 +1429,7 @@ def _review_page(index: _Index, rid: str) -> str:
              ("Year", info.get("year", "")), ("Source file", info.get("source", "")), ("SHA-256", _s(rd.get("sha256"))),
              ("Length (characters)", _s(rd.get("text_length")))]
     parts.append('<dl class="facts">' + "".join(f"<dt>{_h(k)}</dt><dd>{_h(v)}</dd>" for k, v in facts if v) + "</dl>")
+    parts.append(_timeline_section(index, by_type))
 
     links = sorted(by_type["COMMUNICATION"], key=lambda x: (_s(x[2].get("status")) != "broken", _s(x[2].get("id"))))
     parts.append(f"<h2>Communication between agencies ({len(links)})</h2>")

@@ -30,6 +30,8 @@ LearningKind = Literal["key_learning", "recommendation", "good_practice", "learn
 
 LinkStatus = Literal["broken", "effective"]
 
+DatePrecision = Literal["day", "month", "season", "year", "range"]
+
 
 class Section(BaseModel):
     """A stretch of the clean text under one heading."""
@@ -163,6 +165,30 @@ class CommunicationLink(BaseModel):
     curated: bool = False
 
 
+class TimelineEvent(BaseModel):
+    """One dated event: a date or period the review mentions and the sentence (or clause) it dates.
+
+    ``date_text`` is verbatim (``text[date_start:date_end]`` of the clean text);
+    ``date_from``/``date_to`` are ISO days bounding it (both inclusive); ``precision`` says
+    what the text gave: a ``day``, a ``month``, a ``season`` (also "early 2016", "Christmas
+    2015"), a ``year`` or a ``range`` ("July/August 2015", "between 2013 and 2015").
+    """
+
+    id: str
+    date_text: str
+    date_start: int
+    date_end: int
+    date_from: str
+    date_to: str
+    precision: DatePrecision
+    text: str
+    quote: str
+    agencies: list[str]
+    family_members: list[str]
+    case: str | None = None
+    evidence: Evidence
+
+
 class ReviewRecord(BaseModel):
     """Everything extracted from one review document, each fact with its evidence."""
 
@@ -181,3 +207,4 @@ class ReviewRecord(BaseModel):
     learning_points: list[LearningPoint] = Field(default_factory=list)
     missed_opportunities: list[MissedOpportunity] = Field(default_factory=list)
     communication_links: list[CommunicationLink] = Field(default_factory=list)
+    timeline: list[TimelineEvent] = Field(default_factory=list)

@@ -99,6 +99,23 @@ NODE_TYPES: dict[str, NodeType] = {
             {"id": "STRING", "text": "STRING", "case": "STRING", "review_id": "STRING", **EVIDENCE_PROPS, **FACT_PROPS},
             True,
         ),
+        NodeType(
+            "TimelineEvent",
+            "id",
+            {
+                "id": "STRING",
+                "review_id": "STRING",
+                "date_text": "STRING",
+                "date_from": "STRING",  # ISO yyyy-mm-dd, inclusive
+                "date_to": "STRING",
+                "precision": "STRING",
+                "text": "STRING",
+                "agencies": "STRING",  # the MENTIONS_AGENCY names in the order the text names them, joined by "; "
+                "case": "STRING",
+                **EVIDENCE_PROPS,
+            },
+            True,
+        ),
     ]
 }
 
@@ -139,6 +156,8 @@ REL_TYPES: dict[str, RelType] = {
         ),
         RelType("MISSED_BY", (("MissedOpportunity", "Agency"),), {"id": "STRING", "review_id": "STRING"}),
         RelType("CONCERNS", (("MissedOpportunity", "FamilyMember"),), {"id": "STRING", "review_id": "STRING"}),
+        RelType("HAS_EVENT", (("Review", "TimelineEvent"),), {"id": "STRING", "review_id": "STRING"}),
+        RelType("MENTIONS_AGENCY", (("TimelineEvent", "Agency"),), {"id": "STRING", "review_id": "STRING"}),
         RelType(
             "COMMUNICATION",
             (("Agency", "Agency"),),

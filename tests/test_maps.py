@@ -29,6 +29,7 @@ from graph_model.models import (
     MissedOpportunity,
     ReviewRecord,
     ThemeRef,
+    TimelineEvent,
 )
 from graph_model.pipeline import build
 
@@ -61,8 +62,10 @@ def record(
     missed: tuple[tuple[str, tuple[str, ...]], ...] = (),
     family: tuple[str, ...] = (),
     cases: tuple[str, ...] = (),
+    events: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (),
 ) -> ReviewRecord:
-    """A ReviewRecord; links are (source, target, status, quote); learning is (text, themes, agencies)."""
+    """A ReviewRecord; links are (source, target, status, quote); learning is (text, themes, agencies);
+    events are (date text, date from, date to, event text, agencies)."""
     involved = sorted(set(agencies) | {a for s, t, _st, _q in links for a in (s, t)})
     return ReviewRecord(
         id=rid,
@@ -90,6 +93,12 @@ def record(
         communication_links=[
             CommunicationLink(id=f"{rid}/link{i:03d}", source=s, target=t, status=st, directed=True, quote=q, evidence=ev(q))
             for i, (s, t, st, q) in enumerate(links, 1)
+        ],
+        timeline=[
+            TimelineEvent(id=f"{rid}/ev{i:03d}", date_text=dtext, date_start=0, date_end=len(dtext), date_from=lo, date_to=hi,
+                          precision="day" if lo == hi else "month", text=text, quote=text, agencies=list(ags),
+                          family_members=[], evidence=ev(text, "summary"))
+            for i, (dtext, lo, hi, text, ags) in enumerate(events, 1)
         ],
     )
 
@@ -150,6 +159,7 @@ def hostile_graph():
             learning=((f"Learning {HOSTILE_LINK}", ("Information sharing",), ("GP", evil_agency)),),
             missed=((f"Missed {HOSTILE_IMG}", ("GP",)),),
             family=(f"mother {HOSTILE_SCRIPT}",),
+            events=((f"May 2020 {HOSTILE_IMG}", "2020-05-01", "2020-05-31", f"Event {HOSTILE_SCRIPT} in May 2020", ("GP",)),),
         ),
         record("H2", links=(("GP", "Children's Social Care", "broken", "Second review, same broken link."),),
                themes=("Information sharing",)),
@@ -223,6 +233,51 @@ def test_seed_review_and_theme_maps(seed_graph):
     assert sum(1 for n in themes["nodes"] if n["id"].startswith("Review:")) == 5  # under the cap: drawn
     label = {n["id"]: n["label"] for n in theme_nodes}
     assert label["Theme:Information sharing"] == "Information sharing (5)"
+
+
+def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
+    pack = maps.write_report(seed_graph, tmp_path / "pack")
+    page = (pack / "reviews" / "Child-X.html").read_text(encoding="utf-8")
+    assert '<h2 id="timeline">Timeline (6)</h2>' in page
+    assert page.index('id="timeline"') < page.index("<h2>Communication between agencies")
+    items = re.findall(r'<li><span class="when">(.*?)</span> <span class="range">(.*?)</span><div class="event">(.*?)</div>',
+                       re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S).group(1))
+    # The Child X learning summary's dated events, in date order, the review's words escaped.
+    assert [(html.unescape(w), html.unescape(r), html.unescape(e)) for w, r, e in items] == [
+        ("January 2014", "2014-01-01 to 2014-01-31 \u00b7 month",
+         "Health Visitor did assess mother's mental health in January 2014, but it is not clear what assessment tool was used."),
+        ("summer 2015", "2015-06-01 to 2015-08-31 \u00b7 season", "Various incidents over the course of summer 2015"),
+        ("July / August 2015", "2015-07-01 to 2015-08-31 \u00b7 range",
+         "No Strategy Meetings undertaken (in July / August 2015) to share information in a multi-agency arena."),
+        ("September 2015", "2015-09-01 to 2015-09-30 \u00b7 month",
+         "Supervision not undertaken within relevant agencies to discuss the case and to unpick concerns until after the "
+         "incident of concern (September 2015)."),
+        ("September 2015", "2015-09-01 to 2015-09-30 \u00b7 month",
+         "Mother's presentation to A&E for Child X's incident in September 2015 was not in keeping with previous "
+         "proportionate presentations."),
+        ("14 th September 2015", "2015-09-14 \u00b7 day", "Section 47 on 14 th September 2015 led to the Review."),
+    ]
+    assert "Mother&#x27;s presentation to A&amp;E" in page
+    assert '<p class="note">Agencies: <a href="../agencies/Emergency-Department.html">Emergency Department</a></p>' in page
+    none = (pack / "reviews" / "002-2b128cb0abd04d34.html").read_text(encoding="utf-8")
+    assert '<h2 id="timeline">Timeline (3)</h2>' in none
+
+    review = map_data(maps.review_map_html(seed_graph, CHILD_X))
+    lists = review["details"]["Review:Child X"]["lists"]
+    assert lists[0]["heading"] == "Timeline (6)"
+    assert [i["title"] for i in lists[0]["items"]] == [
+        "January 2014 (2014-01-01 to 2014-01-31)", "summer 2015 (2015-06-01 to 2015-08-31)",
+        "July / August 2015 (2015-07-01 to 2015-08-31)", "September 2015 (2015-09-01 to 2015-09-30)",
+        "September 2015 (2015-09-01 to 2015-09-30)", "14 th September 2015 (2015-09-14)",
+    ]
+    assert lists[0]["items"][0]["note"] == "agencies: Health Visiting \u00b7 section: good_practice"
+    assert lists[0]["items"][5]["quote"] == "Section 47 on 14 th September 2015 led to the Review."
+
+
+def test_a_review_without_dates_says_so(small_graph, tmp_path):
+    pack = maps.write_report(small_graph, tmp_path / "pack")
+    page = (pack / "reviews" / "R1.html").read_text(encoding="utf-8")
+    assert '<h2 id="timeline">Timeline (0)</h2><p class="none">The review gives no dates for events.</p>' in page
 
 
 def test_theme_map_aggregates_above_the_review_cap():
@@ -495,6 +550,9 @@ def test_hostile_text_is_escaped_in_the_pack(hostile_graph, tmp_path):
     review_page = next((pack / "reviews").glob("H1-script-*.html")).read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in review_page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in review_page
+    timeline = re.search(r'<ol class="timeline">(.*?)</ol>', review_page, re.S).group(1)
+    assert '<span class="when">May 2020 &lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;</span>' in timeline
+    assert '<div class="event">Event &lt;script&gt;window.__pwned=1&lt;/script&gt; in May 2020</div>' in timeline
 
 
 # --------------------------------------------------------------------------- board pack

@@ -247,7 +247,27 @@ def test_review_map_in_a_browser(browser, seed_maps):
         assert p.visible_edges() == total - touching - 4
 
         p.click_node("Review:Child X")
-        assert "004_cd261efeb7acd646.txt" in p.panel()
+        text = p.panel()
+        assert "004_cd261efeb7acd646.txt" in text
+        assert "Timeline (6)" in text and "14 th September 2015 (2015-09-14)" in text
+        check_clean(p)
+    finally:
+        p.close()
+
+
+def test_review_page_timeline_in_a_browser(browser, seed_maps, tmp_path):
+    g, _files = seed_maps
+    path = tmp_path / "reviews" / "Child-X.html"
+    path.parent.mkdir()
+    path.write_text(maps._review_page(maps._Index(g), CHILD_X), encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        when = p.js("() => Array.from(document.querySelectorAll('ol.timeline li .when')).map((e) => e.textContent)")
+        assert when == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
+                        "14 th September 2015"]
+        events = p.js("() => Array.from(document.querySelectorAll('ol.timeline li .event')).map((e) => e.textContent)")
+        assert events[4].startswith("Mother's presentation to A&E for Child X's incident in September 2015")
+        assert p.js("() => getComputedStyle(document.querySelector('ol.timeline')).listStyleType") == "none"  # report.css
         check_clean(p)
     finally:
         p.close()

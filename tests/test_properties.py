@@ -24,6 +24,9 @@ VOCAB = [
     "between", "and", "no strategy meeting was held", "missed opportunity", "should", "not considered",
     "information", "escalation", "neglect", "<script>alert(1)</script>", "'}) DETACH DELETE n //",
     "\u2022", "\u2013", "1.", "\t", "\n", "\n\n", ".", ",", "?", ":", "(", ")", "é", "\u200b", "\x00",
+    # dates, and numbers that are not dates
+    "14 th September 2015", "in 2013", "July / August 2015", "summer 2015", "Sept.", "2015", "14/09/2015", "31",
+    "between", "early 2016", "Children Act 1989", "2013/14", "-", "/", "Published", "completed", "0300",
 ]
 
 texts = st.one_of(
@@ -55,9 +58,13 @@ def test_extraction_never_raises_and_quotes_are_verbatim(raw):
     evidence = [e for a in record.agencies for e in a.evidence]
     evidence += [e for f in record.family_members for e in f.evidence]
     evidence += [e for t in record.themes for e in t.evidence]
-    for fact in [*record.learning_points, *record.missed_opportunities, *record.communication_links]:
+    for fact in [*record.learning_points, *record.missed_opportunities, *record.communication_links, *record.timeline]:
         assert fact.quote == fact.evidence.quote
         evidence.append(fact.evidence)
+    for event in record.timeline:
+        assert doc.text[event.date_start : event.date_end] == event.date_text
+        assert event.evidence.start <= event.date_start < event.date_end <= event.evidence.end
+        assert event.date_from <= event.date_to
     for e in evidence:
         assert doc.text[e.start : e.end] == e.quote
         assert 0 <= e.raw_start <= e.raw_end <= len(doc.raw)

@@ -86,6 +86,7 @@ def test_required_topics_are_covered():
         "agencies-never-in-breakdown",
         "recurring-lessons",
         "theme-recurrence",
+        "review-timeline",
     ):
         assert name in names
 
@@ -324,6 +325,38 @@ def test_agency_learning(backend, graph):
     assert items["learning point"] == addressed and items["missed opportunity"] == missed
     assert all(r["review_id"] == "Child X" for r in rows)
     assert run("agency-learning", backend, agency="Nobody") == []
+
+
+def test_review_timeline(backend):
+    rows = run("review-timeline", backend, review_id="Child X")
+    assert list(rows[0]) == [
+        "date_from", "date_to", "date_text", "precision", "event", "agencies", "section", "quote_start", "event_id",
+    ]
+    # The dated events of the Child X learning summary (seeds/004_...), in date order.
+    assert [(r["date_from"], r["date_to"], r["date_text"], r["precision"], r["event"], r["agencies"], r["section"], r["event_id"])
+            for r in rows] == [
+        ("2014-01-01", "2014-01-31", "January 2014", "month",
+         "Health Visitor did assess mother's mental health in January 2014, but it is not clear what assessment tool was used.",
+         "Health Visiting", "good_practice", "Child X/ev001"),
+        ("2015-06-01", "2015-08-31", "summer 2015", "season", "Various incidents over the course of summer 2015", "",
+         "methodology", "Child X/ev002"),
+        ("2015-07-01", "2015-08-31", "July / August 2015", "range",
+         "No Strategy Meetings undertaken (in July / August 2015) to share information in a multi-agency arena.", "",
+         "findings", "Child X/ev003"),
+        ("2015-09-01", "2015-09-30", "September 2015", "month",
+         "Supervision not undertaken within relevant agencies to discuss the case and to unpick concerns until after the "
+         "incident of concern (September 2015).", "", "findings", "Child X/ev004"),
+        ("2015-09-01", "2015-09-30", "September 2015", "month",
+         "Mother's presentation to A&E for Child X's incident in September 2015 was not in keeping with previous "
+         "proportionate presentations.", "Emergency Department", "findings", "Child X/ev005"),
+        ("2015-09-14", "2015-09-14", "14 th September 2015", "day", "Section 47 on 14 th September 2015 led to the Review.",
+         "", "methodology", "Child X/ev006"),
+    ]
+    text = (SEEDS / CHILD_X_FILE).read_text(encoding="utf-8")
+    assert all(r["event"] in text and r["date_text"] in r["event"] for r in rows)
+    assert [r["quote_start"] for r in rows][3:5] == sorted(r["quote_start"] for r in rows[3:5])  # equal dates: text order
+    assert [(r["date_text"], r["event_id"]) for r in run("review-timeline", backend, review_id="IN14")] == [("2013", "IN14/ev001")]
+    assert run("review-timeline", backend, review_id="No such review") == []
 
 
 @pytest.mark.parametrize("review_id", ["IN14", "Child X", "002-2b128cb0abd04d34"])
