@@ -407,8 +407,17 @@ def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backen
     return rows
 
 
-def open_backend(neo4j: bool = False, home: str | os.PathLike[str] | None = None) -> Backend:
-    """The embedded store of the workspace ``home`` (the default), or Neo4j when ``neo4j`` is true."""
+def neo4j_configured() -> bool:
+    """Whether a Neo4j server is configured: ``NEO4J_URI`` is set in the environment."""
+    return bool(os.environ.get("NEO4J_URI", "").strip())
+
+
+def open_backend(neo4j: bool | None = False, home: str | os.PathLike[str] | None = None) -> Backend:
+    """Neo4j when ``neo4j`` is true, the embedded store of the workspace ``home`` when it is
+    false; when it is None, Neo4j if one is configured (:func:`neo4j_configured`), else the
+    embedded store."""
+    if neo4j is None:
+        neo4j = neo4j_configured()
     if neo4j:
         from .neo4j_store import Neo4jBackend
 

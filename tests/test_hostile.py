@@ -186,7 +186,7 @@ def test_embedded_store_every_query_with_hostile_values_changes_nothing(hostile,
 
 def test_cli_query_with_hostile_parameters(hostile, capsys):
     for value in HOSTILE_VALUES:
-        assert main(["query", "run", "agency-learning", "--param", f"agency={value}", "--format", "json", "--home", str(hostile)]) == 0
+        assert main(["query", "run", "agency-learning", "--param", f"agency={value}", "--format", "json", "--embedded", "--home", str(hostile)]) == 0
         assert json.loads(capsys.readouterr().out) == []
     with embedded.EmbeddedBackend(hostile / pipeline.EMBEDDED_DIR) as be:
         assert _node_count(be)[0] == pipeline.stored_graph(hostile).number_of_nodes()

@@ -604,16 +604,16 @@ def test_cli_query_list_run_file(seeds, tmp_path, capsys):
     listed = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in listed} == {q.name for q in queries.list_queries()}
     code = cli_main(["query", "run", "pair-evidence", "--param", "agency_a=GP", "--param",
-                     "agency_b=Children's Social Care", "--format", "csv", "--home", home])
+                     "agency_b=Children's Social Care", "--format", "csv", "--embedded", "--home", home])
     assert code == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "status,from_agency,to_agency,review_id,year,link_id,section,quote"
     assert len(out) == 3
-    assert cli_main(["query", "run", "reviews-overview", "--home", home]) == 0
+    assert cli_main(["query", "run", "reviews-overview", "--embedded", "--home", home]) == 0
     assert "SILR15b" in capsys.readouterr().out
     f = tmp_path / "q.cypher"
     f.write_text("// params: rid=\"IN14\"\nMATCH (r:Review {id: $rid}) RETURN r.year AS year;\n", encoding="utf-8")
-    assert cli_main(["query", "file", str(f), "-p", "rid=IN14", "-f", "json", "--home", home]) == 0
+    assert cli_main(["query", "file", str(f), "-p", "rid=IN14", "-f", "json", "--embedded", "--home", home]) == 0
     assert json.loads(capsys.readouterr().out) == [{"year": 2013}]
 
 
@@ -636,13 +636,13 @@ def test_cli_usage_errors(seeds, capsys, argv, code, words):
 def test_cli_syntax_error_names_the_file(seeds, tmp_path, capsys):
     f = tmp_path / "broken.cypher"
     f.write_text("MATCH (n:Review RETURN n;\n", encoding="utf-8")
-    assert cli_main(["query", "file", str(f), "--home", str(seeds.home)]) == 1
+    assert cli_main(["query", "file", str(f), "--embedded", "--home", str(seeds.home)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"Error: {f}:") and "\n" not in err
 
 
 def test_cli_without_a_store(tmp_path, capsys):
-    assert cli_main(["query", "run", "reviews-overview", "--home", str(tmp_path)]) == 1
+    assert cli_main(["query", "run", "reviews-overview", "--embedded", "--home", str(tmp_path)]) == 1
     assert "run 'sgraph build" in capsys.readouterr().err
 
 
@@ -663,3 +663,23 @@ def test_library_is_read_from_its_folder(monkeypatch, tmp_path):
     monkeypatch.setattr(queries, "_cache", None)
     assert [q.name for q in queries.list_queries()] == names
     assert Path(queries.get_query("review-subgraph").path).resolve() == copy / "review-subgraph.cypher"
+
+
+def test_the_engine_follows_neo4j_uri_unless_told(seeds, monkeypatch, capsys):
+    """No flag: Neo4j when NEO4J_URI is set, else the embedded store; --embedded / --neo4j decide."""
+    home = str(seeds.home)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    assert cli_main(["query", "run", "reviews-overview", "-f", "csv", "--home", home]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("000-d5bcbe7d1a8f4ecb,")
+    # A configured server that is not there: chosen by default, so its error is reported ...
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:9")
+    monkeypatch.setenv("NEO4J_USERNAME", "neo4j")
+    monkeypatch.setenv("NEO4J_PASSWORD", "not-used-here")
+    monkeypatch.setenv("SGRAPH_NEO4J_TIMEOUT", "2")
+    assert cli_main(["query", "run", "reviews-overview", "--home", home]) == 1
+    assert capsys.readouterr().err == (
+        "Error: Cannot reach Neo4j at bolt://127.0.0.1:9: is the server running and the address right?\n"
+    )
+    # ... and --embedded still reads the workspace's store.
+    assert cli_main(["query", "run", "reviews-overview", "-f", "csv", "--embedded", "--home", home]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("000-d5bcbe7d1a8f4ecb,")

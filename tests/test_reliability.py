@@ -411,7 +411,7 @@ def _(ctx):
 
 @case("query-without-an-embedded-store")
 def _(ctx):
-    return ["query", "run", "reviews-overview", "--home", ctx.home], (
+    return ["query", "run", "reviews-overview", "--embedded", "--home", ctx.home], (
         f"{ctx.home / 'embedded.falkordb'}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
     )
 
@@ -447,54 +447,54 @@ def _(ctx):
 
 @case("unknown-query-name-with-suggestion", code=2)
 def _(ctx):
-    return ["query", "run", "reviews-overveiw", "--home", ctx.ws], (
+    return ["query", "run", "reviews-overveiw", "--embedded", "--home", ctx.ws], (
         "There is no query called 'reviews-overveiw'. Did you mean reviews-overview? 'sgraph query list' shows them all."
     )
 
 
 @case("query-parameter-missing", code=2)
 def _(ctx):
-    return ["query", "run", "agency-learning", "--home", ctx.ws], (
+    return ["query", "run", "agency-learning", "--embedded", "--home", ctx.ws], (
         "Query 'agency-learning' needs parameter 'agency' (text), e.g. --param agency=\"Health Visiting\"."
     )
 
 
 @case("query-parameter-mistyped", code=2)
 def _(ctx):
-    return ["query", "run", "recurring-themes", "--param", "min_reviews=many", "--home", ctx.ws], (
+    return ["query", "run", "recurring-themes", "--param", "min_reviews=many", "--embedded", "--home", ctx.ws], (
         "Parameter 'min_reviews' of query 'recurring-themes' must be a whole number, not 'many' (e.g. --param min_reviews=2)."
     )
 
 
 @case("query-parameter-unknown", code=2)
 def _(ctx):
-    return ["query", "run", "recurring-themes", "--param", "min_review=2", "--home", ctx.ws], (
+    return ["query", "run", "recurring-themes", "--param", "min_review=2", "--embedded", "--home", ctx.ws], (
         "Query 'recurring-themes' has no parameter 'min_review'; it takes min_reviews."
     )
 
 
 @case("query-parameter-not-name-value", code=2)
 def _(ctx):
-    return ["query", "run", "recurring-themes", "--param", "min_reviews", "--home", ctx.ws], (
+    return ["query", "run", "recurring-themes", "--param", "min_reviews", "--embedded", "--home", ctx.ws], (
         "--param 'min_reviews' is not of the form name=value, e.g. --param agency=\"Health Visiting\"."
     )
 
 
 @case("query-file-missing")
 def _(ctx):
-    return ["query", "file", ctx.tmp / "mine.cypher", "--home", ctx.ws], f"{ctx.tmp / 'mine.cypher'}: no such query file."
+    return ["query", "file", ctx.tmp / "mine.cypher", "--embedded", "--home", ctx.ws], f"{ctx.tmp / 'mine.cypher'}: no such query file."
 
 
 @case("query-file-cypher-syntax-error", exact=False)
 def _(ctx):
     f = write(ctx.tmp / "typo.cypher", "MATCH (r:Review RETURN r.id AS id;\n")
-    return ["query", "file", f, "--home", ctx.ws], f"{f}: the embedded store cannot parse this Cypher (Invalid input"
+    return ["query", "file", f, "--embedded", "--home", ctx.ws], f"{f}: the embedded store cannot parse this Cypher (Invalid input"
 
 
 @case("query-file-tries-to-change-the-store")
 def _(ctx):
     f = write(ctx.tmp / "evil.cypher", "MATCH (n:Review) DETACH DELETE n RETURN 1 AS x;\n")
-    return ["query", "file", f, "--home", ctx.ws], f"{f}: the embedded store is read-only; queries cannot change it."
+    return ["query", "file", f, "--embedded", "--home", ctx.ws], f"{f}: the embedded store is read-only; queries cannot change it."
 
 
 # -- outputs

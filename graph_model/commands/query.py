@@ -32,7 +32,12 @@ ParamOption = typer.Option(
     None, "--param", "-p", help='A query parameter as name=value; repeat for several (e.g. --param agency="GP").'
 )
 FormatOption = typer.Option("table", "--format", "-f", help="table, csv or json.")
-Neo4jOption = typer.Option(False, "--neo4j", help="Query the Neo4j server (NEO4J_URI etc.) instead of the embedded store.")
+Neo4jOption = typer.Option(
+    None,
+    "--neo4j/--embedded",
+    help="The Neo4j server (NEO4J_URI etc.) or the embedded store; by default Neo4j when NEO4J_URI is set, else the embedded store.",
+    show_default=False,
+)
 
 
 def _cell(value: Any) -> str:
@@ -112,7 +117,7 @@ def run(
     name: str = typer.Argument(..., help="The query's name (see 'sgraph query list')."),
     param: list[str] = ParamOption,
     format: str = FormatOption,
-    neo4j: bool = Neo4jOption,
+    neo4j: bool | None = Neo4jOption,
     home: Path = HomeOption,
 ) -> None:
     """Run one of the shipped queries.
@@ -135,7 +140,7 @@ def file(
     path: Path = typer.Argument(..., help="A .cypher file (a '// params:' header types its parameters)."),
     param: list[str] = ParamOption,
     format: str = FormatOption,
-    neo4j: bool = Neo4jOption,
+    neo4j: bool | None = Neo4jOption,
     home: Path = HomeOption,
 ) -> None:
     """Run the Cypher in a file of your own.
