@@ -1081,7 +1081,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
             u, v, colour=BROKEN if broken else EFFECTIVE, width=5.0 if broken else 2.5,
             dashes=CURATED_DASHES if curated else False if broken else [8, 5],
             arrows="to" if d.get("directed", True) else "", smooth=smooth,
-            f={"status": ["broken" if broken else "effective"], "kind": ["agency"]}, guard=True,
+            f={"status": ["broken" if broken else "effective"], "kind": ["agency"]}, guard=True, **_curated(d),
             detail={"kind": ("Broken" if broken else "Effective") + " communication",
                     "title": f"{index.name(u)} \u2192 {index.name(v)}",
                     "facts": [[k2, v2] for k2, v2 in (("Status", "broken" if broken else "effective"), ("Case", _s(d.get("case"))),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_maps_browser import Page, browser  # noqa: F401  (the headless Chromium fixture)
 
 import graph_model.cli  # noqa: F401  (registers every command)
 from graph_model import curation, maps, pipeline
@@ -328,9 +329,10 @@ def test_round_trip_in_the_review_map(round_trip, auto_home):
     assert html.count('"label":"Dotted: link added or changed by an analyst"') == 1
     assert "Dotted: link added" not in plain
     # The side panel: a "Curated" badge flag and note on the curated facts.
-    # The two links: on the line and in both agencies' lists (6); the three curated learning
-    # points: in the review's list (3) and under each agency they are addressed to (1 + 8 + 1).
-    assert html.count('"curated":true') == 19 and plain.count('"curated":true') == 0
+    # The two links: the lines themselves (2), their side panels and both agencies' lists (6);
+    # the three curated learning points: in the review's list (3) and under each agency they
+    # are addressed to (1 + 8 + 1).
+    assert html.count('"curated":true') == 21 and plain.count('"curated":true') == 0
     assert html.count("curated by an analyst \\u00b7 ") == 19 and "curated by an analyst" not in plain
     assert html.count('["Curated","added or changed by an analyst"]') == 2
 
@@ -532,3 +534,26 @@ def test_curated_facts_leave_the_review_queue(round_trip, auto_home):
     ]
     # The redirected link is curated (confidence 1.0): an analyst has checked it.
     assert links(home) == links(auto_home)[1:]
+
+
+@pytest.mark.browser
+def test_curated_link_shows_its_badge_in_a_browser(round_trip, tmp_path, browser):  # noqa: F811
+    home, _ann, _result = round_trip
+    path = tmp_path / "review.html"
+    path.write_text(maps.review_map_html(pipeline.stored_graph(home), "Child X"), encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        dotted = p.js("() => window.sgMap.edges.get({filter: (e) => e.curated}).map((e) => [e.id, e.dashes])")
+        assert [d for _e, d in dotted] == [[2, 6], [2, 6]]  # still dotted after the filters have run
+        dotted = [e for e, _d in dotted]
+        eid = p.click_first_edge(dotted)
+        edge = p.js("(id) => window.sgMap.edges.get(id)", eid)
+        text = p.panel()
+        assert p.page.inner_text("#panel-body .curated-badge") == "Curated"
+        assert "added or changed by an analyst" in text
+        quote = ADDED_QUOTE if edge["from"] == "Agency:Police" else _edges(pipeline.stored_graph(home))["Child X/link001"][2]["quote"]
+        assert quote in text
+        assert p.errors == [] and p.requests == []
+    finally:
+        p.close()

@@ -377,7 +377,7 @@
         hiddenEdges[e.id] = !r.ok;
         edgeWidth[e.id] = width;
         var change = r.ok ? { id: e.id, hidden: false, width: width } : { id: e.id, hidden: true };
-        if (r.ok && e.dashes) {
+        if (r.ok && e.dashes && !e.curated) {  // a curated link keeps its dotted pattern
           change.dashes = [Math.round(Math.max(8, 2.5 * width) * 10) / 10, Math.round(Math.max(5, 1.5 * width + 4) * 10) / 10];
         }
         edgeChanges.push(change);
