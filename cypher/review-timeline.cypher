@@ -4,7 +4,7 @@
 // date_from and date_to are ISO days (both inclusive), so they sort as text; precision is
 // day, month, season, year or range. The walk starts from the review's key. agencies is the
 // event's own list (the names in the order the text gives them, joined by "; "), written at
-// build: LadybugDB does not define the order in which collect() gathers values, so a list
+// build: Cypher does not define the order in which collect() gathers values, so a list
 // made here would not come out the same every time. The MENTIONS_AGENCY relationships hold
 // the same names for queries that walk from an event to its agencies.
 MATCH (:Review {id: $review_id})-[:HAS_EVENT]->(e:TimelineEvent)
