@@ -673,11 +673,12 @@ class _Extraction:
             if kind not in _MO_SECTIONS:
                 continue
             text = u.text(self.doc)
-            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
-                continue
+            # The cheapest test that rules out most sentences first: all are filters.
             low = text.lower()
             deficit = _DEFICIT.search(text) if any(k in low for k in _DEFICIT_WORDS) else None
             if not deficit:
+                continue
+            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
                 continue
             if _PRESCRIPTIVE.search(text) and not _COUNTERFACTUAL.search(text):
                 continue
