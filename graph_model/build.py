@@ -30,6 +30,7 @@ class _Builder:
     def __init__(self, tax: Taxonomy):
         self.g = nx.MultiDiGraph()
         self.tax = tax
+        self._shared: dict[tuple[str, str], str] = {}
 
     def node(self, label: str, key: str, **props) -> str:
         nid = node_id(label, key)
@@ -47,11 +48,20 @@ class _Builder:
         self.g.add_edge(a, b, key=rel_id, type=rel_type, id=rel_id, **clean)
 
     def agency(self, name: str) -> str:
-        return self.node("Agency", name, sector=self.tax.sector(name) if name in self.tax.agencies else "other")
+        # Agencies and themes are shared by every review and named by many facts: once the
+        # node exists, adding it again would only set the same properties again.
+        nid = self._shared.get(("Agency", name))
+        if nid is None:
+            nid = self.node("Agency", name, sector=self.tax.sector(name) if name in self.tax.agencies else "other")
+            self._shared["Agency", name] = nid
+        return nid
 
     def theme(self, name: str) -> str:
-        desc = self.tax.themes[name].description if name in self.tax.themes else ""
-        return self.node("Theme", name, description=desc)
+        nid = self._shared.get(("Theme", name))
+        if nid is None:
+            desc = self.tax.themes[name].description if name in self.tax.themes else ""
+            nid = self._shared["Theme", name] = self.node("Theme", name, description=desc)
+        return nid
 
     def add(self, r: ReviewRecord) -> None:
         rid = r.id
@@ -220,14 +230,17 @@ def graph_json_chunks(g: nx.MultiDiGraph) -> Iterator[str]:
     """The stored form of the graph (``graph.json``, the layout of :func:`graph_to_data`),
     one node or relationship per line, produced piece by piece: a national corpus's graph
     is written without first holding a second copy of it as dicts and as one huge string."""
+    # One encoder for all items: ``json.dumps`` with options builds a new one per call,
+    # which cost as much as the encoding itself (same output).
+    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+    nodes = g.nodes
     yield '{"format":"sgraph-graph","nodes":['
-    for i, n in enumerate(sorted(g.nodes)):
-        yield ("," if i else "") + "\n" + json.dumps({"_id": n, **g.nodes[n]}, ensure_ascii=False, sort_keys=True)
+    for i, n in enumerate(sorted(nodes)):
+        yield ("," if i else "") + "\n" + encode({"_id": n, **nodes[n]})
     yield "\n],\"relationships\":["
     edges = sorted(g.edges(keys=True, data=True), key=lambda e: (e[3]["type"], e[2]))
     for i, (u, v, _k, d) in enumerate(edges):
-        item = {"_from": u, "_to": v, **d}
-        yield ("," if i else "") + "\n" + json.dumps(item, ensure_ascii=False, sort_keys=True)
+        yield ("," if i else "") + "\n" + encode({"_from": u, "_to": v, **d})
     yield f'\n],"version":{FORMAT_VERSION}}}\n'
 
 
