@@ -184,11 +184,14 @@ class Matcher:
         not_after, not_before = self._vetoes.get(match.name, ((), ()))
         if not_after:
             before = text[max(0, match.start - 40) : match.start].lower().rstrip()
-            if any(before.endswith(w) for w in not_after):
+            if before.endswith(not_after):  # any of them
                 return True
         if not_before:
             after = text[match.end : match.end + 40].lower().lstrip()
-            if any(after.startswith(w) and not after[len(w) : len(w) + 1].isalnum() for w in not_before):
+            # startswith(tuple) first: most matches are followed by none of the words.
+            if after.startswith(not_before) and any(
+                after.startswith(w) and not after[len(w) : len(w) + 1].isalnum() for w in not_before
+            ):
                 return True
         return False
 
