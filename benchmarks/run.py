@@ -715,8 +715,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from graph_model import pipeline
 
-        graph = pipeline.stored_graph(home)
-        say(f"\n(big graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships)")
+        if want("embedded") or want("neo4j") or want("map"):  # only they read it
+            graph = pipeline.stored_graph(home)
+            say(f"\n(big graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships)")
     except Exception as exc:
         say(f"\n(no big graph: {exc})")
 
