@@ -167,6 +167,30 @@ def graph_from_sorted(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None
     return b.g
 
 
+class SortedGraphBuilder:
+    """The graph of :func:`graph_from_sorted`, built one review at a time while the reviews
+    come in increasing id order (e.g. while documents are still being extracted).
+
+    ``add`` returns False, adding nothing, for a review whose id does not come after the
+    previous one's: the caller then builds the graph from all reviews sorted instead.
+    """
+
+    def __init__(self, taxonomy: Taxonomy | None = None):
+        self._builder = _Builder(taxonomy or load_taxonomy())
+        self._last: str | None = None
+
+    def add(self, record: ReviewRecord) -> bool:
+        if self._last is not None and record.id <= self._last:
+            return False
+        self._builder.add(record)
+        self._last = record.id
+        return True
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        return self._builder.g
+
+
 def graph_to_data(g: nx.MultiDiGraph) -> dict:
     """A JSON-ready dict: sorted nodes and relationships, stable across runs."""
     nodes = [{"_id": n, **g.nodes[n]} for n in sorted(g.nodes)]

@@ -25,6 +25,7 @@ import networkx as nx
 
 from .build import (
     GRAPH_FILE,
+    SortedGraphBuilder,
     check_unique_ids,
     graph_from_sorted,
     graph_json_chunks,
@@ -232,14 +233,23 @@ def _build(
     embedded: bool,
     progress: Callable[[str], None] | None,
 ) -> BuildResult:
+    # While the reviews arrive in increasing id order (documents named by their review's
+    # code), each is added to the graph as it arrives, so the graph is built while the
+    # workers are still extracting; the graph is the same as built afterwards in id order.
+    early: SortedGraphBuilder | None = SortedGraphBuilder(load_taxonomy(taxonomy_file))
     for x in _iter_extracted(paths, taxonomy_file, jobs, progress):
         spool.add(x)
+        if early is not None and not early.add(ReviewRecord.model_validate_json(x.json)):
+            early = None  # out of order: built below from the sorted reviews instead
     ordered = sorted(spool.index)
     check_unique_ids([Extracted(rid, source, "") for rid, source, _o, _n in ordered])
-    # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
-    graph = graph_from_sorted(
-        (ReviewRecord.model_validate_json(spool.json(e)) for e in ordered), load_taxonomy(taxonomy_file)
-    )
+    if early is not None:
+        graph = early.graph
+    else:
+        # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
+        graph = graph_from_sorted(
+            (ReviewRecord.model_validate_json(spool.json(e)) for e in ordered), load_taxonomy(taxonomy_file)
+        )
     _check_writable(home)
     # Written piece by piece, never as one string.
     records_json = itertools.chain(
