@@ -35,6 +35,7 @@ class _Builder:
     def __init__(self, tax: Taxonomy):
         self.g = nx.MultiDiGraph()
         self.tax = tax
+        self._shared: dict[tuple[str, str], str] = {}
 
     def node(self, label: str, key: str, **props) -> str:
         nid = node_id(label, key)
@@ -52,11 +53,20 @@ class _Builder:
         self.g.add_edge(a, b, key=rel_id, type=rel_type, id=rel_id, **clean)
 
     def agency(self, name: str) -> str:
-        return self.node("Agency", name, sector=self.tax.sector(name) if name in self.tax.agencies else "other")
+        # Agencies and themes are shared by every review and named by many facts: once the
+        # node exists, adding it again would only set the same properties again.
+        nid = self._shared.get(("Agency", name))
+        if nid is None:
+            nid = self.node("Agency", name, sector=self.tax.sector(name) if name in self.tax.agencies else "other")
+            self._shared["Agency", name] = nid
+        return nid
 
     def theme(self, name: str) -> str:
-        desc = self.tax.themes[name].description if name in self.tax.themes else ""
-        return self.node("Theme", name, description=desc)
+        nid = self._shared.get(("Theme", name))
+        if nid is None:
+            desc = self.tax.themes[name].description if name in self.tax.themes else ""
+            nid = self._shared["Theme", name] = self.node("Theme", name, description=desc)
+        return nid
 
     def add(self, r: ReviewRecord) -> None:
         rid = r.id
@@ -187,6 +197,34 @@ def graph_from_sorted(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None
     return b.g
 
 
+class SortedGraphBuilder:
+    """The graph of :func:`graph_from_sorted`, built one review at a time while the reviews
+    come in increasing id order (e.g. while documents are still being extracted).
+
+    ``add`` returns False, adding nothing, for a review whose id does not come after the
+    previous one's: the caller then builds the graph from all reviews sorted instead.
+    """
+
+    def __init__(self, taxonomy: Taxonomy | None = None):
+        self._builder = _Builder(taxonomy or load_taxonomy())
+        self._last: str | None = None
+
+    def add(self, record: ReviewRecord) -> bool:
+        if self._last is not None and record.id <= self._last:
+            return False
+        self._builder.add(record)
+        self._last = record.id
+        return True
+
+    def finish(self) -> nx.MultiDiGraph:
+        """The graph, once every review is in: with its SIMILAR_TO links, as
+        :func:`graph_from_sorted` makes it."""
+        from .recurring import add_similar_to
+
+        add_similar_to(self._builder.g, taxonomy=self._builder.tax)
+        return self._builder.g
+
+
 def graph_to_data(g: nx.MultiDiGraph) -> dict:
     """A JSON-ready dict: sorted nodes and relationships, stable across runs."""
     nodes = [{"_id": n, **g.nodes[n]} for n in sorted(g.nodes)]
@@ -250,14 +288,17 @@ def graph_json_chunks(g: nx.MultiDiGraph) -> Iterator[str]:
     """The stored form of the graph (``graph.json``, the layout of :func:`graph_to_data`),
     one node or relationship per line, produced piece by piece: a national corpus's graph
     is written without first holding a second copy of it as dicts and as one huge string."""
+    # One encoder for all items: ``json.dumps`` with options builds a new one per call,
+    # which cost as much as the encoding itself (same output).
+    encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+    nodes = g.nodes
     yield '{"format":"sgraph-graph","nodes":['
-    for i, n in enumerate(sorted(g.nodes)):
-        yield ("," if i else "") + "\n" + json.dumps({"_id": n, **g.nodes[n]}, ensure_ascii=False, sort_keys=True)
+    for i, n in enumerate(sorted(nodes)):
+        yield ("," if i else "") + "\n" + encode({"_id": n, **nodes[n]})
     yield "\n],\"relationships\":["
     edges = sorted(g.edges(keys=True, data=True), key=lambda e: (e[3]["type"], e[2]))
     for i, (u, v, _k, d) in enumerate(edges):
-        item = {"_from": u, "_to": v, **d}
-        yield ("," if i else "") + "\n" + json.dumps(item, ensure_ascii=False, sort_keys=True)
+        yield ("," if i else "") + "\n" + encode({"_from": u, "_to": v, **d})
     yield f'\n],"version":{FORMAT_VERSION}}}\n'
 
 

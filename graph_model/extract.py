@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class Unit:
         return doc.text[self.start : self.end]
 
 
+_TERMINAL = re.compile(r"[.!?]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u2019\u201d)]*\s+(?=[\"'\u2018\u201c(]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|Dr|Mr|Mrs|Ms|No|St|vs|approx|incl)\.|(?<![\w&])[A-Z]\.)$")
 _BULLET = re.compile(r"(?:[-\u2013\u2014\u2022\u00b7*]\s*|\d{1,2}(?:\.\d{1,2})+\.?\s+|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+|[ivx]{1,4}[.)]\s+)")
@@ -81,6 +83,7 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_LIST_MARK = re.compile("[\u2022\u25cf\u25aa\u00b7\u2013\u2014-]")
 _INLINE_BULLET = re.compile(r"(?:(?<=\s)|^)[\u2022\u25cf\u25aa\u00b7]\s+|(?:(?<=\s)|^)[\u2013\u2014-]\s+(?=[A-Z\u2018'\"(])")
 
 
@@ -90,8 +93,7 @@ def _split_inline_list(text: str, start: int, end: int) -> list[tuple[int, int]]
     Bullet dots always separate entries; dashes only when the cell starts with one or holds
     two or more (so a single "Review – Child X" stays whole).
     """
-    cell = text[start:end]
-    if not any(c in cell for c in "\u2022\u25cf\u25aa\u00b7\u2013\u2014-"):
+    if not _LIST_MARK.search(text, start, end):  # none of the bullet or dash characters
         return [(start, end)]
     marks = list(_INLINE_BULLET.finditer(text, start, end))
     if not marks:
@@ -130,6 +132,11 @@ def item_spans(text: str) -> list[tuple[int, int]]:
 
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentences inside ``text[start:end]``."""
+    if not _TERMINAL.search(text, max(start - 1, 0), end):
+        # No ".", "!" or "?" (the one before ``start`` included, which the sentence end's
+        # lookbehind can see): one sentence, without running the sentence-end pattern.
+        s, e = _strip_span(text, start, end)
+        return [(s, e)] if e > s else []
     spans = []
     cur = start
     for m in _SENTENCE_END.finditer(text, start, end):
@@ -358,6 +365,15 @@ _MODAL_SUBJECT = re.compile(
 )
 _ADDRESSEE_PREFIX = re.compile(r"^(?:recommendation\s+(?:to|for)\s+)?(?P<who>[^\n:\u2013\u2014]{2,70}?)\s*(?:\s[-\u2013\u2014]\s|:\s)")
 
+_NO_BEFORE = re.compile(r"\bno\s+(?:\w+\s+)?$")
+
+
+@functools.cache
+def _preceded_by(words: str) -> re.Pattern[str]:
+    """"… <one of words> [the] [word] " at the end of a text (compiled once per word list)."""
+    return re.compile(rf"\b(?:{words})\s+(?:(?:the|a|an|their|his|her)\s+)?(?:\w+\s+)?$", re.I)
+
+
 LEARNING_KIND_BY_SECTION = {
     "key_learning": "key_learning",
     "lessons_learned": "key_learning",
@@ -456,7 +472,7 @@ class _Extraction:
 
     def _negated(self, m: Match) -> bool:
         before = self.text[max(0, m.start - 12) : m.start].lower()
-        return bool(re.search(r"\bno\s+(?:\w+\s+)?$", before))
+        return bool(_NO_BEFORE.search(before))
 
     def evidence(self, start: int, end: int) -> Evidence:
         # Evidence is frozen: the agencies, roles and themes of one sentence share one object
@@ -486,7 +502,10 @@ class _Extraction:
         """
         found: dict[tuple[str, str | None], tuple[int, list[Evidence]]] = {}
         for u in self.units:
-            names = {m.name for m in getattr(u, attr)}
+            matches = getattr(u, attr)
+            if not matches:
+                continue
+            names = {m.name for m in matches}
             for name in sorted(names):
                 if attr == "agencies" and self.tax.sector(name) == PARTNERSHIP:
                     continue
@@ -675,11 +694,12 @@ class _Extraction:
             if kind not in _MO_SECTIONS:
                 continue
             text = u.text(self.doc)
-            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
-                continue
+            # The cheapest test that rules out most sentences first: all are filters.
             low = text.lower()
             deficit = _DEFICIT.search(text) if any(k in low for k in _DEFICIT_WORDS) else None
             if not deficit:
+                continue
+            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
                 continue
             if _PRESCRIPTIVE.search(text) and not _COUNTERFACTUAL.search(text):
                 continue
@@ -746,7 +766,7 @@ class _Extraction:
 
         def preceded_by(m: Match, words: str) -> bool:
             before = text[max(u.start, m.start - 25) : m.start]
-            return re.search(rf"\b(?:{words})\s+(?:(?:the|a|an|their|his|her)\s+)?(?:\w+\s+)?$", before, re.I) is not None
+            return _preceded_by(words).search(before) is not None
 
         # "between A and B": undirected, in text order.
         between = re.search(r"\bbetween\b", text[u.start : u.end], re.I)

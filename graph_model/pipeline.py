@@ -25,6 +25,7 @@ import networkx as nx
 
 from .build import (
     GRAPH_FILE,
+    SortedGraphBuilder,
     check_unique_ids,
     graph_from_sorted,
     graph_json_chunks,
@@ -305,10 +306,17 @@ def _build(
     found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
     files = iter_document_paths(paths)
     path_of: dict[str, Path] = {}
+    # While the reviews arrive in increasing id order (documents named by their review's
+    # code), each is added to the graph as it arrives, so the graph is built while the
+    # workers are still extracting; the graph is the same as built afterwards in id order.
+    # Not with annotation files: they change the reviews before any goes into the graph.
+    early: SortedGraphBuilder | None = SortedGraphBuilder(load_taxonomy(taxonomy_file)) if found is None else None
     for path, x in zip(files, _iter_extracted(files, taxonomy_file, jobs, progress), strict=True):
         _stop_if_interrupted()
         spool.add(x)
         path_of.setdefault(x.id, path)
+        if early is not None and not early.add(ReviewRecord.model_validate_json(x.json)):
+            early = None  # out of order: built below from the sorted reviews instead
     _stop_if_interrupted()
     ordered = sorted(spool.index)
     check_unique_ids([Extracted(rid, source, "") for rid, source, _o, _n in ordered])
@@ -316,10 +324,13 @@ def _build(
     if found is not None:
         curation = CurationSummary(Path(annotations))  # type: ignore[arg-type]
         ordered = _apply_annotations(spool, ordered, found, path_of, load_taxonomy(taxonomy_file), curation)
-    # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
-    graph = graph_from_sorted(
-        (ReviewRecord.model_validate_json(spool.json(e)) for e in ordered), load_taxonomy(taxonomy_file)
-    )
+    if early is not None:
+        graph = early.finish()
+    else:
+        # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
+        graph = graph_from_sorted(
+            (ReviewRecord.model_validate_json(spool.json(e)) for e in ordered), load_taxonomy(taxonomy_file)
+        )
     _check_writable(home)
     # Written piece by piece, never as one string.
     records_json = itertools.chain(

@@ -88,7 +88,8 @@ class Matcher:
         self._lookup_ci: dict[str, str] = {}
         self._lookup_cs: dict[str, str] = {}
         self._vetoes: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        self._regexes: list[tuple[str, re.Pattern[str]]] = []
+        # (name, pattern, group, lower-case strings one of which every match contains or None)
+        self._regexes: list[tuple[str, re.Pattern[str], str | int, tuple[str, ...] | None]] = []
         for name, phrases, regexes, not_after, not_before in entries:
             self._vetoes[name] = (
                 tuple(p.lower() for p in not_after),
@@ -101,20 +102,28 @@ class Matcher:
                 else:
                     self._lookup_ci[key.lower()] = name
             for pattern in regexes:
-                self._regexes.append((name, re.compile(pattern, re.IGNORECASE)))
+                compiled = re.compile(pattern, re.IGNORECASE)
+                group = "m" if "m" in compiled.groupindex else 0
+                self._regexes.append((name, compiled, group, _required_strings(pattern, re.IGNORECASE)))
+        self._vetoed_names = {name for name, (after, before) in self._vetoes.items() if after or before}
         self._ci = _combine(self._lookup_ci, re.IGNORECASE)
         self._ci_lower = _combine(self._lookup_ci, 0)  # for lower-cased text: keys are lower-case
         self._names: dict[str, str] = {}  # matched text -> canonical name
         self._cs = _combine(self._lookup_cs, 0)
+        # The same without the leading "not after a word character" test: a pattern that
+        # starts with its phrases lets the regex engine skip ahead to the characters that
+        # can start one (capitals), several times faster; the test is made on each hit.
+        self._cs_head = _combine(self._lookup_cs, 0, lookbehind=False)
 
     def find(self, text: str) -> list[Match]:
         """All non-overlapping matches in ``text``, in order."""
         found: list[Match] = []
         names = self._names
+        sources = 0  # how many of the scans below found something
+        low = text.lower()
         if self._ci is not None:
             # Lower-case the text once and scan it with a case-sensitive pattern (about twice
             # as fast as IGNORECASE); only when lower-casing keeps every offset in place.
-            low = text.lower()
             scan, pattern = (low, self._ci_lower) if len(low) == len(text) else (text, self._ci)
             for m in pattern.finditer(scan):
                 key = m.group(0)
@@ -122,26 +131,50 @@ class Matcher:
                 if name is None:
                     name = names[key] = self._lookup_ci[_norm(key).lower()]
                 found.append(Match(name, m.start(), m.end()))
-        if self._cs is not None:
-            for m in self._cs.finditer(text):
+            sources += bool(found)
+        if self._cs_head is not None:
+            # Same matches as ``self._cs.finditer(text)``: a hit right after a word character
+            # is dropped and the search resumes one character after its start.
+            n = len(found)
+            search, word_before = self._cs_head.search, _WORD_BEFORE.match
+            pos = 0
+            while (m := search(text, pos)) is not None:
+                start = m.start()
+                if start and word_before(text, start - 1):
+                    pos = start + 1
+                    continue
                 key = "\x00" + m.group(0)
                 name = names.get(key)
                 if name is None:
                     name = names[key] = self._lookup_cs[_norm(m.group(0))]
-                found.append(Match(name, m.start(), m.end()))
-        for name, pattern in self._regexes:
-            group = "m" if "m" in pattern.groupindex else 0
-            for m in pattern.finditer(text):
-                start, end = m.span(group)
-                if end > start:
-                    found.append(Match(name, start, end))
-        found.sort(key=lambda x: (x.start, -(x.end - x.start)))
+                found.append(Match(name, start, m.end()))
+                pos = m.end()
+            sources += len(found) > n
+        if self._regexes:
+            # A regex that needs one of a few literal strings is skipped when none of them
+            # is in the lower-cased text. Only when lower-casing keeps every offset in place
+            # and the text has none of the characters IGNORECASE equates with an ASCII
+            # letter without lower-casing to it ("ſ", dotless "ı").
+            plain = len(low) == len(text) and "\u017f" not in text and "\u0131" not in text
+            for name, pattern, group, needs in self._regexes:
+                if plain and needs is not None and not any(k in low for k in needs):
+                    continue
+                n = len(found)
+                for m in pattern.finditer(text):
+                    start, end = m.span(group)
+                    if end > start:
+                        found.append(Match(name, start, end))
+                sources += len(found) > n
+        if sources > 1:
+            found.sort(key=lambda x: (x.start, -(x.end - x.start)))
+        # else: one scan's matches are already in order and never overlap.
         result: list[Match] = []
         last_end = -1
+        vetoed = self._vetoed_names
         for match in found:
             if match.start < last_end:
                 continue
-            if self._vetoed(text, match):
+            if match.name in vetoed and self._vetoed(text, match):
                 continue
             result.append(match)
             last_end = match.end
@@ -151,11 +184,14 @@ class Matcher:
         not_after, not_before = self._vetoes.get(match.name, ((), ()))
         if not_after:
             before = text[max(0, match.start - 40) : match.start].lower().rstrip()
-            if any(before.endswith(w) for w in not_after):
+            if before.endswith(not_after):  # any of them
                 return True
         if not_before:
             after = text[match.end : match.end + 40].lower().lstrip()
-            if any(after.startswith(w) and not after[len(w) : len(w) + 1].isalnum() for w in not_before):
+            # startswith(tuple) first: most matches are followed by none of the words.
+            if after.startswith(not_before) and any(
+                after.startswith(w) and not after[len(w) : len(w) + 1].isalnum() for w in not_before
+            ):
                 return True
         return False
 
@@ -206,11 +242,61 @@ def _trie_pattern(phrases: list[str]) -> str:
     return emit(trie)
 
 
-def _combine(lookup: dict[str, str], flags: int) -> re.Pattern[str] | None:
+def _combine(lookup: dict[str, str], flags: int, lookbehind: bool = True) -> re.Pattern[str] | None:
     if not lookup:
         return None
     body = _trie_pattern(sorted(lookup))
-    return re.compile(rf"(?<![\w&])(?:{body})(?![\w&])", flags)
+    head = r"(?<![\w&])" if lookbehind else ""
+    return re.compile(rf"{head}(?:{body})(?![\w&])", flags)
+
+
+_WORD_BEFORE = re.compile(r"[\w&]")
+
+
+def _required_strings(pattern: str, flags: int) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which every match of ``pattern`` contains, or None.
+
+    Read from the parsed pattern: the longest run of literal characters (or small sets of
+    them, as in "SC[BP]") that every match must pass through, at the top level or inside a
+    plain group. Used only to skip a regex on a text that holds none of the strings.
+    """
+    try:
+        from re import _constants as c  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+    except Exception:  # pragma: no cover - the parser is private to each Python version
+        return None
+    best: tuple[str, ...] | None = None
+
+    def consider(run: list[str]) -> None:
+        nonlocal best
+        if run and min(map(len, run)) >= 2 and (best is None or min(map(len, run)) > min(map(len, best))):
+            best = tuple(run)
+
+    def walk(seq) -> None:
+        run: list[str] = []
+        for op, av in seq:
+            chars: list[str] | None = None
+            if op is c.LITERAL:
+                chars = [chr(av)]
+            elif op is c.IN and av and all(o is c.LITERAL for o, _v in av) and len(av) <= 4:
+                chars = [chr(v) for _o, v in av]
+            if chars is not None and all(ch.isascii() for ch in chars):
+                chars = sorted({ch.lower() for ch in chars})
+                if run and len(run) * len(chars) > 8:
+                    consider(run)
+                    run = []
+                run = [r + ch for r in run for ch in chars] if run else chars
+                continue
+            consider(run)
+            run = []
+            if op is c.SUBPATTERN and not av[1] and not av[2]:  # a group without inline flags
+                walk(av[3])
+        consider(run)
+
+    walk(parsed)
+    return best
 
 
 @dataclass(frozen=True)

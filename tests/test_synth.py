@@ -10,10 +10,13 @@ to Y"); see BENCHMARKS.md.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from graph_model import pipeline
+from graph_model.build import build_graph
 from graph_model.commands import main as cli_main
 from graph_model.pipeline import extract_files
 from graph_model.read import read_document
@@ -118,3 +121,21 @@ def test_cli_help_has_an_example(capsys):
 def test_cli_rejects_bad_options(tmp_path):
     assert cli_main(["synth", str(tmp_path / "x"), "--formats", "rtf"]) == 2
     assert cli_main(["synth", str(tmp_path / "y"), "--reviews", "0"]) == 2
+
+
+def test_graph_built_while_extracting_is_the_graph_built_after(corpus, tmp_path):
+    """Documents named in review-id order (as the generator names them) are added to the
+    graph as they are extracted; in any other order the graph is built afterwards from the
+    sorted reviews. Either way it is the graph ``build_graph`` makes of the records."""
+    files = sorted(f for f in corpus.files if f.suffix in (".txt", ".docx"))
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    for i, f in enumerate(reversed(files)):
+        shutil.copy(f, shuffled / f"{i:03d}-{f.name}")
+    for paths, home, in_id_order in (([str(f) for f in files], tmp_path / "a", True), ([str(shuffled)], tmp_path / "b", False)):
+        result = pipeline.build(paths, home=home, jobs=1, embedded=False)
+        ids = [r.id for r in sorted(result.records, key=lambda r: r.source)]
+        assert (ids == sorted(ids)) is in_id_order
+        expected = build_graph(result.records)
+        assert list(result.graph.nodes(data=True)) == list(expected.nodes(data=True))
+        assert list(result.graph.edges(keys=True, data=True)) == list(expected.edges(keys=True, data=True))
