@@ -236,6 +236,49 @@ def test_wipe_deletes_only_this_projects_labels(neo4j_backend, seeds, capsys):
         neo4j_backend.run("MATCH (n:SgraphTestOther) DETACH DELETE n", {})
 
 
+def similar_to_in_neo4j(backend) -> list[tuple[str, str, str, float]]:
+    rows = backend.run(
+        "MATCH (a:LearningPoint)-[s:SIMILAR_TO]->(b:LearningPoint) RETURN a.id AS a, b.id AS b, s.id AS id, s.score AS score",
+        {},
+    )
+    return sorted((r["a"], r["b"], r["id"], r["score"]) for r in rows)
+
+
+def similar_to_in_graph(graph) -> list[tuple[str, str, str, float]]:
+    return sorted(
+        (graph.nodes[u]["id"], graph.nodes[v]["id"], d["id"], d["score"])
+        for u, v, d in graph.edges(data=True)
+        if d["type"] == "SIMILAR_TO"
+    )
+
+
+@pytest.mark.neo4j
+def test_similar_to_follows_a_changed_or_removed_review(neo4j_backend, seeds, changed, four):
+    """SIMILAR_TO belongs to no review (no review_id): a load that changes any review
+    rewrites all of them, so they are always the graph's, and one that changes nothing
+    writes nothing."""
+    clean_load(neo4j_backend, seeds.graph)
+    assert similar_to_in_neo4j(neo4j_backend) == similar_to_in_graph(seeds.graph)
+    assert len(similar_to_in_graph(seeds.graph)) == 14
+    # IN14 changes: the scores of other reviews' pairs move with it (the corpus's word weights).
+    assert similar_to_in_graph(changed.graph) != similar_to_in_graph(seeds.graph)
+    assert neo4j_store.load(changed.graph, backend=neo4j_backend).updated == ["IN14"]
+    assert similar_to_in_neo4j(neo4j_backend) == similar_to_in_graph(changed.graph)
+    assert neo4j_store.load(seeds.graph, backend=neo4j_backend).updated == ["IN14"]
+    assert similar_to_in_neo4j(neo4j_backend) == similar_to_in_graph(seeds.graph)
+    # 000 is removed: its links go, and the others are the four reviews' own.
+    neo4j_store.load(four.graph, prune=True, backend=neo4j_backend)
+    assert similar_to_in_neo4j(neo4j_backend) == similar_to_in_graph(four.graph)
+    assert not any(a.startswith("000-") for a, _b, _i, _s in similar_to_in_neo4j(neo4j_backend))
+    again = neo4j_store.load(four.graph, backend=neo4j_backend)
+    assert again.relationships_written == 0 and again.updated == []
+    # One lost by hand is put back by the next load, though no review changed.
+    neo4j_backend.run("MATCH ()-[s:SIMILAR_TO]->() WITH s ORDER BY s.id LIMIT 1 DELETE s", {})
+    repaired = neo4j_store.load(four.graph, backend=neo4j_backend)
+    assert repaired.updated == [] and repaired.relationships_written == len(similar_to_in_graph(four.graph))
+    assert dump(neo4j_backend) == graph_to_data(four.graph)
+
+
 @pytest.mark.neo4j
 def test_absent_reviews_stay_unless_pruned(neo4j_backend, seeds, four):
     clean_load(neo4j_backend, seeds.graph)
