@@ -12,7 +12,9 @@ Generates a deterministic corpus (graph_model.synth), then measures and prints:
   store and in Neo4j;
 - agency map size and time to a settled picture in headless Chromium (if graph_model.maps
   exists and Playwright can start /usr/bin/chromium);
-- extraction accuracy against the generator's ground truth (agencies and links).
+- extraction accuracy against the generator's ground truth (agencies and links), and
+  precision and recall of similarity linking (SIMILAR_TO, recurring lessons) against its
+  lesson families, with the time similarity takes.
 
 Every section prints "skipped: <reason>" when it cannot run, so the script never rots.
 Figures are written to benchmarks/results.json.
@@ -220,7 +222,9 @@ def _build_child(corpus_dir: str, home: str, jobs: int) -> None:
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     children_mb = children.ru_maxrss / 1024
-    accuracy = score(result.records, GroundTruth.load(corpus_dir))
+    truth = GroundTruth.load(corpus_dir)
+    records = result.records
+    accuracy = score(records, truth)
     print(json.dumps({
         "wall_s": round(wall, 2), "main_cpu_s": round(cpu, 2),
         # CPU seconds of the worker processes (user + system): less sensitive to other load than wall time.
@@ -228,7 +232,28 @@ def _build_child(corpus_dir: str, home: str, jobs: int) -> None:
         "peak_main_mb": round(self_mb, 1), "peak_worker_mb": round(children_mb, 1),
         "nodes": result.graph.number_of_nodes(), "relationships": result.graph.number_of_edges(),
         "accuracy": accuracy,
+        "similarity": _similarity(records, result.graph, truth),
     }))
+
+
+def _similarity(records, graph, truth) -> dict:
+    """Similarity linking (graph_model.recurring) on the built graph: its time (done again
+    here, as build does it, to time it alone), the recurring lessons' time, and precision and
+    recall against the generator's lesson families (synth.score_similarity)."""
+    from graph_model import recurring
+    from graph_model.synth import score_similarity
+
+    points = sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "LearningPoint")
+    t0 = time.perf_counter()
+    pairs = recurring.add_similar_to(graph)
+    t1 = time.perf_counter()
+    lessons = recurring.recurring_lessons(graph)
+    t2 = time.perf_counter()
+    figures = score_similarity(records, graph, truth)
+    return {"learning_points": points, "similar_pairs": pairs, "similarity_s": round(t1 - t0, 2),
+            "recurring_lessons": len(lessons), "lessons_s": round(t2 - t1, 2),
+            "threshold": recurring.SIMILARITY_THRESHOLD, "cluster_threshold": recurring.CLUSTER_THRESHOLD,
+            "max_neighbours": recurring.MAX_NEIGHBOURS, **figures}
 
 
 def build(corpus_dir: Path, home: Path, jobs: int, timeout: float) -> dict:
@@ -716,6 +741,18 @@ def main(argv: list[str] | None = None) -> int:
             for fmt, f in acc["links_by_format"].items():
                 say(f"    links in {fmt}: precision {f['precision']}, recall {f['recall']}")
             say(f"  learning points: {acc['learning_points']}; missed opportunities: {acc['missed_opportunities']}")
+        for key, f in results["build"].items():
+            sim = f.get("similarity")
+            if sim and key.endswith(f"-jobs{jobs_list[0]}"):
+                results.setdefault("similarity", {})[key.split("-")[0]] = sim
+                say(f"  similarity linking ({key.split('-')[0]} reviews, {sim['learning_points']} learning points, "
+                    f"threshold {sim['threshold']}, lessons at {sim['cluster_threshold']}): "
+                    f"{sim['similar_pairs']} SIMILAR_TO in {sim['similarity_s']} s, "
+                    f"{sim['recurring_lessons']} recurring lessons in {sim['lessons_s']} s")
+                say(f"    links:   precision {sim['links']['precision']}, recall {sim['links']['recall']} "
+                    f"(at most {sim['max_neighbours']} per point); lessons: precision {sim['lessons']['precision']}, "
+                    f"recall {sim['lessons']['recall']} ({sim['true_pairs']} same-family pairs across reviews; "
+                    f"{sim['narrative_links']} links between narrative paragraphs not judged)")
 
     # The big graph, for the store, queries and map
     queries_mod = optional("graph_model.queries")

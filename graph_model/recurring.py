@@ -42,7 +42,15 @@ SIMILARITY_THRESHOLD = 0.35  # a SIMILAR_TO link needs at least this cosine
 CLUSTER_THRESHOLD = 0.30  # two groups merge into one lesson when their average cosine reaches this
 MAX_NEIGHBOURS = 10  # links kept per learning point (its nearest ones): bounds the links on a national corpus
 CONCEPT_WEIGHT = 1.5  # weight of a taxonomy concept token against a word
-BLOCK_ROWS = 512  # rows of the similarity matrix computed at a time
+# On a large corpus the commonest tokens ("child", "practitioner", a theme every review
+# raises) join almost every pair of points and make the all-pairs product nearly dense
+# (n^2): a token found in more than max(FREQUENT_TOKEN_MIN, FREQUENT_TOKEN_SHARE * n)
+# learning points is left out of the vectors (its weight, log(1 + 1/share) + 1, is the
+# lowest there is). Up to 2,000 learning points every token is kept; the cap is 2,000
+# points up to 40,000 points (about 900 reviews), then 5%.
+FREQUENT_TOKEN_SHARE = 0.05
+FREQUENT_TOKEN_MIN = 2000
+BLOCK_ROWS = 128  # rows of the similarity matrix computed at a time (a block of 128 x 92,000 stays small)
 
 CONCEPT_PREFIX = "\u00a7"  # concept tokens: "§Escalation and professional challenge"
 _WORD = re.compile(r"[a-z][a-z0-9]+")
@@ -110,8 +118,12 @@ def similarity_vectors(texts: Sequence[str], taxonomy: Taxonomy | None = None) -
     from sklearn.preprocessing import normalize
 
     tax = taxonomy or load_taxonomy()
+    cap = max(FREQUENT_TOKEN_MIN, int(FREQUENT_TOKEN_SHARE * len(texts)))
     vectorizer = TfidfVectorizer(
-        analyzer=lambda t: similarity_tokens(t, tax), sublinear_tf=True, dtype=np.float64
+        analyzer=lambda t: similarity_tokens(t, tax),
+        sublinear_tf=True,
+        dtype=np.float64,
+        max_df=cap if len(texts) > cap else 1.0,
     )
     if not texts:
         return sp.csr_matrix((0, 0))
