@@ -175,7 +175,7 @@ def similar_learning_pairs(
     review_codes = {r: i for i, r in enumerate(sorted({p.review_id for p in items}))}
     review_of = np.array([review_codes[p.review_id] for p in items], dtype=np.int64)
     xt = x.T.tocsr()
-    kept: dict[tuple[int, int], float] = {}
+    found_lo, found_hi, found_score = [], [], []  # kept entries of every block, as arrays
     for start in range(0, n, block_rows):
         block = x[start : start + block_rows] @ xt  # sparse: only pairs sharing a token
         block = block.tocsr()
@@ -184,18 +184,32 @@ def similar_learning_pairs(
         cols = block.indices
         scores = block.data
         keep = (scores >= threshold - 1e-9) & (review_of[cols] != review_of[rows])
-        rows, cols, scores = rows[keep], cols[keep], np.round(scores[keep], 4)
+        rows, cols, scores = rows[keep], cols[keep], np.minimum(np.round(scores[keep], 4), 1.0)
         if not len(rows):
             continue
         # Per row: best score first, then the lower column (id order) - keep the first k.
         order = np.lexsort((cols, -scores, rows))
         rows, cols, scores = rows[order], cols[order], scores[order]
         first = np.searchsorted(rows, rows, side="left")
-        rank = np.arange(len(rows)) - first
-        keep = rank < max_neighbours
-        for i, j, s in zip(rows[keep].tolist(), cols[keep].tolist(), scores[keep].tolist(), strict=True):
-            kept[(i, j) if i < j else (j, i)] = min(float(s), 1.0)
-    return sorted(SimilarPair(items[i].id, items[j].id, s) for (i, j), s in kept.items())
+        keep = (np.arange(len(rows)) - first) < max_neighbours
+        rows, cols = rows[keep], cols[keep]
+        found_lo.append(np.minimum(rows, cols))
+        found_hi.append(np.maximum(rows, cols))
+        found_score.append(scores[keep])
+    if not found_lo:
+        return []
+    lo, hi, score = np.concatenate(found_lo), np.concatenate(found_hi), np.concatenate(found_score)
+    # A pair kept from both sides appears twice (with the same score, up to rounding): once,
+    # with the higher score; in (lower id, higher id) order, which is index order.
+    order = np.lexsort((-score, hi, lo))
+    lo, hi, score = lo[order], hi[order], score[order]
+    first = np.ones(len(lo), dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    ids = [p.id for p in items]
+    return [
+        SimilarPair(ids[i], ids[j], s)
+        for i, j, s in zip(lo[first].tolist(), hi[first].tolist(), score[first].tolist(), strict=True)
+    ]
 
 
 def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None = None, **options: Any) -> int:

@@ -185,6 +185,7 @@ QUERY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("NODE", "Review", "year"),
     ("NODE", "FamilyMember", "role"),
     ("NODE", "LearningPoint", "kind"),
+    ("RELATIONSHIP", "SIMILAR_TO", "score"),
 )
 
 LABELS: tuple[str, ...] = tuple(NODE_TYPES)
