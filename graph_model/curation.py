@@ -24,7 +24,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from .errors import InputError, OutputError, SgraphError, UsageError
+from .errors import InputError, OutputError, SgraphError, UsageError, yaml_problem
 from .models import (
     AgencyRef,
     CommunicationLink,
@@ -361,13 +361,8 @@ def load_annotation(path: str | os.PathLike[str], tax: Taxonomy) -> Annotation:
     try:
         nodes = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InputError(f"{path}: malformed YAML{where}: {problem}.") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: malformed YAML: {exc}.") from None
+        raise InputError(f"{path}: {yaml_problem(exc)}.") from None
     if not isinstance(data, dict) or nodes is None:
         raise InputError(f"{path}: is not an annotation file (a mapping with 'review' and the facts); see docs/curation.md.")
     ann = Annotation(path, None, nodes)  # type: ignore[arg-type]

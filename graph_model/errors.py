@@ -46,3 +46,15 @@ class DatabaseError(SgraphError):
 def file_problem(path: object, problem: str) -> InputError:
     """An :class:`InputError` whose message names the file first."""
     return InputError(f"{path}: {problem}")
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A PyYAML error as the end of one sentence: "malformed YAML at line 3, column 5: found
+    a tab character" (the line and column where PyYAML marks them)."""
+    import yaml
+
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        return f"malformed YAML{where}: {exc.problem or exc.context or 'invalid YAML'}"
+    return f"malformed YAML: {exc}"

@@ -212,6 +212,23 @@ _interrupted = threading.Event()
 
 
 @contextmanager
+def _sigint_handled(handler: Callable[[int, object], None]) -> Iterator[None]:
+    """Ctrl-C goes to ``handler`` inside the block (main thread only; elsewhere, unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except (ValueError, OSError):  # pragma: no cover - no signals here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def _interrupts_noted() -> Iterator[None]:
     """Ctrl-C raises KeyboardInterrupt as usual and is also noted, so that it is not lost.
 
@@ -220,9 +237,6 @@ def _interrupts_noted() -> Iterator[None]:
     swallowed and the build would carry on. :func:`_stop_if_interrupted` raises it again
     at the next check.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def note(_sig: int, _frame: object) -> None:
         _interrupted.set()
@@ -230,14 +244,9 @@ def _interrupts_noted() -> Iterator[None]:
 
     _interrupted.clear()
     try:
-        previous = signal.signal(signal.SIGINT, note)
-    except (ValueError, OSError):  # pragma: no cover - no signals here
-        yield
-        return
-    try:
-        yield
+        with _sigint_handled(note):
+            yield
     finally:
-        signal.signal(signal.SIGINT, previous)
         _interrupted.clear()
 
 
@@ -253,18 +262,8 @@ def _interrupts_deferred() -> Iterator[None]:
     A Ctrl-C that arrives meanwhile is dropped: once the renames are done the build is
     complete, and saying "nothing was written" would be false.
     """
-    if threading.current_thread() is not threading.main_thread():
+    with _sigint_handled(lambda _sig, _frame: None):
         yield
-        return
-    try:
-        previous = signal.signal(signal.SIGINT, lambda _sig, _frame: None)
-    except (ValueError, OSError):  # pragma: no cover - no signals here
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def build(

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from .errors import TaxonomyError, UsageError
+from .errors import TaxonomyError, UsageError, yaml_problem
 
 SHIPPED = "taxonomy.yaml"
 ENV_VAR = "SGRAPH_TAXONOMY"
@@ -361,13 +361,8 @@ class Taxonomy:
 def _read_yaml(path: Path | None, text: str, label: str) -> dict:
     try:
         data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise TaxonomyError(f"{label}: malformed YAML{where}: {problem}.") from None
     except yaml.YAMLError as exc:
-        raise TaxonomyError(f"{label}: malformed YAML: {exc}.") from None
+        raise TaxonomyError(f"{label}: {yaml_problem(exc)}.") from None
     if data is None:
         raise TaxonomyError(f"{label}: is empty.")
     if not isinstance(data, dict):
