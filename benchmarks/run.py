@@ -26,8 +26,6 @@ Figures are written to benchmarks/results.json.
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import json
 import os
 import platform
@@ -63,16 +61,6 @@ def say(text: str = "") -> None:
 def skipped(results: dict, section: str, reason: str) -> None:
     results[section] = {"skipped": reason}
     say(f"  skipped: {reason}")
-
-
-def optional(module: str):
-    """The module, or None if it does not exist in this checkout."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module or module.startswith(exc.name + ".") or exc.name.startswith("graph_model")):
-            return None
-        raise
 
 
 def code_version() -> dict:
@@ -274,31 +262,7 @@ def build(corpus_dir: Path, home: Path, jobs: int, timeout: float) -> dict:
 
 
 # ---------------------------------------------------------------------------------------
-# Queries (graph_model.queries): discovered, since the module is optional
-
-
-def _shipped_queries(queries_mod) -> list[tuple[str, object]]:
-    """(name, query object or text) for every shipped query the module lists."""
-    for attr in ("list_queries", "shipped_queries", "all_queries", "iter_queries", "load_queries", "queries"):
-        fn = getattr(queries_mod, attr, None)
-        if callable(fn):
-            try:
-                got = fn()
-            except TypeError:
-                continue
-            items = list(got.items()) if isinstance(got, dict) else list(got)
-            out = []
-            for q in items:
-                if isinstance(q, tuple) and len(q) == 2:
-                    out.append((str(q[0]), q[1]))
-                else:
-                    out.append((str(getattr(q, "name", q)), q))
-            return out
-    for attr in ("QUERIES", "SHIPPED", "LIBRARY"):
-        got = getattr(queries_mod, attr, None)
-        if isinstance(got, dict):
-            return [(str(k), v) for k, v in got.items()]
-    return []
+# Queries (graph_model.queries)
 
 
 def _timed(fn, repeat: int) -> dict:
@@ -309,13 +273,6 @@ def _timed(fn, repeat: int) -> dict:
         times.append((time.perf_counter() - t0) * 1000)
     return {"median_ms": round(statistics.median(times), 2), "min_ms": round(min(times), 2),
             "max_ms": round(max(times), 2), "runs": repeat}
-
-
-def _call_with(fn, candidates: dict):
-    """Call ``fn`` passing the parameters it names from ``candidates`` (by name)."""
-    params = inspect.signature(fn).parameters
-    kwargs = {k: v for k, v in candidates.items() if k in params}
-    return fn(**kwargs)
 
 
 def params_from_graph(graph) -> dict:
@@ -339,14 +296,15 @@ def query_params(query, known: dict) -> dict:
     """The parameters to time ``query`` with: its header's example values
     (``query.example_params()``: every parameter, ``limit`` included), with the ones the
     benchmark graph has a value for (a real review id, link id, ...) replaced by that value."""
-    example = query.example_params() if hasattr(query, "example_params") else {
-        p.name: p.example for p in getattr(query, "params", ())}
-    return {name: known.get(name, value) for name, value in example.items()}
+    return {name: known.get(name, value) for name, value in query.example_params().items()}
 
 
-def shipped_query_latency(queries_mod, handle, graph, repeat: int) -> dict:
-    """Median latency of every query in graph_model.queries.list_queries() on ``handle``,
-    with parameters taken from the benchmark graph (else the query's own example)."""
+def query_latency(handle, graph, repeat: int) -> dict:
+    """Median latency of every query in graph_model.queries.list_queries() on ``handle``
+    (an embedded or Neo4j backend), with parameters taken from the benchmark graph (else
+    the query's own example)."""
+    from graph_model import queries as queries_mod
+
     known = params_from_graph(graph)
     out: dict = {}
     for query in queries_mod.list_queries():
@@ -364,81 +322,13 @@ def shipped_query_latency(queries_mod, handle, graph, repeat: int) -> dict:
     return out
 
 
-def query_latency(queries_mod, target: str, handle, home: Path, repeat: int, graph=None) -> dict:
-    """Median latency of every shipped query against ``target`` ("embedded" or "neo4j")."""
-    if hasattr(queries_mod, "list_queries") and hasattr(queries_mod, "run_query") and handle is not None:
-        return shipped_query_latency(queries_mod, handle, graph, repeat)
-    runner = None
-    for attr in (f"run_{target}", f"run_query_{target}", "run_query", "run"):
-        fn = getattr(queries_mod, attr, None)
-        if callable(fn):
-            runner = fn
-            break
-    if runner is None:
-        return {"skipped": "graph_model.queries has no run function (run_query / run_embedded / run_neo4j)"}
-    listed = _shipped_queries(queries_mod)
-    if not listed:
-        return {"skipped": "graph_model.queries lists no queries"}
-    out: dict = {}
-    known = params_from_graph(graph)
-    for name, q in listed:
-        params = query_params(q, known)
-        candidates = {"name": name, "query": q, "query_name": name, "backend": target, "target": target,
-                      "store": handle, "db": handle, "conn": handle, "connection": handle, "driver": handle,
-                      "session": handle, "home": home, "params": params, "parameters": params}
-        try:
-            _call_with(runner, candidates)  # warm-up
-            out[name] = _timed(lambda c=candidates: _call_with(runner, c), repeat)
-        except Exception as exc:  # one query failing must not stop the others
-            out[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-    return out
-
-
-def cypher_files(target: str) -> list[Path]:
-    """The shipped .cypher files for ``target`` (embedded: cypher/embedded/ first)."""
-    base = ROOT / "cypher"
-    if target == "embedded" and (base / "embedded").is_dir():
-        files = sorted((base / "embedded").glob("*.cypher"))
-        if files:
-            return files
-    return sorted(base.glob("*.cypher")) if base.is_dir() else []
-
-
-def _header_params(text: str) -> dict:
-    """The example values of a .cypher file's ``// params:`` header line."""
-    queries_mod = optional("graph_model.queries")
-    if queries_mod is not None and hasattr(queries_mod, "parse_query"):
-        try:
-            return queries_mod.parse_query(text, "file").example_params()
-        except Exception:
-            return {}
-    return {}
-
-
-def cypher_file_latency(handle, files: list[Path], repeat: int, graph=None) -> dict:
-    """Median latency of each .cypher file through ``handle.run``, with its header's example
-    parameters (values the benchmark graph has, such as a review id, replace them)."""
-    out: dict = {}
-    known = params_from_graph(graph)
-    for f in files:
-        text = f.read_text(encoding="utf-8").rstrip().rstrip(";")
-        params = {k: known.get(k, v) for k, v in _header_params(text).items()}
-        try:
-            handle.run(text, params)
-            out[f.stem] = _timed(lambda t=text, p=params: handle.run(t, p), repeat)
-        except Exception as exc:
-            out[f.stem] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-    return out
-
-
 # ---------------------------------------------------------------------------------------
 # Agency map in headless Chromium
 
 
 def agency_map(graph, workdir: Path, skip_browser: bool) -> dict:
-    maps = optional("graph_model.maps")
-    if maps is None or not hasattr(maps, "agency_map_html"):
-        return {"skipped": "graph_model.maps (agency_map_html) is not in this checkout"}
+    from graph_model import maps
+
     t0 = time.perf_counter()
     page_html = maps.agency_map_html(graph)
     out: dict = {"render_s": round(time.perf_counter() - t0, 2), "bytes": len(page_html.encode("utf-8"))}
@@ -499,91 +389,50 @@ def agency_map(graph, workdir: Path, skip_browser: bool) -> dict:
 # Embedded store and Neo4j
 
 
-def embedded_store(graph, workdir: Path) -> tuple[dict, object | None, Path | None]:
-    emb = optional("graph_model.embedded")
-    if emb is None or not hasattr(emb, "write_store"):
-        return {"skipped": "graph_model.embedded (write_store) is not in this checkout"}, None, None
+def embedded_store(graph, workdir: Path) -> tuple[dict, object | None]:
+    """Write ``graph`` as the embedded store and open it: figures, and the open backend."""
+    from graph_model import embedded as emb
+
     target = workdir / "bench-embedded.falkordb"
-    if target.is_dir():
-        shutil.rmtree(target)
-    elif target.exists():
+    if target.exists():
         target.unlink()
     t0 = time.perf_counter()
     emb.write_store(graph, target)
     seconds = time.perf_counter() - t0
     elements = graph.number_of_nodes() + graph.number_of_edges()
-    size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file()) if target.is_dir() else target.stat().st_size
     out = {"seconds": round(seconds, 2), "elements": elements, "elements_per_s": round(elements / seconds),
-           "store_mb": round(size / 1e6, 1)}
+           "store_mb": round(target.stat().st_size / 1e6, 1)}
     handle = None
-    backend = getattr(emb, "EmbeddedBackend", None)
-    if backend is not None:
-        try:
-            o0 = time.perf_counter()
-            handle = backend(target)
-            out["open_s"] = round(time.perf_counter() - o0, 2)  # a query command pays this each time
-        except Exception as exc:
-            out["open_error"] = f"{type(exc).__name__}: {exc}"[:200]
-        return out, handle, target
-    for attr in ("open_store", "connect", "open"):
-        fn = getattr(emb, attr, None)
-        if callable(fn):
-            try:
-                handle = _call_with(fn, {"path": target, "store": target, "home": target, "db_path": target,
-                                         "read_only": True})
-                break
-            except Exception as exc:
-                out["open_error"] = f"{type(exc).__name__}: {exc}"[:200]
-    return out, handle, target
+    try:
+        o0 = time.perf_counter()
+        handle = emb.EmbeddedBackend(target)
+        out["open_s"] = round(time.perf_counter() - o0, 2)  # a query command pays this each time
+    except Exception as exc:
+        out["open_error"] = f"{type(exc).__name__}: {exc}"[:200]
+    return out, handle
 
 
 def neo4j_load(graph) -> tuple[dict, object | None]:
     if not os.environ.get("NEO4J_URI"):
         return {"skipped": "NEO4J_URI is not set"}, None
-    store = optional("graph_model.neo4j_store")
-    if store is None:
-        return {"skipped": "graph_model.neo4j_store is not in this checkout"}, None
-    if hasattr(store, "load") and hasattr(store, "Neo4jBackend"):
-        backend = store.Neo4jBackend.from_env()
-        # Empty the project's labels first, untimed: the figure is the load into an empty
-        # database (deleting a previous 1.5-million-element graph takes about a minute).
-        w0 = time.perf_counter()
-        if hasattr(store, "wipe_project"):
-            store.wipe_project(backend)
-        wipe_s = time.perf_counter() - w0
-        load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
-        t0, c0 = time.perf_counter(), time.process_time()
-        summary = store.load(graph, wipe=True, backend=backend)
-        seconds = time.perf_counter() - t0
-        written = summary.elements_written
-        return {"seconds": round(seconds, 2), "elements": written, "elements_per_s": round(written / seconds),
-                "loader_reported_elements_per_s": round(summary.elements_per_second),
-                "batches": summary.batches, "python_cpu_s": round(time.process_time() - c0, 2),
-                "wipe_before_s": round(wipe_s, 2),
-                "load_average": [round(x, 2) for x in load0] if load0 else None}, backend
-    loader = None
-    for attr in ("load_graph", "load", "write_graph", "load_neo4j"):
-        fn = getattr(store, attr, None)
-        if callable(fn):
-            loader = fn
-            break
-    if loader is None:
-        return {"skipped": "graph_model.neo4j_store has no load function (load_graph / load)"}, None
-    driver = None
-    for attr in ("connect", "driver", "get_driver", "open_driver"):
-        fn = getattr(store, attr, None)
-        if callable(fn):
-            try:
-                driver = _call_with(fn, {})
-                break
-            except Exception:
-                driver = None
-    elements = graph.number_of_nodes() + graph.number_of_edges()
-    t0 = time.perf_counter()
-    _call_with(loader, {"graph": graph, "g": graph, "driver": driver, "uri": os.environ["NEO4J_URI"],
-                        "wipe": True, "replace": True, "clear": True})
+    from graph_model import neo4j_store as store
+
+    backend = store.Neo4jBackend.from_env()
+    # Empty the project's labels first, untimed: the figure is the load into an empty
+    # database (deleting a previous 1.5-million-element graph takes about a minute).
+    w0 = time.perf_counter()
+    store.wipe_project(backend)
+    wipe_s = time.perf_counter() - w0
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else None
+    t0, c0 = time.perf_counter(), time.process_time()
+    summary = store.load(graph, wipe=True, backend=backend)
     seconds = time.perf_counter() - t0
-    return {"seconds": round(seconds, 2), "elements": elements, "elements_per_s": round(elements / seconds)}, driver
+    written = summary.elements_written
+    return {"seconds": round(seconds, 2), "elements": written, "elements_per_s": round(written / seconds),
+            "loader_reported_elements_per_s": round(summary.elements_per_second),
+            "batches": summary.batches, "python_cpu_s": round(time.process_time() - c0, 2),
+            "wipe_before_s": round(wipe_s, 2),
+            "load_average": [round(x, 2) for x in load0] if load0 else None}, backend
 
 
 # ---------------------------------------------------------------------------------------
@@ -755,7 +604,6 @@ def main(argv: list[str] | None = None) -> int:
                     f"{sim['narrative_links']} links between narrative paragraphs not judged)")
 
     # The big graph, for the store, queries and map
-    queries_mod = optional("graph_model.queries")
     handle = None
     graph = None
     home = workdir / f"home-{big}"
@@ -774,24 +622,17 @@ def main(argv: list[str] | None = None) -> int:
             skipped(results, "embedded", "no graph was built")
         else:
             try:
-                fig, handle, _path = embedded_store(graph, workdir)
+                fig, handle = embedded_store(graph, workdir)
                 results["embedded"] = fig
-                say(f"  {fig}" if "skipped" in fig else f"  load: {fig['seconds']} s for {fig['elements']} elements "
+                say(f"  load: {fig['seconds']} s for {fig['elements']} elements "
                     f"({fig['elements_per_s']}/s), {fig['store_mb']} MB")
             except Exception as exc:
                 skipped(results, "embedded", f"{type(exc).__name__}: {exc}"[:300])
         say("\n== Queries (embedded)")
         if "skipped" in results.get("embedded", {}) or handle is None:
             skipped(results, "queries_embedded", "no embedded store could be opened")
-        elif queries_mod is None and not (cypher_files("embedded") and hasattr(handle, "run")):
-            skipped(results, "queries_embedded", "neither graph_model.queries nor shipped .cypher files exist")
         else:
-            if queries_mod is None:
-                results["queries_embedded"] = cypher_file_latency(handle, cypher_files("embedded"), repeat=7,
-                                                                  graph=graph)
-            else:
-                results["queries_embedded"] = query_latency(queries_mod, "embedded", handle, workdir, repeat=7,
-                                                            graph=graph)
+            results["queries_embedded"] = query_latency(handle, graph, repeat=7)
             for name, fig in results["queries_embedded"].items():
                 say(f"  {name}: {fig}")
         save()
@@ -812,12 +653,10 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 skipped(results, "neo4j", f"{type(exc).__name__}: {exc}"[:300])
         say("\n== Queries (Neo4j)")
-        if queries_mod is None:
-            skipped(results, "queries_neo4j", "graph_model.queries is not in this checkout")
-        elif "skipped" in results.get("neo4j", {}):
+        if "skipped" in results.get("neo4j", {}):
             skipped(results, "queries_neo4j", "Neo4j was not loaded")
         else:
-            results["queries_neo4j"] = query_latency(queries_mod, "neo4j", driver, workdir, repeat=7, graph=graph)
+            results["queries_neo4j"] = query_latency(driver, graph, repeat=7)
             for name, fig in results["queries_neo4j"].items():
                 say(f"  {name}: {fig}")
         save()
