@@ -473,6 +473,13 @@ def _years_text(s: Summary) -> str:
     return f"{s.years.first}\u2013{s.years.last}"
 
 
+# The sentence under the title, in every format.
+_INTRO = (
+    "Every lesson, recommendation, missed opportunity and communication link that involves this "
+    "agency, across all reviews in the graph, each with its source."
+)
+
+
 def _summary_lines(learning: AgencyLearning) -> list[tuple[str, str]]:
     s = learning.summary
     kinds = ", ".join(f"{KIND_HEADINGS[k].lower()}: {n}" for k, n in s.by_kind.items() if n)
@@ -526,10 +533,7 @@ def _item_marks(item: ExportItem, all_label: str | None = None) -> list[str]:
 def _write_md(learning: AgencyLearning, fh: BinaryIO) -> None:
     out = _Text(fh)
     out.write(f"# Learning for {_md(learning.agency)}\n\n")
-    out.write(
-        "Every lesson, recommendation, missed opportunity and communication link that involves this "
-        "agency, across all reviews in the graph, each with its source.\n\n"
-    )
+    out.write(f"{_INTRO}\n\n")
     out.write("## Summary\n\n")
     for label, value in _summary_lines(learning):
         out.write(f"- **{label}:** {_md(value)}\n")
@@ -590,10 +594,7 @@ def _write_html(learning: AgencyLearning, fh: BinaryIO) -> None:
         f"<title>Learning for {_h(learning.agency)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
     )
     out.write(f"<h1>Learning for {_h(learning.agency)}</h1>\n")
-    out.write(
-        "<p>Every lesson, recommendation, missed opportunity and communication link that involves this "
-        "agency, across all reviews in the graph, each with its source.</p>\n"
-    )
+    out.write(f"<p>{_h(_INTRO)}</p>\n")
     out.write('<h2>Summary</h2>\n<dl class="summary">\n')
     for label, value in _summary_lines(learning):
         out.write(f"<dt>{_h(label)}</dt><dd>{_h(value)}</dd>\n")
@@ -721,10 +722,7 @@ def _write_docx(learning: AgencyLearning, fh: BinaryIO) -> None:
     doc.core_properties.author = "sgraph"
     doc.styles["Normal"].font.size = Pt(10)
     doc.add_heading(_x(f"Learning for {learning.agency}"), level=0)
-    doc.add_paragraph(
-        "Every lesson, recommendation, missed opportunity and communication link that involves this agency, "
-        "across all reviews in the graph, each with its source."
-    )
+    doc.add_paragraph(_INTRO)
     doc.add_heading("Summary", level=1)
     summary = doc.add_table(rows=0, cols=2)
     summary.style = "Table Grid"
