@@ -104,14 +104,19 @@ public final class Neo4jDevServer {
         return pw;
     }
 
-    /** Connects with the driver and runs RETURN 1; throws if it does not answer. */
-    private static void boltCheck(String uri, String pw) {
+    /** A driver for the local server: no TLS (loopback only), no logging, a 5 s connection timeout. */
+    private static Driver driver(String uri, String pw) {
         Config cfg = Config.builder()
                 .withoutEncryption()
                 .withLogging(Logging.none())
                 .withConnectionTimeout(5, TimeUnit.SECONDS)
                 .build();
-        try (Driver d = GraphDatabase.driver(uri, AuthTokens.basic("neo4j", pw), cfg)) {
+        return GraphDatabase.driver(uri, AuthTokens.basic("neo4j", pw), cfg);
+    }
+
+    /** Connects with the driver and runs RETURN 1; throws if it does not answer. */
+    private static void boltCheck(String uri, String pw) {
+        try (Driver d = driver(uri, pw)) {
             d.verifyConnectivity();
             try (Session s = d.session()) {
                 long one = s.run("RETURN 1 AS one").single().get("one").asLong();
@@ -248,12 +253,7 @@ public final class Neo4jDevServer {
 
     /** Does Bolt accept the login (HELLO/LOGON only, no query)? */
     private static boolean authAccepted(String uri, String pw) {
-        Config cfg = Config.builder()
-                .withoutEncryption()
-                .withLogging(Logging.none())
-                .withConnectionTimeout(5, TimeUnit.SECONDS)
-                .build();
-        try (Driver d = GraphDatabase.driver(uri, AuthTokens.basic("neo4j", pw), cfg)) {
+        try (Driver d = driver(uri, pw)) {
             d.verifyConnectivity();
             return true;
         } catch (org.neo4j.driver.exceptions.AuthenticationException e) {
