@@ -39,6 +39,7 @@ from .models import (
     ThemeRef,
 )
 from .taxonomy import Taxonomy
+from .text import shorten
 
 SCHEMA_VERSION = 1
 ANALYST_SECTION = "analyst"  # the section of a learning point in an analyst's own words, without a quote
@@ -750,11 +751,6 @@ class QueueRow(BaseModel):
     quote: str
 
 
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
 def queue_rows(records: Iterable[ReviewRecord], below: float = 0.6) -> list[QueueRow]:
     """Facts with a confidence below ``below``, lowest first (then review, kind, fact)."""
     order = {name: i for i, name in enumerate(KIND_NAMES.values())}
@@ -767,7 +763,7 @@ def queue_rows(records: Iterable[ReviewRecord], below: float = 0.6) -> list[Queu
             for m in r.family_members
         ]
         facts += [("theme", t.name, t.confidence, t.evidence[0].quote) for t in r.themes]
-        facts += [("learning point", f"{lp.id}: {_short(lp.text)}", lp.confidence, lp.quote) for lp in r.learning_points]
+        facts += [("learning point", f"{lp.id}: {shorten(lp.text, 60)}", lp.confidence, lp.quote) for lp in r.learning_points]
         facts += [
             ("missed opportunity", f"{mo.id}: {', '.join(mo.agencies) or 'no agency identified'}", mo.confidence, mo.quote)
             for mo in r.missed_opportunities
@@ -823,5 +819,5 @@ def queue_text(rows: list[QueueRow], fmt: str) -> str:
     lines = []
     for r in rows:
         lines.append(f"{r.confidence:.2f}  {r.review}  {r.kind}: {r.fact}")
-        lines.append(f"      \u201c{_short(r.quote, 160)}\u201d")
+        lines.append(f"      \u201c{shorten(r.quote, 160)}\u201d")
     return "\n".join(lines) + "\n"

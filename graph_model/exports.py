@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field
 
 from .errors import OutputError, UsageError
 from .taxonomy import Taxonomy, load_taxonomy
+from .text import markdown_inline
 
 FORMAT_NAME = "sgraph-agency-export"
 INDEX_FORMAT_NAME = "sgraph-agency-export-index"
@@ -497,12 +498,7 @@ def _summary_lines(learning: AgencyLearning) -> list[tuple[str, str]]:
     ]
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
-
-
-def _md(text: str) -> str:
-    """Document text made inert in Markdown: one line, special characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", text).strip())
+_md = markdown_inline
 
 
 class _Text:

@@ -48,6 +48,7 @@ from pathlib import Path
 import networkx as nx
 
 from .errors import OutputError, UsageError
+from .text import shorten
 
 #: The theme map draws a node per review only up to this many reviews; above it the
 #: themes carry the counts and the side panel lists the reviews.
@@ -227,8 +228,7 @@ def _s(value: object) -> str:
 
 
 def _short(text: str, limit: int = 32) -> str:
-    text = " ".join(_s(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+    return shorten(text, limit)
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:

@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 
 from .taxonomy import Taxonomy, load_taxonomy
+from .text import markdown_inline, shorten
 
 # Tuned on the synthetic corpus's paraphrase families (BENCHMARKS.md, docs/recurring.md).
 SIMILARITY_THRESHOLD = 0.35  # a SIMILAR_TO link needs at least this cosine
@@ -455,19 +456,6 @@ def _years(first: int | None, last: int | None) -> str:
     return str(first) if first == last else f"{first}\u2013{last}"
 
 
-def _short(text: str, n: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1].rstrip() + "\u2026"
-
-
-def _md_cell(text: str) -> str:
-    """Text safe in one Markdown table cell (no pipes, no line breaks, no markup)."""
-    out = " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
-    for ch in "`*_[]<>#":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
 def insights_text(data: dict, fmt: str = "text") -> str:
     """:func:`insights` as plain text, JSON or Markdown."""
     import json
@@ -487,8 +475,8 @@ def insights_text(data: dict, fmt: str = "text") -> str:
             lines += ["| # | Lesson (representative wording) | Reviews | Years | Themes |", "|---|---|---|---|---|"]
             for i, le in enumerate(data["lessons"], 1):
                 lines.append(
-                    f"| {i} | {_md_cell(_short(le['text']))} | {le['review_count']}: {_md_cell(', '.join(le['reviews']))} "
-                    f"| {_years(le['first_year'], le['last_year'])} | {_md_cell(', '.join(le['themes']))} |"
+                    f"| {i} | {markdown_inline(shorten(le['text'], 160))} | {le['review_count']}: {markdown_inline(', '.join(le['reviews']))} "
+                    f"| {_years(le['first_year'], le['last_year'])} | {markdown_inline(', '.join(le['themes']))} |"
                 )
         lines += ["", "## Theme recurrence by year", ""]
         if data["themes"]:
@@ -497,7 +485,7 @@ def insights_text(data: dict, fmt: str = "text") -> str:
             for name, t in data["themes"].items():
                 by = {str(k): v for k, v in t["by_year"].items()}
                 cells = " | ".join(str(by.get(str(y), "")) for y in years)
-                lines.append(f"| {_md_cell(name)} | {t['reviews']} | {cells} |")
+                lines.append(f"| {markdown_inline(name)} | {t['reviews']} | {cells} |")
         return "\n".join(lines) + "\n"
     lines.append(
         f"Recurring lessons: {data['recurring_lessons']} recur in two or more of {data['reviews']} review(s) "
@@ -505,7 +493,7 @@ def insights_text(data: dict, fmt: str = "text") -> str:
     )
     for i, le in enumerate(data["lessons"], 1):
         lines.append("")
-        lines.append(f"{i}. {_short(le['text'])}")
+        lines.append(f"{i}. {shorten(le['text'], 160)}")
         lines.append(f"   in {le['review_count']} reviews, {_years(le['first_year'], le['last_year'])}: {', '.join(le['reviews'])}")
         if le["themes"]:
             lines.append(f"   themes: {', '.join(le['themes'])}")
