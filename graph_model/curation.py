@@ -12,7 +12,6 @@ least sure of.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -38,7 +37,7 @@ from .models import (
     ReviewRecord,
     ThemeRef,
 )
-from .taxonomy import Taxonomy
+from .taxonomy import Taxonomy, did_you_mean
 from .text import shorten
 
 SCHEMA_VERSION = 1
@@ -379,10 +378,7 @@ def load_annotation(path: str | os.PathLike[str], tax: Taxonomy) -> Annotation:
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
-    choices = list(choices)
-    low = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(name.lower(), list(low), n=3, cutoff=0.5)
-    return f" Did you mean: {', '.join(low[c] for c in close)}?" if close else ""
+    return did_you_mean(name, {c.lower(): c for c in choices})
 
 
 def _check_names(ann: Annotation, tax: Taxonomy) -> None:

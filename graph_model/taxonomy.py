@@ -352,10 +352,17 @@ class Taxonomy:
         for agency in self.agencies.values():
             for alias in agency.aliases:
                 choices.setdefault(alias.lower(), agency.name)
-        close = difflib.get_close_matches(wanted, list(choices), n=6, cutoff=0.5)
-        suggestions = list(dict.fromkeys(choices[c] for c in close))[:3]
-        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        raise UsageError(f"Unknown agency '{name}'.{hint} Run 'sgraph taxonomy' to list agencies.")
+        raise UsageError(f"Unknown agency '{name}'.{did_you_mean(name, choices)} Run 'sgraph taxonomy' to list agencies.")
+
+
+def did_you_mean(name: str, choices: dict[str, str]) -> str:
+    """" Did you mean: A, B?" for the (up to three) closest of ``choices`` to ``name``, or "".
+
+    ``choices`` maps each lower-case spelling to the name to suggest (several spellings,
+    e.g. an agency's aliases, may suggest the same name)."""
+    close = difflib.get_close_matches(_norm(name).lower(), list(choices), n=6, cutoff=0.5)
+    suggestions = list(dict.fromkeys(choices[c] for c in close))[:3]
+    return f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
 
 
 def _read_yaml(path: Path | None, text: str, label: str) -> dict:
