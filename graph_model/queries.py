@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -75,7 +75,6 @@ class Query:
     params: tuple[Param, ...]
     text: str
     path: str
-    notes: tuple[str, ...] = field(default=())
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
