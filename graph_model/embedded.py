@@ -36,7 +36,7 @@ import networkx as nx
 
 from .errors import DatabaseError, OutputError
 from .results import Rows
-from .schema import NODE_TYPES, QUERY_INDEXES, REL_TYPES
+from .schema import NODE_TYPES, QUERY_INDEXES, cypher_name, relationship_row, stored_properties
 
 GRAPH_NAME = "sgraph"
 STORE_FILE_IN_TMP = "store.rdb"
@@ -45,9 +45,7 @@ BATCH_SIZE = 5000
 SERVER_CONFIG = {"save": '""', "appendonly": "no"}
 
 
-def q(name: str) -> str:
-    """A label, type or property name in backticks (names come from the schema only)."""
-    return "`" + name.replace("`", "``") + "`"
+q = cypher_name
 
 
 def index_statements() -> list[str]:
@@ -81,36 +79,26 @@ class StoreSummary:
         return (self.nodes + self.relationships) / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _props(data: dict, allowed: dict[str, str]) -> dict:
-    """The schema's properties of a node or relationship, without nulls (FalkorDB stores none)."""
-    return {k: data[k] for k in allowed if data.get(k) is not None}
-
-
 def _node_rows(graph: nx.MultiDiGraph) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {label: [] for label in NODE_TYPES}
     for _nid, data in graph.nodes(data=True):
         label = data.get("label")
         if label not in NODE_TYPES:
             raise DatabaseError(f"the graph holds a node labelled {label!r}, which the schema does not know.")
-        rows[label].append(_props(data, NODE_TYPES[label].properties))
+        rows[label].append(stored_properties(data, NODE_TYPES[label].properties))
     return rows
 
 
 def _rel_rows(graph: nx.MultiDiGraph) -> dict[tuple[str, str, str], list[dict]]:
-    """(type, from label, to label) -> rows of {f: from key, t: to key, p: properties}."""
+    """(type, from label, to label) -> rows of {from: from key, to: to key, p: properties}."""
     out: dict[tuple[str, str, str], list[dict]] = {}
     nodes = graph.nodes
     for u, v, data in graph.edges(data=True):
-        rtype = data.get("type")
-        if rtype not in REL_TYPES:
-            raise DatabaseError(f"the graph holds a relationship of type {rtype!r}, which the schema does not know.")
-        a, b = nodes[u], nodes[v]
-        pair = (a["label"], b["label"])
-        if pair not in REL_TYPES[rtype].pairs:
-            raise DatabaseError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
-        out.setdefault((rtype, *pair), []).append(
-            {"f": a[NODE_TYPES[pair[0]].key], "t": b[NODE_TYPES[pair[1]].key], "p": _props(data, REL_TYPES[rtype].properties)}
-        )
+        try:
+            kind, row = relationship_row(nodes, u, v, data)
+        except ValueError as exc:
+            raise DatabaseError(str(exc)) from None
+        out.setdefault(kind, []).append(row)
     return out
 
 
@@ -131,7 +119,7 @@ def _fill(graph_db: Any, graph: nx.MultiDiGraph, batch: int) -> tuple[int, int]:
     for (rtype, a, b), rows in sorted(_rel_rows(graph).items()):
         ka, kb = q(NODE_TYPES[a].key), q(NODE_TYPES[b].key)
         stmt = (
-            f"UNWIND $rows AS row MATCH (a:{q(a)} {{{ka}: row.f}}) MATCH (b:{q(b)} {{{kb}: row.t}}) "
+            f"UNWIND $rows AS row MATCH (a:{q(a)} {{{ka}: row.`from`}}) MATCH (b:{q(b)} {{{kb}: row.`to`}}) "
             f"CREATE (a)-[x:{q(rtype)}]->(b) SET x = row.p"
         )
         for chunk in _batches(rows, batch):
@@ -289,15 +277,8 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
 
 
 def commit_store(staged: StagedStore) -> None:
-    """Rename a staged store over the old one (two renames when the old one is a folder)."""
-    path, tmp = staged.path, staged.tmp
-    if path.is_dir() and not path.is_symlink():
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        os.replace(path, old)
-        os.replace(tmp / STORE_FILE_IN_TMP, path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp / STORE_FILE_IN_TMP, path)
+    """Rename a staged store over the old one."""
+    os.replace(staged.tmp / STORE_FILE_IN_TMP, staged.path)
 
 
 def discard_store(staged: StagedStore) -> None:

@@ -36,7 +36,17 @@ import networkx as nx
 from .cypher_text import code_positions
 from .errors import DatabaseError, UsageError
 from .results import Rows
-from .schema import NODE_TYPES, QUERY_INDEXES, REL_TYPES, check_label, check_rel_type, node_id
+from .schema import (
+    NODE_TYPES,
+    QUERY_INDEXES,
+    REL_TYPES,
+    check_label,
+    check_rel_type,
+    cypher_name,
+    node_id,
+    relationship_row,
+    stored_properties,
+)
 
 ENV_VARS = ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE")
 SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
@@ -49,9 +59,7 @@ ProgressCallback = Callable[[int, int], None]
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 
-def q(name: str) -> str:
-    """A label, type or property name in backticks."""
-    return "`" + name.replace("`", "``") + "`"
+q = cypher_name
 
 
 # --------------------------------------------------------------------------- configuration
@@ -487,9 +495,11 @@ class LoadSummary:
         return self.elements_written / self.seconds if self.seconds > 0 else 0.0
 
 
-def _props(data: dict, allowed: dict[str, str], drop: Iterable[str] = ()) -> dict:
-    dropped = set(drop)
-    return {k: data[k] for k in allowed if k in data and data[k] is not None and k not in dropped}
+def _relationship_row(nodes: Any, u: str, v: str, d: dict) -> tuple[tuple[str, str, str], dict]:
+    try:
+        return relationship_row(nodes, u, v, d)
+    except ValueError as exc:
+        raise DatabaseError(str(exc)) from None
 
 
 def _review_of_node(data: dict) -> str | None:
@@ -580,13 +590,8 @@ def _cross_review_statements(be: Neo4jBackend, graph: nx.MultiDiGraph, batch_siz
         for u, v, d in graph.edges(data=True):
             if d.get("type") != rtype:
                 continue
-            a, b = graph.nodes[u], graph.nodes[v]
-            pair = (a["label"], b["label"])
-            if pair not in rt.pairs:
-                raise DatabaseError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
-            wanted.setdefault(pair, []).append(
-                {"from": a[NODE_TYPES[pair[0]].key], "to": b[NODE_TYPES[pair[1]].key], "p": _props(d, rt.properties)}
-            )
+            kind, row = _relationship_row(graph.nodes, u, v, d)
+            wanted.setdefault(kind[1:], []).append(row)
         want = sorted((r["p"]["id"], repr(sorted(r["p"].items()))) for rows in wanted.values() for r in rows)
         rows = be.run(f"MATCH ()-[r:{q(rt.type)}]->() RETURN properties(r) AS p", {}, source="the load")
         have = sorted((r["p"].get("id"), repr(sorted((k, v) for k, v in r["p"].items() if k in rt.properties))) for r in rows)
@@ -702,29 +707,18 @@ def _load(
         nt = NODE_TYPES[label]
         rid = _review_of_node(d)
         if rid is None:
-            shared_rows[label].append({"key": d[nt.key], "props": _props(d, nt.properties)})
+            shared_rows[label].append({"key": d[nt.key], "props": stored_properties(d, nt.properties)})
         elif rid in changed_set:
             drop = ("sha256",) if label == "Review" else ()
-            owned_rows[label].append(_props(d, nt.properties, drop))
+            owned_rows[label].append(stored_properties(d, nt.properties, drop))
             if label == "Review" and d.get("sha256") is not None:
                 finals.append({"id": d[nt.key], "sha256": d["sha256"]})
     rel_rows: dict[tuple[str, str, str], list[dict]] = {}
     for u, v, d in graph.edges(data=True):
         if d.get("review_id") not in changed_set:
             continue
-        rtype = d.get("type")
-        if rtype not in REL_TYPES:
-            raise DatabaseError(f"the graph holds a relationship of type {rtype!r}, which the schema does not know.")
-        a, b = graph.nodes[u], graph.nodes[v]
-        pair = (a["label"], b["label"])
-        if pair not in REL_TYPES[rtype].pairs:
-            raise DatabaseError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
-        row = {
-            "from": a[NODE_TYPES[pair[0]].key],
-            "to": b[NODE_TYPES[pair[1]].key],
-            "p": _props(d, REL_TYPES[rtype].properties),
-        }
-        rel_rows.setdefault((rtype, *pair), []).append(row)
+        kind, row = _relationship_row(graph.nodes, u, v, d)
+        rel_rows.setdefault(kind, []).append(row)
     for rows in rel_rows.values():
         rows.sort(key=lambda r: r["p"]["id"])
     shared_props = {label: {r["key"]: r["props"] for r in rows} for label, rows in shared_rows.items()}

@@ -13,7 +13,9 @@ networkx representation (a ``MultiDiGraph``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,39 @@ QUERY_INDEXES: tuple[tuple[str, str, str], ...] = (
 
 LABELS: tuple[str, ...] = tuple(NODE_TYPES)
 REL_TYPE_NAMES: tuple[str, ...] = tuple(REL_TYPES)
+
+
+def stored_properties(data: dict, allowed: dict[str, str], drop: Iterable[str] = ()) -> dict:
+    """The properties of a node or relationship that a store writes: those of ``allowed``
+    (a schema type's ``properties``) that ``data`` holds and that are not null, less ``drop``.
+    Neither store keeps nulls: a property that is absent reads as null."""
+    dropped = set(drop)
+    return {k: data[k] for k in allowed if data.get(k) is not None and k not in dropped}
+
+
+def cypher_name(name: str) -> str:
+    """A label, relationship type or property name in backticks, for a Cypher string (names
+    come from this module only; values always travel as parameters)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def relationship_row(nodes: Any, u: str, v: str, data: dict) -> tuple[tuple[str, str, str], dict]:
+    """One relationship of the graph as a store writes it: ((type, from label, to label),
+    {"from": from key, "to": to key, "p": its stored properties}). ``nodes`` is the graph's
+    ``nodes``. A type or a pair of labels the schema does not allow is a ``ValueError``."""
+    rtype = data.get("type")
+    if rtype not in REL_TYPES:
+        raise ValueError(f"the graph holds a relationship of type {rtype!r}, which the schema does not know.")
+    a, b = nodes[u], nodes[v]
+    pair = (a["label"], b["label"])
+    if pair not in REL_TYPES[rtype].pairs:
+        raise ValueError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
+    row = {
+        "from": a[NODE_TYPES[pair[0]].key],
+        "to": b[NODE_TYPES[pair[1]].key],
+        "p": stored_properties(data, REL_TYPES[rtype].properties),
+    }
+    return (rtype, *pair), row
 
 
 def node_id(label: str, key_value: str) -> str:
