@@ -178,13 +178,7 @@ def test_a_killed_load_then_rerun_equals_a_clean_load(neo4j_backend, seeds, kill
     clean = dump(neo4j_backend)
     counts = neo4j_store.counts(neo4j_backend)
     neo4j_store.wipe_project(neo4j_backend)
-    calls = []
-
-    def killer(done, total):
-        calls.append(done)
-        if len(calls) == kill_after:
-            raise Boom
-
+    killer = _killed_after(kill_after)
     with pytest.raises(Boom):
         neo4j_store.load(seeds.graph, batch_size=50, progress=killer, backend=neo4j_backend)
     # nothing written so far counts as complete
@@ -195,19 +189,25 @@ def test_a_killed_load_then_rerun_equals_a_clean_load(neo4j_backend, seeds, kill
     assert neo4j_store.counts(neo4j_backend) == counts
 
 
+def _killed_after(batches: int):
+    """A load progress callback that raises Boom at the ``batches``-th batch."""
+    calls = []
+
+    def killer(done, total):
+        calls.append(done)
+        if len(calls) == batches:
+            raise Boom
+
+    return killer
+
+
 @pytest.mark.neo4j
 @pytest.mark.parametrize("kill_after", [1, 3])
 def test_a_killed_update_then_rerun_equals_a_clean_load(neo4j_backend, seeds, changed, kill_after):
     clean_load(neo4j_backend, changed.graph)
     clean = dump(neo4j_backend)
     clean_load(neo4j_backend, seeds.graph)
-    calls = []
-
-    def killer(done, total):
-        calls.append(done)
-        if len(calls) == kill_after:
-            raise Boom
-
+    killer = _killed_after(kill_after)
     with pytest.raises(Boom):
         neo4j_store.load(changed.graph, batch_size=20, progress=killer, backend=neo4j_backend)
     neo4j_store.load(changed.graph, batch_size=20, backend=neo4j_backend)
