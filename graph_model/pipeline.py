@@ -114,19 +114,19 @@ def extract_json(
     progress: Callable[[str], None] | None = None,
 ) -> list[Extracted]:
     """Like :func:`extract_files`, each review kept as its JSON."""
-    records = list(_iter_extracted(paths, taxonomy_file, jobs, progress))
+    records = list(_iter_extracted(iter_document_paths(paths), taxonomy_file, jobs, progress))
     check_unique_ids(records)
     return records
 
 
 def _iter_extracted(
-    paths: Sequence[str | os.PathLike[str]],
+    files: list[Path],
     taxonomy_file: str | None,
     jobs: int | None,
     progress: Callable[[str], None] | None,
 ) -> Iterator[Extracted]:
-    """Each document's review as its JSON, in document order, as soon as it is extracted."""
-    files = iter_document_paths(paths)
+    """Each document's review as its JSON, in the order of ``files`` (from
+    :func:`~graph_model.read.iter_document_paths`), as soon as it is extracted."""
     load_taxonomy(taxonomy_file)  # fail early on a bad taxonomy
     jobs = jobs or min(os.cpu_count() or 1, 8)
     if jobs > 1 and len(files) >= 8:
