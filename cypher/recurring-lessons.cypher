@@ -3,9 +3,15 @@
 // params: min_score=0.35, limit=100
 // defaults: limit=100
 // SIMILAR_TO runs from the lower learning point id to the higher; the pattern ignores the
-// direction so that every point is listed with all its neighbours. Ordered and cut first,
-// then the reviews are looked up for the rows shown.
-MATCH (a:LearningPoint)-[s:SIMILAR_TO]-(b:LearningPoint)
+// direction so that every point is listed with all its neighbours.
+// Every point with a SIMILAR_TO holds its best_rank: its place among all points by its
+// highest score, then by id (a total; docs/schema.md). The first $limit rows come from the
+// first $limit points in that order: each of those points has a row scored at its best, and
+// those $limit rows come before any row of a point ranked after them. So only those points'
+// links are read and sorted, not every SIMILAR_TO.
+MATCH (a:LearningPoint)
+WHERE a.best_rank <= $limit
+MATCH (a)-[s:SIMILAR_TO]-(b:LearningPoint)
 WHERE s.score >= $min_score
 WITH a, b, s.score AS score
 ORDER BY score DESC, a.id, b.id
