@@ -8,16 +8,18 @@
 // OPTIONAL MATCH nothing to walk): an agency with hundreds of broken links never has its
 // thousands of learning points read. The lists are gathered with collect(), then the rows
 // are ordered again, so their order does not depend on collect(). The review (for its
-// year) is looked up for the rows shown only.
+// year) is looked up for the rows shown only. x has no label in the link patterns (a
+// COMMUNICATION always joins two agencies): with one, Neo4j scans the agencies and expands
+// into each of them (three times slower).
 MATCH (a:Agency {name: $agency})
-OPTIONAL MATCH (a)-[e:COMMUNICATION]-(x:Agency)
+OPTIONAL MATCH (a)-[e:COMMUNICATION]-(x)
 WHERE e.status = 'broken'
 WITH a, e, x
 ORDER BY e.review_id, e.id
 LIMIT $limit
 WITH a, collect(CASE WHEN e IS NOT NULL THEN {item: 'broken link', review_id: e.review_id, detail: x.name, item_id: e.id, text: e.quote} END) AS broken
 UNWIND CASE WHEN size(broken) < $limit THEN [a] ELSE [null] END AS more
-OPTIONAL MATCH (more)-[e:COMMUNICATION]-(x:Agency)
+OPTIONAL MATCH (more)-[e:COMMUNICATION]-(x)
 WHERE e.status = 'effective'
 WITH a, broken, e, x
 ORDER BY e.review_id, e.id

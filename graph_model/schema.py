@@ -114,9 +114,11 @@ NODE_TYPES: dict[str, NodeType] = {
                 "kind": "STRING",
                 "all_agencies": "BOOLEAN",
                 "addressees": "INT64",  # how many agencies it is addressed to (ADDRESSED_TO count)
-                # totals: its highest SIMILAR_TO score, and its place among all points in the
-                # order of that score (highest first), then id (1, 2, ...); absent without one
+                # totals: its highest SIMILAR_TO score, how many of its SIMILAR_TO have that
+                # score, and its place among all points in the order of that score (highest
+                # first), then id (1, 2, ...); absent without a SIMILAR_TO
                 "best_score": "DOUBLE",
+                "best_links": "INT64",
                 "best_rank": "INT64",
                 "case": "STRING",
                 "review_id": "STRING",
@@ -245,7 +247,7 @@ TOTALS: dict[str, tuple[str, ...]] = {
     "Agency": ("broken_links", "broken_sent", "broken_reviews", "missed_opportunities", "missed_reviews"),
     "Theme": ("reviews",),
     "FamilyMember": ("missed_opportunities",),
-    "LearningPoint": ("best_score", "best_rank"),
+    "LearningPoint": ("best_score", "best_links", "best_rank"),
     "LearningKind": (
         "all_agencies",
         "all_agencies_reviews",

@@ -11,8 +11,9 @@ They sit on their natural homes (docs/schema.md, "Totals"):
   ``reviews`` (reviews with a link of the pair);
 * ``Theme``: ``reviews`` (reviews that raise it);
 * ``FamilyMember``: ``missed_opportunities`` (CONCERNS);
-* ``LearningPoint``: ``best_score`` (its highest SIMILAR_TO score) and ``best_rank`` (its
-  place among all points by that score, highest first, then by id); absent without one;
+* ``LearningPoint``: ``best_score`` (its highest SIMILAR_TO score), ``best_links`` (how many
+  of its SIMILAR_TO have it) and ``best_rank`` (its place among all points by that score,
+  highest first, then by id); absent without a SIMILAR_TO;
 * ``LearningKind``, one node per kind of learning point: how many points of the kind are
   addressed to all agencies, one, several or none, and in how many reviews.
 
@@ -73,6 +74,7 @@ def add_totals(graph: nx.MultiDiGraph) -> None:
     pairs: dict[tuple[str, str], dict] = {}
     concerns = defaultdict(int)
     best: dict[str, float] = {}
+    best_links: dict[str, int] = {}
     raised_by: dict[str, set] = defaultdict(set)
     for u, v, d in graph.edges(data=True):
         t = d.get("type")
@@ -102,6 +104,9 @@ def add_totals(graph: nx.MultiDiGraph) -> None:
             for end in (u, v):
                 if end not in best or score > best[end]:
                     best[end] = score
+                    best_links[end] = 1
+                elif score == best[end]:
+                    best_links[end] += 1
         elif t == "RAISES" and nodes[u].get("label") == "Review":
             raised_by[v].add(u)
 
@@ -122,8 +127,10 @@ def add_totals(graph: nx.MultiDiGraph) -> None:
             d.pop("best_rank", None)
             if n in best:
                 d["best_score"] = best[n]
+                d["best_links"] = best_links[n]
             else:
                 d.pop("best_score", None)
+                d.pop("best_links", None)
             if d.get("kind") is not None:
                 kind = kinds.setdefault(d["kind"], {prop: [0, set()] for _name, prop in ADDRESSED_TO})
                 group = kind[dict(ADDRESSED_TO)[addressed_to(d)]]

@@ -47,6 +47,13 @@ WITH p, max(s.score) AS best
 WHERE coalesce(p.best_score <> best, p.best_score IS NOT NULL OR best IS NOT NULL)
 SET p.best_score = best;
 
+// ... and how many of their SIMILAR_TO have it.
+MATCH (p:LearningPoint)
+WHERE p.best_score IS NOT NULL OR p.best_links IS NOT NULL
+WITH p, CASE WHEN p.best_score IS NULL THEN null ELSE COUNT { (p)-[s:SIMILAR_TO]-(:LearningPoint) WHERE s.score = p.best_score } END AS n
+WHERE coalesce(p.best_links <> n, p.best_links IS NOT NULL OR n IS NOT NULL)
+SET p.best_links = n;
+
 // Learning points: their place in the order of best_score (highest first), then id.
 MATCH (p:LearningPoint)
 WHERE p.best_score IS NOT NULL
