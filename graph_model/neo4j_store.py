@@ -239,8 +239,16 @@ class _ErrorTranslator:
 # --------------------------------------------------------------------------- the backend
 
 
+# Values the driver already gives as plain Python. Checked first: a query's rows are mostly
+# these, and the imports and isinstance tests below cost ~3 µs a value (reviews-sharing-theme's
+# 12,600 values took 45 ms to convert at 2,000 reviews).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """Driver values as plain Python: nodes and relationships as dicts, temporal values as text."""
+    if type(value) in PLAIN_TYPES:
+        return value
     from neo4j.graph import Node, Path, Relationship
 
     if isinstance(value, Node):
