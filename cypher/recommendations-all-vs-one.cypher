@@ -1,15 +1,16 @@
 // name: recommendations-all-vs-one
 // description: Learning points and recommendations by whom they are addressed to: all agencies, one agency, several named agencies, or no agency named; per kind, with the number of reviews.
 // params:
-// `addressees` on a learning point is the number of its ADDRESSED_TO relationships, kept
-// at build time so that this count reads one node per point instead of walking relationships.
-MATCH (lp:LearningPoint)
-WITH lp.kind AS kind, lp.review_id AS review_id,
-     CASE
-       WHEN lp.all_agencies THEN 'all agencies'
-       WHEN lp.addressees = 1 THEN 'one agency'
-       WHEN lp.addressees > 1 THEN 'several agencies'
-       ELSE 'no agency named'
-     END AS addressed_to
-RETURN kind, addressed_to, count(*) AS learning_points, count(DISTINCT review_id) AS reviews
+// One LearningKind node per kind of learning point holds these totals, counted at build (and
+// by 'sgraph load' in Neo4j; docs/schema.md, "Totals"), so no learning point is read.
+MATCH (k:LearningKind)
+UNWIND [
+  {addressed_to: 'all agencies', n: k.all_agencies, reviews: k.all_agencies_reviews},
+  {addressed_to: 'one agency', n: k.one_agency, reviews: k.one_agency_reviews},
+  {addressed_to: 'several agencies', n: k.several_agencies, reviews: k.several_agencies_reviews},
+  {addressed_to: 'no agency named', n: k.no_agency, reviews: k.no_agency_reviews}
+] AS g
+WITH k, g
+WHERE g.n > 0
+RETURN k.name AS kind, g.addressed_to AS addressed_to, g.n AS learning_points, g.reviews AS reviews
 ORDER BY kind, addressed_to;

@@ -3,9 +3,29 @@
 // params: min_score=0.35, limit=100
 // defaults: limit=100
 // SIMILAR_TO runs from the lower learning point id to the higher; the pattern ignores the
-// direction so that every point is listed with all its neighbours. Ordered and cut first,
-// then the reviews are looked up for the rows shown.
-MATCH (a:LearningPoint)-[s:SIMILAR_TO]-(b:LearningPoint)
+// direction so that every point is listed with all its neighbours.
+// Only a few points' links are read, not every SIMILAR_TO. Every point with a SIMILAR_TO
+// holds totals (docs/schema.md): best_score, best_links (how many of its links have that
+// score) and best_rank (its place among all points by best_score, then id). A row of a
+// point ranked k or better, scored at that point's best, comes before every row of a point
+// ranked after k. So once the best_links of the first k points add up to $limit (and the
+// k-th point's best is at least $min_score), the first $limit rows all come from those k
+// points; k = $limit always does. k is tried at 1, 4, 16, 64 and $limit.
+MATCH (p:LearningPoint)
+WHERE p.best_rank <= $limit
+UNWIND [1, 4, 16, 64, $limit] AS k
+WITH p, k
+WHERE k <= $limit AND p.best_rank <= k
+WITH k, sum(p.best_links) AS rows_at_best, min(p.best_score) AS lowest
+WHERE (rows_at_best >= $limit AND lowest >= $min_score) OR k = $limit
+WITH min(k) AS k
+// The points are gathered (collect) before their links are walked: otherwise Neo4j's
+// planner starts from the index on SIMILAR_TO.score and filters half a million links.
+MATCH (a:LearningPoint)
+WHERE a.best_rank <= k
+WITH collect(a) AS points
+UNWIND points AS a
+MATCH (a)-[s:SIMILAR_TO]-(b:LearningPoint)
 WHERE s.score >= $min_score
 WITH a, b, s.score AS score
 ORDER BY score DESC, a.id, b.id

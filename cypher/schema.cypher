@@ -13,6 +13,7 @@ CREATE CONSTRAINT sgraph_theme_name IF NOT EXISTS FOR (n:`Theme`) REQUIRE n.`nam
 CREATE CONSTRAINT sgraph_learningpoint_id IF NOT EXISTS FOR (n:`LearningPoint`) REQUIRE n.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_missedopportunity_id IF NOT EXISTS FOR (n:`MissedOpportunity`) REQUIRE n.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_timelineevent_id IF NOT EXISTS FOR (n:`TimelineEvent`) REQUIRE n.`id` IS UNIQUE;
+CREATE CONSTRAINT sgraph_learningkind_name IF NOT EXISTS FOR (n:`LearningKind`) REQUIRE n.`name` IS UNIQUE;
 
 // One relationship per id: the loader MERGEs relationships on their id.
 CREATE CONSTRAINT sgraph_rel_has_case_id IF NOT EXISTS FOR ()-[r:`HAS_CASE`]-() REQUIRE r.`id` IS UNIQUE;
@@ -29,6 +30,7 @@ CREATE CONSTRAINT sgraph_rel_has_event_id IF NOT EXISTS FOR ()-[r:`HAS_EVENT`]-(
 CREATE CONSTRAINT sgraph_rel_mentions_agency_id IF NOT EXISTS FOR ()-[r:`MENTIONS_AGENCY`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_communication_id IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() REQUIRE r.`id` IS UNIQUE;
 CREATE CONSTRAINT sgraph_rel_similar_to_id IF NOT EXISTS FOR ()-[r:`SIMILAR_TO`]-() REQUIRE r.`id` IS UNIQUE;
+CREATE CONSTRAINT sgraph_rel_linked_with_id IF NOT EXISTS FOR ()-[r:`LINKED_WITH`]-() REQUIRE r.`id` IS UNIQUE;
 
 // A review's own nodes and relationships are found by review_id when it is replaced.
 CREATE INDEX sgraph_case_review_id IF NOT EXISTS FOR (n:`Case`) ON (n.`review_id`);
@@ -56,3 +58,4 @@ CREATE INDEX sgraph_review_year IF NOT EXISTS FOR (n:`Review`) ON (n.`year`);
 CREATE INDEX sgraph_familymember_role IF NOT EXISTS FOR (n:`FamilyMember`) ON (n.`role`);
 CREATE INDEX sgraph_learningpoint_kind IF NOT EXISTS FOR (n:`LearningPoint`) ON (n.`kind`);
 CREATE INDEX sgraph_rel_similar_to_score IF NOT EXISTS FOR ()-[r:`SIMILAR_TO`]-() ON (r.`score`);
+CREATE INDEX sgraph_learningpoint_best_rank IF NOT EXISTS FOR (n:`LearningPoint`) ON (n.`best_rank`);

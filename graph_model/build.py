@@ -192,11 +192,13 @@ def graph_from_sorted(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None
     caller can produce them lazily). Once all are in, learning points that say the same
     thing in different reviews are linked (``SIMILAR_TO``, :mod:`graph_model.recurring`)."""
     from .recurring import add_similar_to
+    from .totals import add_totals
 
     b = _Builder(taxonomy or load_taxonomy())
     for r in records:
         b.add(r)
     add_similar_to(b.g, taxonomy=b.tax)
+    add_totals(b.g)
     return b.g
 
 
@@ -223,8 +225,10 @@ class SortedGraphBuilder:
         """The graph, once every review is in: with its SIMILAR_TO links, as
         :func:`graph_from_sorted` makes it."""
         from .recurring import add_similar_to
+        from .totals import add_totals
 
         add_similar_to(self._builder.g, taxonomy=self._builder.tax)
+        add_totals(self._builder.g)
         return self._builder.g
 
 

@@ -291,9 +291,14 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     """FalkorDB values as plain Python, as the Neo4j backend gives them: nodes and relationships
     as dicts (``_label``/``_type`` plus properties), paths as lists of nodes."""
+    if type(value) in PLAIN_TYPES:  # most values: skip the imports and isinstance tests
+        return value
     from falkordb import Edge, Node
     from falkordb import Path as FPath
 

@@ -35,6 +35,8 @@ from .errors import InputError, UsageError
 from .results import Rows
 
 SCHEMA_FILE = "schema.cypher"
+# Neo4j's recount of the totals (docs/schema.md): in a subfolder, so not an analyst's query.
+TOTALS_FILE = ("totals", "recount.cypher")
 
 
 class Backend(Protocol):
@@ -261,6 +263,11 @@ def get_query(name: str) -> Query:
         close = [n for n in library if name.lower() in n.lower()][:3]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UsageError(f"There is no query called '{name}'.{hint} 'sgraph query list' shows them all.")
+
+
+def totals_cypher_text() -> str:
+    """The text of ``cypher/totals/recount.cypher``."""
+    return library_dir().joinpath(*TOTALS_FILE).read_text(encoding="utf-8")
 
 
 def schema_cypher_text() -> str:

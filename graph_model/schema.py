@@ -71,14 +71,40 @@ NODE_TYPES: dict[str, NodeType] = {
             True,
         ),
         NodeType("Case", "id", {"id": "STRING", "name": "STRING", "review_id": "STRING"}, True),
-        NodeType("Agency", "name", {"name": "STRING", "sector": "STRING"}, False),
+        NodeType(
+            "Agency",
+            "name",
+            {
+                "name": "STRING",
+                "sector": "STRING",
+                # totals (graph_model/totals.py): its broken COMMUNICATION links at either end,
+                # those it sent, the reviews they come from; its MISSED_BY and their reviews
+                "broken_links": "INT64",
+                "broken_sent": "INT64",
+                "broken_reviews": "INT64",
+                "missed_opportunities": "INT64",
+                "missed_reviews": "INT64",
+            },
+            False,
+        ),
         NodeType(
             "FamilyMember",
             "id",
-            {"id": "STRING", "role": "STRING", "case": "STRING", "review_id": "STRING"},
+            {
+                "id": "STRING",
+                "role": "STRING",
+                "case": "STRING",
+                "review_id": "STRING",
+                "missed_opportunities": "INT64",  # total: the missed opportunities that concern it (CONCERNS)
+            },
             True,
         ),
-        NodeType("Theme", "name", {"name": "STRING", "description": "STRING"}, False),
+        NodeType(
+            "Theme",
+            "name",
+            {"name": "STRING", "description": "STRING", "reviews": "INT64"},  # total: the reviews that raise it
+            False,
+        ),
         NodeType(
             "LearningPoint",
             "id",
@@ -88,6 +114,12 @@ NODE_TYPES: dict[str, NodeType] = {
                 "kind": "STRING",
                 "all_agencies": "BOOLEAN",
                 "addressees": "INT64",  # how many agencies it is addressed to (ADDRESSED_TO count)
+                # totals: its highest SIMILAR_TO score, how many of its SIMILAR_TO have that
+                # score, and its place among all points in the order of that score (highest
+                # first), then id (1, 2, ...); absent without a SIMILAR_TO
+                "best_score": "DOUBLE",
+                "best_links": "INT64",
+                "best_rank": "INT64",
                 "case": "STRING",
                 "review_id": "STRING",
                 **EVIDENCE_PROPS,
@@ -117,6 +149,24 @@ NODE_TYPES: dict[str, NodeType] = {
                 **EVIDENCE_PROPS,
             },
             True,
+        ),
+        # Totals only: one node per kind of learning point, with how many points of the kind
+        # are addressed to all agencies, one, several or none, and in how many reviews.
+        NodeType(
+            "LearningKind",
+            "name",
+            {
+                "name": "STRING",
+                "all_agencies": "INT64",
+                "all_agencies_reviews": "INT64",
+                "one_agency": "INT64",
+                "one_agency_reviews": "INT64",
+                "several_agencies": "INT64",
+                "several_agencies_reviews": "INT64",
+                "no_agency": "INT64",
+                "no_agency_reviews": "INT64",
+            },
+            False,
         ),
     ]
 }
@@ -177,8 +227,41 @@ REL_TYPES: dict[str, RelType] = {
         # from the lower learning point id to the higher. No review_id: no single review owns
         # it, and the Neo4j loader rewrites all of them whenever a load changes anything.
         RelType("SIMILAR_TO", (("LearningPoint", "LearningPoint"),), {"id": "STRING", "score": "DOUBLE"}),
+        # Totals only: one per pair of agencies joined by COMMUNICATION in either direction,
+        # from the name that sorts first to the other, with the pair's broken and effective
+        # links and the reviews they come from. No review_id: made from the whole graph.
+        RelType(
+            "LINKED_WITH",
+            (("Agency", "Agency"),),
+            {"id": "STRING", "broken": "INT64", "effective": "INT64", "reviews": "INT64"},
+        ),
     ]
 }
+
+# Totals: counts kept in the graph so that the query library reads them instead of walking
+# every link, missed opportunity or learning point (docs/schema.md, "Totals"). They are
+# computed from the whole graph at build (graph_model/totals.py) and, in Neo4j, recounted
+# over the whole database after every load (cypher/totals/recount.cypher): label or type ->
+# its total properties. TOTALS_LABELS and TOTALS_REL_TYPES hold totals and nothing else.
+TOTALS: dict[str, tuple[str, ...]] = {
+    "Agency": ("broken_links", "broken_sent", "broken_reviews", "missed_opportunities", "missed_reviews"),
+    "Theme": ("reviews",),
+    "FamilyMember": ("missed_opportunities",),
+    "LearningPoint": ("best_score", "best_links", "best_rank"),
+    "LearningKind": (
+        "all_agencies",
+        "all_agencies_reviews",
+        "one_agency",
+        "one_agency_reviews",
+        "several_agencies",
+        "several_agencies_reviews",
+        "no_agency",
+        "no_agency_reviews",
+    ),
+    "LINKED_WITH": ("broken", "effective", "reviews"),
+}
+TOTALS_LABELS: tuple[str, ...] = ("LearningKind",)
+TOTALS_REL_TYPES: tuple[str, ...] = ("LINKED_WITH",)
 
 # Properties the query library filters on, indexed in both engines besides every key and
 # review_id: (NODE or RELATIONSHIP, label or type, property).
@@ -188,6 +271,7 @@ QUERY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("NODE", "FamilyMember", "role"),
     ("NODE", "LearningPoint", "kind"),
     ("RELATIONSHIP", "SIMILAR_TO", "score"),
+    ("NODE", "LearningPoint", "best_rank"),
 )
 
 LABELS: tuple[str, ...] = tuple(NODE_TYPES)

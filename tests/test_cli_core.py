@@ -51,8 +51,9 @@ def test_graph_follows_schema_and_round_trips(tmp_path):
         rt = REL_TYPES[d["type"]]
         assert (g.nodes[u]["label"], g.nodes[v]["label"]) in rt.pairs
         assert k == d["id"]
-        # Every relationship belongs to one review, except the cross-review SIMILAR_TO.
-        assert d["review_id"] if "review_id" in rt.properties else d["type"] == "SIMILAR_TO"
+        # Every relationship belongs to one review, except the cross-review SIMILAR_TO and
+        # the totals' LINKED_WITH (docs/schema.md).
+        assert d["review_id"] if "review_id" in rt.properties else d["type"] in ("SIMILAR_TO", "LINKED_WITH")
         assert set(d) - {"type"} <= set(rt.properties)
     again = graph_from_data(graph_to_data(g))
     assert graph_to_data(again) == graph_to_data(g)

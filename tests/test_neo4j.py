@@ -17,13 +17,16 @@ import threading
 from pathlib import Path
 
 import pytest
+from test_totals import REWRITTEN, SYNTH, assert_same_as_counting
 
 import graph_model.cli  # noqa: F401  (registers every command)
 from graph_model import embedded, neo4j_store, pipeline, queries
 from graph_model.build import graph_to_data
 from graph_model.commands import main as cli_main
 from graph_model.errors import DatabaseError, UsageError
-from graph_model.schema import LABELS
+from graph_model.schema import LABELS, TOTALS, TOTALS_LABELS, TOTALS_REL_TYPES
+from graph_model.synth import generate_corpus
+from graph_model.totals import add_totals
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -84,6 +87,10 @@ def element_ids(backend) -> dict[tuple[str, str], str]:
     return out
 
 
+def without_totals(item: dict) -> dict:
+    return {k: v for k, v in item.items() if k not in TOTALS.get(item.get("label") or item.get("type"), ())}
+
+
 def clean_load(backend, graph, **kw):
     return neo4j_store.load(graph, wipe=True, backend=backend, **kw)
 
@@ -108,6 +115,77 @@ def test_every_query_gives_the_same_rows_as_embedded(neo4j_backend, seeds, name)
     assert got.columns == expected.columns
     assert got == expected  # in order: every query ends with an ORDER BY that fixes it
     assert got  # the example parameters find something in the seeds
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    corpus = generate_corpus(tmp_path_factory.mktemp("neo4j-synth") / "corpus", **SYNTH)
+    return pipeline.build([str(corpus.out_dir)], home=tmp_path_factory.mktemp("neo4j-synth-home"), jobs=1)
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("corpus", ["seeds", "synth"])
+def test_rewritten_queries_give_the_counting_queries_rows_in_neo4j(neo4j_backend, request, corpus):
+    """tests/test_totals.py's oracle, in Neo4j: each query that reads totals gives exactly the
+    rows of the query that counted (tests/data/counting-queries), for every parameter set."""
+    built = request.getfixturevalue(corpus)
+    neo4j_store.load(built.graph, prune=True, backend=neo4j_backend)
+    for name in REWRITTEN:
+        assert_same_as_counting(neo4j_backend, name)
+
+
+def strip_totals(backend) -> None:
+    """Take every total out of the database (what the recount must put back)."""
+    for where, props in TOTALS.items():
+        if where in TOTALS_LABELS or where in TOTALS_REL_TYPES:
+            continue
+        removes = ", ".join(f"n.`{p}`" for p in props)
+        backend.run(f"MATCH (n:`{where}`) REMOVE {removes}", {})
+    for label in TOTALS_LABELS:
+        backend.run(f"MATCH (n:`{label}`) DELETE n", {})
+    for rtype in TOTALS_REL_TYPES:
+        backend.run(f"MATCH ()-[r:`{rtype}`]->() DELETE r", {})
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("corpus", ["seeds", "synth"])
+def test_cypher_recount_gives_the_python_totals(neo4j_backend, request, corpus):
+    """cypher/totals/recount.cypher, run on a database holding the graph without its totals,
+    puts back exactly the totals graph_model/totals.py computed at build."""
+    built = request.getfixturevalue(corpus)
+    clean_load(neo4j_backend, built.graph)
+    strip_totals(neo4j_backend)
+    assert dump(neo4j_backend) != graph_to_data(built.graph)
+    neo4j_store.recount_totals(neo4j_backend)
+    assert dump(neo4j_backend) == graph_to_data(built.graph)
+
+
+def totals_of_the_database(backend) -> dict:
+    """What graph_model/totals.py makes of the reviews the database holds."""
+    g = neo4j_store.read_graph(backend)
+    add_totals(g)
+    return graph_to_data(g)
+
+
+@pytest.mark.neo4j
+def test_load_counts_the_totals_over_the_whole_database(neo4j_backend, seeds, four, changed):
+    """A load of some reviews into a database holding others: the totals count them all,
+    not only the loaded graph's."""
+    clean_load(neo4j_backend, seeds.graph)
+    neo4j_store.load(four.graph, backend=neo4j_backend)  # seeds/000 stays
+    held = dump(neo4j_backend)
+    assert held == totals_of_the_database(neo4j_backend)
+    # the loader wrote the four reviews' totals on the shared nodes; the recount made them
+    # the five reviews' again
+    shared = ("Agency", "Theme", "LearningKind")
+    assert [n for n in held["nodes"] if n["label"] in shared] == [
+        n for n in graph_to_data(seeds.graph)["nodes"] if n["label"] in shared
+    ]
+    assert [n for n in held["nodes"] if n["label"] in shared] != [
+        n for n in graph_to_data(four.graph)["nodes"] if n["label"] in shared
+    ]
+    neo4j_store.load(changed.graph, backend=neo4j_backend)
+    assert dump(neo4j_backend) == totals_of_the_database(neo4j_backend) == graph_to_data(changed.graph)
 
 
 @pytest.mark.neo4j
@@ -158,7 +236,8 @@ def test_a_changed_review_is_the_only_one_rewritten(neo4j_backend, seeds, change
     assert after != before
 
     def by_review(data, review):
-        nodes = [n for n in data["nodes"] if owner(n) == review]
+        # less the totals, which count across reviews (a learning point's best SIMILAR_TO score)
+        nodes = [without_totals(n) for n in data["nodes"] if owner(n) == review]
         rels = [r for r in data["relationships"] if r.get("review_id") == review]
         return nodes, rels
 
@@ -313,7 +392,10 @@ def test_cli_load_and_doctor(neo4j_backend, seeds, capsys):
 @pytest.mark.neo4j
 def test_load_speed_is_reported(neo4j_backend, seeds):
     summary = clean_load(neo4j_backend, seeds.graph)
-    assert summary.elements_written == seeds.graph.number_of_nodes() + seeds.graph.number_of_edges()
+    # all but the totals' relationships, which the recount makes in the database
+    totals_rels = sum(1 for _u, _v, d in seeds.graph.edges(data=True) if d["type"] in TOTALS_REL_TYPES)
+    assert totals_rels > 0
+    assert summary.elements_written == seeds.graph.number_of_nodes() + seeds.graph.number_of_edges() - totals_rels
     assert summary.elements_per_second > 0
 
 
