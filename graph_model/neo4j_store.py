@@ -491,6 +491,7 @@ class LoadSummary:
     nodes_written: int = 0
     relationships_written: int = 0
     batches: int = 0
+    recounted: bool = False  # the totals were counted again over the whole database (step 4b)
     seconds: float = 0.0
     node_counts: dict[str, int] = field(default_factory=dict)  # in Neo4j after the load
     relationship_counts: dict[str, int] = field(default_factory=dict)
@@ -593,11 +594,13 @@ CROSS_REVIEW_TYPES = tuple(
 )
 
 
-def _cross_review_statements(be: Neo4jBackend, graph: nx.MultiDiGraph, batch_size: int) -> Iterator[tuple[str, dict, int]]:
+def _cross_review_statements(
+    be: Neo4jBackend, graph: nx.MultiDiGraph, batch_size: int, types: tuple[str, ...] = CROSS_REVIEW_TYPES
+) -> Iterator[tuple[str, dict, int]]:
     """(cypher, params, relationships written) that make Neo4j's relationships of the
-    cross-review types (those without a review_id, e.g. SIMILAR_TO) exactly the graph's:
+    cross-review ``types`` (those without a review_id, e.g. SIMILAR_TO) exactly the graph's:
     nothing when they already are; else delete them all (in chunks), then create them all."""
-    for rtype in CROSS_REVIEW_TYPES:
+    for rtype in types:
         rt = REL_TYPES[check_rel_type(rtype)]
         wanted: dict[tuple[str, str, str], list[dict]] = {}
         for u, v, d in graph.edges(data=True):
@@ -724,6 +727,12 @@ def _load(
     to_prune = sorted(r for r in stored if r not in hashes) if prune else []
     summary.pruned = to_prune
     changed_set = set(changed)
+    # When every review the database will hold is written by this load (a first load, a
+    # wipe, or every review changed), the graph's totals are the database's: they are
+    # written with the nodes, LINKED_WITH with the other cross-review relationships, and
+    # the recount over the whole database (step 4b) is not needed.
+    whole = changed_set == set(hashes) and not (set(stored) - set(hashes) - set(to_prune))
+    cross_types = CROSS_REVIEW_TYPES + (TOTALS_REL_TYPES if whole else ())
 
     shared_rows: dict[str, list[dict]] = {label: [] for label, nt in NODE_TYPES.items() if not nt.owned_by_review}
     owned_rows: dict[str, list[dict]] = {label: [] for label, nt in NODE_TYPES.items() if nt.owned_by_review}
@@ -752,7 +761,7 @@ def _load(
     shared_props = {label: {r["key"]: r["props"] for r in rows} for label, rows in shared_rows.items()}
 
     total = (
-        sum(1 for _u, _v, d in graph.edges(data=True) if d.get("type") in CROSS_REVIEW_TYPES) * bool(changed_set or to_prune or do_wipe)
+        sum(1 for _u, _v, d in graph.edges(data=True) if d.get("type") in cross_types) * bool(changed_set or to_prune or do_wipe)
         + sum(len(r) for r in shared_rows.values())
         + sum(len(r) for r in owned_rows.values())
         + sum(len(r) for r in rel_rows.values())
@@ -798,7 +807,7 @@ def _load(
     # review_id, and a changed review changes the scores of others, so when the ones in
     # Neo4j differ in any way from the graph's (a changed review's were deleted with its
     # nodes in step 1) all of them are deleted and written again.
-    for cypher, params, rels in _cross_review_statements(be, graph, batch_size):
+    for cypher, params, rels in _cross_review_statements(be, graph, batch_size, cross_types):
         step([(cypher, params)], rels=rels)
     # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
     keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
@@ -811,10 +820,13 @@ def _load(
     ]
     step(orphan_stmts)
     # 4b. The totals (docs/schema.md): the graph's were written with its nodes, but the
-    # database may hold other reviews too, so they are counted again over all of it. Before
-    # step 5, so that a load killed here is taken up again by the next one.
-    for statement in totals_statements():
-        step([(statement, {})])
+    # database may hold other reviews too (and unchanged reviews' learning points keep their
+    # old best_rank), so then they are counted again over all of it. Before step 5, so that
+    # a load killed here is taken up again by the next one.
+    if not whole:
+        for statement in totals_statements():
+            step([(statement, {})])
+        summary.recounted = True
     # 5. Last: mark the reviews complete. Until this commits they count as changed.
     if finals:
         step(
