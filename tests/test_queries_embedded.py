@@ -221,6 +221,13 @@ def test_reviews_sharing_theme_safe_sleep(backend):
     assert run("reviews-sharing-theme", backend, theme="No such theme") == []
 
 
+def test_reviews_sharing_theme_keeps_the_oldest_up_to_the_limit(backend):
+    everyone = run("reviews-sharing-theme", backend, theme="Information sharing")
+    assert len(everyone) >= 3
+    assert [(r["year"], r["review_id"]) for r in everyone] == sorted((r["year"], r["review_id"]) for r in everyone)
+    assert run("reviews-sharing-theme", backend, theme="Information sharing", limit=2) == everyone[:2]
+
+
 def test_reviews_overview(backend):
     rows = run("reviews-overview", backend)
     assert [(r["review_id"], r["year"], r["broken_links"]) for r in rows] == [
