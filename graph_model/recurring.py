@@ -26,9 +26,11 @@ sparse matrix products, ``BLOCK_ROWS`` rows at a time: never a dense n x n matri
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -52,6 +54,7 @@ CONCEPT_WEIGHT = 1.5  # weight of a taxonomy concept token against a word
 FREQUENT_TOKEN_SHARE = 0.05
 FREQUENT_TOKEN_MIN = 2000
 BLOCK_ROWS = 128  # rows of the similarity matrix computed at a time (a block of 128 x 92,000 stays small)
+SIMILARITY_THREADS = 4  # at most this many blocks computed at once (one per core)
 
 CONCEPT_PREFIX = "\u00a7"  # concept tokens: "§Escalation and professional challenge"
 _WORD = re.compile(r"[a-z][a-z0-9]+")
@@ -150,6 +153,49 @@ def learning_texts(graph: nx.MultiDiGraph) -> list[LearningText]:
     return sorted(out)
 
 
+def _block_neighbours(
+    x: Any, xt: Any, start: int, stop: int, review_of: Any, threshold: float, max_neighbours: int
+) -> tuple[Any, Any, Any] | None:
+    """The pairs rows ``start:stop`` of ``x`` keep: for each row, its ``max_neighbours``
+    best columns of other reviews with a score of at least ``threshold`` (best score first,
+    then the lower column), as (lower index, higher index, score rounded to 4 decimals)."""
+    import numpy as np
+
+    block = (x[start:stop] @ xt).tocsr()  # sparse: only pairs sharing a token
+    # Most entries are below the threshold: find the others first, and look only at them.
+    hit = np.flatnonzero(block.data >= threshold - 1e-9)
+    if not len(hit):
+        return None
+    rows = np.searchsorted(block.indptr, hit, side="right") - 1  # row in the block
+    cols = block.indices[hit]
+    other = review_of[cols] != review_of[rows + start]
+    rows, cols, scores = rows[other], cols[other], np.minimum(np.round(block.data[hit[other]], 4), 1.0)
+    del block, hit, other
+    if not len(rows):
+        return None
+    nrows = stop - start
+    if len(rows) > max_neighbours * nrows:
+        # Before sorting, drop what cannot be among a row's first ``max_neighbours``: with
+        # scores on a grid of 10,000 levels (4 decimals), count each row's entries per level
+        # and keep those at least as good as the level where the count reaches
+        # ``max_neighbours`` (every entry scoring at least the k-th best one).
+        level = np.clip(10_000 - np.rint(scores * 10_000).astype(np.int64), 0, 10_000)  # 0 = score 1.0
+        levels = int(level.max()) + 1
+        counts = np.bincount(rows * levels + level, minlength=nrows * levels).reshape(nrows, levels)
+        reached = np.cumsum(counts, axis=1) >= max_neighbours
+        cut = np.where(reached[:, -1], np.argmax(reached, axis=1), levels - 1)
+        keep = level <= cut[rows]
+        rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    rows = rows + start
+    # Per row: best score first, then the lower column (id order) - keep the first k.
+    order = np.lexsort((cols, -scores, rows))
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    first = np.searchsorted(rows, rows, side="left")
+    keep = (np.arange(len(rows)) - first) < max_neighbours
+    rows, cols = rows[keep], cols[keep]
+    return np.minimum(rows, cols), np.maximum(rows, cols), scores[keep]
+
+
 def similar_learning_pairs(
     points: nx.MultiDiGraph | Iterable[LearningText | tuple[str, str, str]],
     threshold: float = SIMILARITY_THRESHOLD,
@@ -176,27 +222,22 @@ def similar_learning_pairs(
     review_codes = {r: i for i, r in enumerate(sorted({p.review_id for p in items}))}
     review_of = np.array([review_codes[p.review_id] for p in items], dtype=np.int64)
     xt = x.T.tocsr()
-    found_lo, found_hi, found_score = [], [], []  # kept entries of every block, as arrays
-    for start in range(0, n, block_rows):
-        block = x[start : start + block_rows] @ xt  # sparse: only pairs sharing a token
-        block = block.tocsr()
-        counts = np.diff(block.indptr)
-        rows = np.repeat(np.arange(start, start + block.shape[0]), counts)
-        cols = block.indices
-        scores = block.data
-        keep = (scores >= threshold - 1e-9) & (review_of[cols] != review_of[rows])
-        rows, cols, scores = rows[keep], cols[keep], np.minimum(np.round(scores[keep], 4), 1.0)
-        if not len(rows):
-            continue
-        # Per row: best score first, then the lower column (id order) - keep the first k.
-        order = np.lexsort((cols, -scores, rows))
-        rows, cols, scores = rows[order], cols[order], scores[order]
-        first = np.searchsorted(rows, rows, side="left")
-        keep = (np.arange(len(rows)) - first) < max_neighbours
-        rows, cols = rows[keep], cols[keep]
-        found_lo.append(np.minimum(rows, cols))
-        found_hi.append(np.maximum(rows, cols))
-        found_score.append(scores[keep])
+    starts = range(0, n, block_rows)
+
+    def block(start: int) -> tuple[Any, Any, Any] | None:
+        return _block_neighbours(x, xt, start, min(start + block_rows, n), review_of, threshold, max_neighbours)
+
+    # scipy's sparse product and numpy's array operations release the GIL: blocks are
+    # independent, so threads use every core; results are taken in block order.
+    threads = min(os.cpu_count() or 1, SIMILARITY_THREADS, len(starts))
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            found = [f for f in pool.map(block, starts) if f is not None]
+    else:
+        found = [f for f in map(block, starts) if f is not None]
+    found_lo = [f[0] for f in found]
+    found_hi = [f[1] for f in found]
+    found_score = [f[2] for f in found]
     if not found_lo:
         return []
     lo, hi, score = np.concatenate(found_lo), np.concatenate(found_hi), np.concatenate(found_score)
