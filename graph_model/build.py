@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import networkx as nx
@@ -187,16 +187,19 @@ def build_graph(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = Non
     return graph_from_sorted(records, taxonomy)
 
 
-def graph_from_sorted(records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = None) -> nx.MultiDiGraph:
+def graph_from_sorted(
+    records: Iterable[ReviewRecord], taxonomy: Taxonomy | None = None, tokens: Mapping[str, str] | None = None
+) -> nx.MultiDiGraph:
     """The graph of reviews already in id order with unique ids, taken one at a time (so a
     caller can produce them lazily). Once all are in, learning points that say the same
-    thing in different reviews are linked (``SIMILAR_TO``, :mod:`graph_model.recurring`)."""
+    thing in different reviews are linked (``SIMILAR_TO``, :mod:`graph_model.recurring`;
+    ``tokens``: the learning points' tokens if already known, see ``recurring.known_tokens``)."""
     from .recurring import add_similar_to
 
     b = _Builder(taxonomy or load_taxonomy())
     for r in records:
         b.add(r)
-    add_similar_to(b.g, taxonomy=b.tax)
+    add_similar_to(b.g, taxonomy=b.tax, tokens=tokens)
     return b.g
 
 
@@ -219,12 +222,12 @@ class SortedGraphBuilder:
         self._last = record.id
         return True
 
-    def finish(self) -> nx.MultiDiGraph:
+    def finish(self, tokens: Mapping[str, str] | None = None) -> nx.MultiDiGraph:
         """The graph, once every review is in: with its SIMILAR_TO links, as
-        :func:`graph_from_sorted` makes it."""
+        :func:`graph_from_sorted` makes it (``tokens`` as there)."""
         from .recurring import add_similar_to
 
-        add_similar_to(self._builder.g, taxonomy=self._builder.tax)
+        add_similar_to(self._builder.g, taxonomy=self._builder.tax, tokens=tokens)
         return self._builder.g
 
 

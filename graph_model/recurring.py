@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -57,6 +57,7 @@ BLOCK_ROWS = 128  # rows of the similarity matrix computed at a time (a block of
 SIMILARITY_THREADS = 4  # at most this many blocks computed at once (one per core)
 
 CONCEPT_PREFIX = "\u00a7"  # concept tokens: "§Escalation and professional challenge"
+TOKEN_SEPARATOR = "\x1f"  # between the tokens of a text in :func:`known_tokens`
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
@@ -114,8 +115,28 @@ def similarity_tokens(text: str, taxonomy: Taxonomy | None = None) -> list[str]:
     return tokens
 
 
-def similarity_vectors(texts: Sequence[str], taxonomy: Taxonomy | None = None) -> Any:
-    """The TF-IDF vectors of ``texts`` (a scipy CSR matrix, one unit-length row per text)."""
+def known_tokens(texts: Iterable[str], taxonomy: Taxonomy | None = None) -> dict[str, str]:
+    """The :func:`similarity_tokens` of ``texts``, each text's joined by ``TOKEN_SEPARATOR``:
+    worked out where the texts are extracted (the build's worker processes) and handed to
+    :func:`similarity_vectors` as ``tokens``, so that the main process only weighs them.
+    A text whose tokens would hold the separator is left out (its tokens are found again)."""
+    tax = taxonomy or load_taxonomy()
+    out = {}
+    for text in texts:
+        if text not in out:
+            tokens = similarity_tokens(text, tax)
+            if not any(TOKEN_SEPARATOR in t for t in tokens):
+                out[text] = TOKEN_SEPARATOR.join(tokens)
+    return out
+
+
+def similarity_vectors(
+    texts: Sequence[str], taxonomy: Taxonomy | None = None, tokens: Mapping[str, str] | None = None
+) -> Any:
+    """The TF-IDF vectors of ``texts`` (a scipy CSR matrix, one unit-length row per text).
+
+    ``tokens``: texts' tokens already known (:func:`known_tokens`, made with the same
+    taxonomy); the others are found here."""
     import numpy as np
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -123,8 +144,16 @@ def similarity_vectors(texts: Sequence[str], taxonomy: Taxonomy | None = None) -
 
     tax = taxonomy or load_taxonomy()
     cap = max(FREQUENT_TOKEN_MIN, int(FREQUENT_TOKEN_SHARE * len(texts)))
+    known = tokens or {}
+
+    def analyzer(text: str) -> list[str]:
+        joined = known.get(text)
+        if joined is None:
+            return similarity_tokens(text, tax)
+        return joined.split(TOKEN_SEPARATOR) if joined else []
+
     vectorizer = TfidfVectorizer(
-        analyzer=lambda t: similarity_tokens(t, tax),
+        analyzer=analyzer,
         sublinear_tf=True,
         dtype=np.float64,
         max_df=cap if len(texts) > cap else 1.0,
@@ -202,13 +231,14 @@ def similar_learning_pairs(
     max_neighbours: int = MAX_NEIGHBOURS,
     taxonomy: Taxonomy | None = None,
     block_rows: int = BLOCK_ROWS,
+    tokens: Mapping[str, str] | None = None,
 ) -> list[SimilarPair]:
     """Pairs of learning points from different reviews with cosine >= ``threshold``.
 
     ``points`` is a graph or (id, review id, text) triples. Each point keeps at most its
     ``max_neighbours`` most similar points of other reviews (ties broken by id); a pair is
     returned when either of its points keeps it. Scores are rounded to 4 decimals; pairs
-    come sorted by (a, b) with ``a < b``.
+    come sorted by (a, b) with ``a < b``. ``tokens``: see :func:`similarity_vectors`.
     """
     import numpy as np
 
@@ -216,7 +246,7 @@ def similar_learning_pairs(
     n = len(items)
     if n < 2:
         return []
-    x = similarity_vectors([p.text for p in items], taxonomy)
+    x = similarity_vectors([p.text for p in items], taxonomy, tokens)
     if x.shape[1] == 0:
         return []
     review_codes = {r: i for i, r in enumerate(sorted({p.review_id for p in items}))}

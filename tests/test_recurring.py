@@ -327,3 +327,17 @@ def test_similarity_scored_against_the_synthetic_lesson_families(tmp_path):
     assert s["links"] == {"precision": 0.7448, "recall": 0.9031, "tp": 289, "fp": 99}
     assert s["narrative_links"] == 46
     assert s["lessons"] == {"count": 40, "precision": 0.6899, "recall": 0.8969, "tp": 287, "fp": 129}
+
+
+def test_tokens_found_elsewhere_give_the_same_vectors():
+    texts = [t for _i, _r, t in HAND] + ["", "the and of"]  # the last two have no tokens
+    known = recurring.known_tokens(texts)
+    assert known[HAND[0][2]].split(recurring.TOKEN_SEPARATOR) == recurring.similarity_tokens(HAND[0][2])
+    assert known[""] == "" and known["the and of"] == ""
+    plain = recurring.similarity_vectors(texts).toarray()
+    assert (recurring.similarity_vectors(texts, tokens=known).toarray() == plain).all()
+    # Texts missing from ``tokens`` are tokenised as usual; the tokens given are the ones used.
+    some = {HAND[0][2]: known[HAND[3][2]]}
+    x = recurring.similarity_vectors(texts, tokens=some).toarray()
+    assert (x[0] == x[3]).all() and not (plain[0] == plain[3]).all()
+    assert similar_learning_pairs(HAND, tokens=known) == similar_learning_pairs(HAND)
