@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -240,15 +240,33 @@ def similar_learning_pairs(
     returned when either of its points keeps it. Scores are rounded to 4 decimals; pairs
     come sorted by (a, b) with ``a < b``. ``tokens``: see :func:`similarity_vectors`.
     """
+    items = learning_texts(points) if isinstance(points, nx.MultiDiGraph) else sorted(LearningText(*p) for p in points)
+    ids = [p.id for p in items]
+    return [
+        SimilarPair(ids[i], ids[j], s)
+        for i, j, s in _similar_indices(items, threshold, max_neighbours, taxonomy, block_rows, tokens)
+    ]
+
+
+def _similar_indices(
+    items: Sequence[LearningText],
+    threshold: float = SIMILARITY_THRESHOLD,
+    max_neighbours: int = MAX_NEIGHBOURS,
+    taxonomy: Taxonomy | None = None,
+    block_rows: int = BLOCK_ROWS,
+    tokens: Mapping[str, str] | None = None,
+) -> Iterator[tuple[int, int, float]]:
+    """:func:`similar_learning_pairs` of ``items`` (in id order) as (index, index, score),
+    produced a few thousand at a time (a national corpus's 700,000 pairs are never one list
+    of Python objects)."""
     import numpy as np
 
-    items = learning_texts(points) if isinstance(points, nx.MultiDiGraph) else sorted(LearningText(*p) for p in points)
     n = len(items)
     if n < 2:
-        return []
+        return
     x = similarity_vectors([p.text for p in items], taxonomy, tokens)
     if x.shape[1] == 0:
-        return []
+        return
     review_codes = {r: i for i, r in enumerate(sorted({p.review_id for p in items}))}
     review_of = np.array([review_codes[p.review_id] for p in items], dtype=np.int64)
     xt = x.T.tocsr()
@@ -268,8 +286,9 @@ def similar_learning_pairs(
     found_lo = [f[0] for f in found]
     found_hi = [f[1] for f in found]
     found_score = [f[2] for f in found]
+    del found
     if not found_lo:
-        return []
+        return
     lo, hi, score = np.concatenate(found_lo), np.concatenate(found_hi), np.concatenate(found_score)
     # A pair kept from both sides appears twice (with the same score, up to rounding): once,
     # with the higher score; in (lower id, higher id) order, which is index order.
@@ -277,11 +296,12 @@ def similar_learning_pairs(
     lo, hi, score = lo[order], hi[order], score[order]
     first = np.ones(len(lo), dtype=bool)
     first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    ids = [p.id for p in items]
-    return [
-        SimilarPair(ids[i], ids[j], s)
-        for i, j, s in zip(lo[first].tolist(), hi[first].tolist(), score[first].tolist(), strict=True)
-    ]
+    lo, hi, score = lo[first], hi[first], score[first]
+    floats: dict[float, float] = {}  # one float object per score (there are at most 10,001)
+    for start in range(0, len(lo), 10_000):
+        stop = start + 10_000
+        scores = [floats.setdefault(s, s) for s in score[start:stop].tolist()]
+        yield from zip(lo[start:stop].tolist(), hi[start:stop].tolist(), scores, strict=True)
 
 
 def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None = None, **options: Any) -> int:
@@ -291,11 +311,17 @@ def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None =
     old = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if d.get("type") == "SIMILAR_TO"]
     graph.remove_edges_from(old)
     if pairs is None:
-        pairs = similar_learning_pairs(graph, **options)
+        items = learning_texts(graph)
+        ids = [p.id for p in items]
+        pairs = (SimilarPair(ids[i], ids[j], s) for i, j, s in _similar_indices(items, **options))
+    # Each relationship names its nodes by the graph's own key strings, not by equal new
+    # ones (the graph's adjacency keeps the strings it is given: 700,000 links, twice each).
+    node_key = {n: n for n in graph if isinstance(n, str) and n.startswith("LearningPoint:")}
     n = 0
     for p in pairs:
         rid = similar_to_id(p.a, p.b)
-        graph.add_edge(f"LearningPoint:{p.a}", f"LearningPoint:{p.b}", key=rid, type="SIMILAR_TO", id=rid, score=p.score)
+        a, b = f"LearningPoint:{p.a}", f"LearningPoint:{p.b}"
+        graph.add_edge(node_key.get(a, a), node_key.get(b, b), key=rid, type="SIMILAR_TO", id=rid, score=p.score)
         n += 1
     return n
 
