@@ -341,3 +341,15 @@ def test_tokens_found_elsewhere_give_the_same_vectors():
     x = recurring.similarity_vectors(texts, tokens=some).toarray()
     assert (x[0] == x[3]).all() and not (plain[0] == plain[3]).all()
     assert similar_learning_pairs(HAND, tokens=known) == similar_learning_pairs(HAND)
+
+
+def test_links_name_their_nodes_by_the_graphs_own_strings():
+    # Memory: the adjacency keeps the key strings add_edge is given; equal new strings per
+    # link would cost two strings a link on a national corpus.
+    g = _hand_graph(HAND)
+    assert recurring.add_similar_to(g) == 3
+    own = {n: n for n in g}
+    assert all(v is own[v] for nbrs in g.succ.values() for v in nbrs)
+    assert all(u is own[u] for nbrs in g.pred.values() for u in nbrs)
+    scores = [d["score"] for _u, _v, d in g.edges(data=True)]
+    assert scores == [0.4809, 0.5299, 0.9213]
