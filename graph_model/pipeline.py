@@ -137,6 +137,12 @@ def _iter_extracted(
     load_taxonomy(taxonomy_file)  # fail early on a bad taxonomy
     jobs = jobs or min(os.cpu_count() or 1, 8)
     if jobs > 1 and len(files) >= 8:
+        # What the workers need for the similarity tokens (scikit-learn's stop words, the
+        # stemmer) is loaded here first: forked workers share it instead of each taking
+        # a second and 90 MB to import it. The main process needs it later anyway.
+        from .recurring import similarity_tokens
+
+        similarity_tokens("safeguarding", load_taxonomy(taxonomy_file))
         # Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and a
         # worker dying of it would break the pool; the main process stops them instead.
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
