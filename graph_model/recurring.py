@@ -26,9 +26,11 @@ sparse matrix products, ``BLOCK_ROWS`` rows at a time: never a dense n x n matri
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -52,8 +54,10 @@ CONCEPT_WEIGHT = 1.5  # weight of a taxonomy concept token against a word
 FREQUENT_TOKEN_SHARE = 0.05
 FREQUENT_TOKEN_MIN = 2000
 BLOCK_ROWS = 128  # rows of the similarity matrix computed at a time (a block of 128 x 92,000 stays small)
+SIMILARITY_THREADS = 4  # at most this many blocks computed at once (one per core)
 
 CONCEPT_PREFIX = "\u00a7"  # concept tokens: "§Escalation and professional challenge"
+TOKEN_SEPARATOR = "\x1f"  # between the tokens of a text in :func:`known_tokens`
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
@@ -111,8 +115,28 @@ def similarity_tokens(text: str, taxonomy: Taxonomy | None = None) -> list[str]:
     return tokens
 
 
-def similarity_vectors(texts: Sequence[str], taxonomy: Taxonomy | None = None) -> Any:
-    """The TF-IDF vectors of ``texts`` (a scipy CSR matrix, one unit-length row per text)."""
+def known_tokens(texts: Iterable[str], taxonomy: Taxonomy | None = None) -> dict[str, str]:
+    """The :func:`similarity_tokens` of ``texts``, each text's joined by ``TOKEN_SEPARATOR``:
+    worked out where the texts are extracted (the build's worker processes) and handed to
+    :func:`similarity_vectors` as ``tokens``, so that the main process only weighs them.
+    A text whose tokens would hold the separator is left out (its tokens are found again)."""
+    tax = taxonomy or load_taxonomy()
+    out = {}
+    for text in texts:
+        if text not in out:
+            tokens = similarity_tokens(text, tax)
+            if not any(TOKEN_SEPARATOR in t for t in tokens):
+                out[text] = TOKEN_SEPARATOR.join(tokens)
+    return out
+
+
+def similarity_vectors(
+    texts: Sequence[str], taxonomy: Taxonomy | None = None, tokens: Mapping[str, str] | None = None
+) -> Any:
+    """The TF-IDF vectors of ``texts`` (a scipy CSR matrix, one unit-length row per text).
+
+    ``tokens``: texts' tokens already known (:func:`known_tokens`, made with the same
+    taxonomy); the others are found here."""
     import numpy as np
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -120,8 +144,16 @@ def similarity_vectors(texts: Sequence[str], taxonomy: Taxonomy | None = None) -
 
     tax = taxonomy or load_taxonomy()
     cap = max(FREQUENT_TOKEN_MIN, int(FREQUENT_TOKEN_SHARE * len(texts)))
+    known = tokens or {}
+
+    def analyzer(text: str) -> list[str]:
+        joined = known.get(text)
+        if joined is None:
+            return similarity_tokens(text, tax)
+        return joined.split(TOKEN_SEPARATOR) if joined else []
+
     vectorizer = TfidfVectorizer(
-        analyzer=lambda t: similarity_tokens(t, tax),
+        analyzer=analyzer,
         sublinear_tf=True,
         dtype=np.float64,
         max_df=cap if len(texts) > cap else 1.0,
@@ -150,55 +182,113 @@ def learning_texts(graph: nx.MultiDiGraph) -> list[LearningText]:
     return sorted(out)
 
 
+def _block_neighbours(
+    x: Any, xt: Any, start: int, stop: int, review_of: Any, threshold: float, max_neighbours: int
+) -> tuple[Any, Any, Any] | None:
+    """The pairs rows ``start:stop`` of ``x`` keep: for each row, its ``max_neighbours``
+    best columns of other reviews with a score of at least ``threshold`` (best score first,
+    then the lower column), as (lower index, higher index, score rounded to 4 decimals)."""
+    import numpy as np
+
+    block = (x[start:stop] @ xt).tocsr()  # sparse: only pairs sharing a token
+    # Most entries are below the threshold: find the others first, and look only at them.
+    hit = np.flatnonzero(block.data >= threshold - 1e-9)
+    if not len(hit):
+        return None
+    rows = np.searchsorted(block.indptr, hit, side="right") - 1  # row in the block
+    cols = block.indices[hit]
+    other = review_of[cols] != review_of[rows + start]
+    rows, cols, scores = rows[other], cols[other], np.minimum(np.round(block.data[hit[other]], 4), 1.0)
+    del block, hit, other
+    if not len(rows):
+        return None
+    nrows = stop - start
+    if len(rows) > max_neighbours * nrows:
+        # Before sorting, drop what cannot be among a row's first ``max_neighbours``: with
+        # scores on a grid of 10,000 levels (4 decimals), count each row's entries per level
+        # and keep those at least as good as the level where the count reaches
+        # ``max_neighbours`` (every entry scoring at least the k-th best one).
+        level = np.clip(10_000 - np.rint(scores * 10_000).astype(np.int64), 0, 10_000)  # 0 = score 1.0
+        levels = int(level.max()) + 1
+        counts = np.bincount(rows * levels + level, minlength=nrows * levels).reshape(nrows, levels)
+        reached = np.cumsum(counts, axis=1) >= max_neighbours
+        cut = np.where(reached[:, -1], np.argmax(reached, axis=1), levels - 1)
+        keep = level <= cut[rows]
+        rows, cols, scores = rows[keep], cols[keep], scores[keep]
+    rows = rows + start
+    # Per row: best score first, then the lower column (id order) - keep the first k.
+    order = np.lexsort((cols, -scores, rows))
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    first = np.searchsorted(rows, rows, side="left")
+    keep = (np.arange(len(rows)) - first) < max_neighbours
+    rows, cols = rows[keep], cols[keep]
+    return np.minimum(rows, cols), np.maximum(rows, cols), scores[keep]
+
+
 def similar_learning_pairs(
     points: nx.MultiDiGraph | Iterable[LearningText | tuple[str, str, str]],
     threshold: float = SIMILARITY_THRESHOLD,
     max_neighbours: int = MAX_NEIGHBOURS,
     taxonomy: Taxonomy | None = None,
     block_rows: int = BLOCK_ROWS,
+    tokens: Mapping[str, str] | None = None,
 ) -> list[SimilarPair]:
     """Pairs of learning points from different reviews with cosine >= ``threshold``.
 
     ``points`` is a graph or (id, review id, text) triples. Each point keeps at most its
     ``max_neighbours`` most similar points of other reviews (ties broken by id); a pair is
     returned when either of its points keeps it. Scores are rounded to 4 decimals; pairs
-    come sorted by (a, b) with ``a < b``.
+    come sorted by (a, b) with ``a < b``. ``tokens``: see :func:`similarity_vectors`.
     """
+    items = learning_texts(points) if isinstance(points, nx.MultiDiGraph) else sorted(LearningText(*p) for p in points)
+    ids = [p.id for p in items]
+    return [
+        SimilarPair(ids[i], ids[j], s)
+        for i, j, s in _similar_indices(items, threshold, max_neighbours, taxonomy, block_rows, tokens)
+    ]
+
+
+def _similar_indices(
+    items: Sequence[LearningText],
+    threshold: float = SIMILARITY_THRESHOLD,
+    max_neighbours: int = MAX_NEIGHBOURS,
+    taxonomy: Taxonomy | None = None,
+    block_rows: int = BLOCK_ROWS,
+    tokens: Mapping[str, str] | None = None,
+) -> Iterator[tuple[int, int, float]]:
+    """:func:`similar_learning_pairs` of ``items`` (in id order) as (index, index, score),
+    produced a few thousand at a time (a national corpus's 700,000 pairs are never one list
+    of Python objects)."""
     import numpy as np
 
-    items = learning_texts(points) if isinstance(points, nx.MultiDiGraph) else sorted(LearningText(*p) for p in points)
     n = len(items)
     if n < 2:
-        return []
-    x = similarity_vectors([p.text for p in items], taxonomy)
+        return
+    x = similarity_vectors([p.text for p in items], taxonomy, tokens)
     if x.shape[1] == 0:
-        return []
+        return
     review_codes = {r: i for i, r in enumerate(sorted({p.review_id for p in items}))}
     review_of = np.array([review_codes[p.review_id] for p in items], dtype=np.int64)
     xt = x.T.tocsr()
-    found_lo, found_hi, found_score = [], [], []  # kept entries of every block, as arrays
-    for start in range(0, n, block_rows):
-        block = x[start : start + block_rows] @ xt  # sparse: only pairs sharing a token
-        block = block.tocsr()
-        counts = np.diff(block.indptr)
-        rows = np.repeat(np.arange(start, start + block.shape[0]), counts)
-        cols = block.indices
-        scores = block.data
-        keep = (scores >= threshold - 1e-9) & (review_of[cols] != review_of[rows])
-        rows, cols, scores = rows[keep], cols[keep], np.minimum(np.round(scores[keep], 4), 1.0)
-        if not len(rows):
-            continue
-        # Per row: best score first, then the lower column (id order) - keep the first k.
-        order = np.lexsort((cols, -scores, rows))
-        rows, cols, scores = rows[order], cols[order], scores[order]
-        first = np.searchsorted(rows, rows, side="left")
-        keep = (np.arange(len(rows)) - first) < max_neighbours
-        rows, cols = rows[keep], cols[keep]
-        found_lo.append(np.minimum(rows, cols))
-        found_hi.append(np.maximum(rows, cols))
-        found_score.append(scores[keep])
+    starts = range(0, n, block_rows)
+
+    def block(start: int) -> tuple[Any, Any, Any] | None:
+        return _block_neighbours(x, xt, start, min(start + block_rows, n), review_of, threshold, max_neighbours)
+
+    # scipy's sparse product and numpy's array operations release the GIL: blocks are
+    # independent, so threads use every core; results are taken in block order.
+    threads = min(os.cpu_count() or 1, SIMILARITY_THREADS, len(starts))
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            found = [f for f in pool.map(block, starts) if f is not None]
+    else:
+        found = [f for f in map(block, starts) if f is not None]
+    found_lo = [f[0] for f in found]
+    found_hi = [f[1] for f in found]
+    found_score = [f[2] for f in found]
+    del found
     if not found_lo:
-        return []
+        return
     lo, hi, score = np.concatenate(found_lo), np.concatenate(found_hi), np.concatenate(found_score)
     # A pair kept from both sides appears twice (with the same score, up to rounding): once,
     # with the higher score; in (lower id, higher id) order, which is index order.
@@ -206,11 +296,12 @@ def similar_learning_pairs(
     lo, hi, score = lo[order], hi[order], score[order]
     first = np.ones(len(lo), dtype=bool)
     first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    ids = [p.id for p in items]
-    return [
-        SimilarPair(ids[i], ids[j], s)
-        for i, j, s in zip(lo[first].tolist(), hi[first].tolist(), score[first].tolist(), strict=True)
-    ]
+    lo, hi, score = lo[first], hi[first], score[first]
+    floats: dict[float, float] = {}  # one float object per score (there are at most 10,001)
+    for start in range(0, len(lo), 10_000):
+        stop = start + 10_000
+        scores = [floats.setdefault(s, s) for s in score[start:stop].tolist()]
+        yield from zip(lo[start:stop].tolist(), hi[start:stop].tolist(), scores, strict=True)
 
 
 def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None = None, **options: Any) -> int:
@@ -220,11 +311,17 @@ def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None =
     old = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if d.get("type") == "SIMILAR_TO"]
     graph.remove_edges_from(old)
     if pairs is None:
-        pairs = similar_learning_pairs(graph, **options)
+        items = learning_texts(graph)
+        ids = [p.id for p in items]
+        pairs = (SimilarPair(ids[i], ids[j], s) for i, j, s in _similar_indices(items, **options))
+    # Each relationship names its nodes by the graph's own key strings, not by equal new
+    # ones (the graph's adjacency keeps the strings it is given: 700,000 links, twice each).
+    node_key = {n: n for n in graph if isinstance(n, str) and n.startswith("LearningPoint:")}
     n = 0
     for p in pairs:
         rid = similar_to_id(p.a, p.b)
-        graph.add_edge(f"LearningPoint:{p.a}", f"LearningPoint:{p.b}", key=rid, type="SIMILAR_TO", id=rid, score=p.score)
+        a, b = f"LearningPoint:{p.a}", f"LearningPoint:{p.b}"
+        graph.add_edge(node_key.get(a, a), node_key.get(b, b), key=rid, type="SIMILAR_TO", id=rid, score=p.score)
         n += 1
     return n
 

@@ -59,6 +59,23 @@ def test_graph_follows_schema_and_round_trips(tmp_path):
     assert graph_to_data(again) == graph_to_data(g)
 
 
+def test_graph_json_is_one_item_a_line_in_any_pieces(tmp_path):
+    from graph_model.build import graph_json_chunks
+
+    g = build([SEEDS], home=tmp_path, embedded=False).graph
+    g.nodes["Review:IN14"]["title"] = 'Quotes " and \\ and \u00e9 \u2019 and a tab\t'  # escaped as json.dumps does
+    data = graph_to_data(g)
+    dumps = [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in data["nodes"]]
+    rels = [json.dumps(item, ensure_ascii=False, sort_keys=True) for item in data["relationships"]]
+    expected = (
+        '{"format":"sgraph-graph","nodes":[\n' + ",\n".join(dumps) + '\n],"relationships":[\n' + ",\n".join(rels)
+        + '\n],"version":1}\n'
+    )
+    for batch in (1, 2, 7, 1000):
+        assert "".join(graph_json_chunks(g, batch=batch)) == expected
+    assert json.loads(expected) == data
+
+
 def test_building_twice_gives_identical_graphs(tmp_path):
     a = build([SEEDS], home=tmp_path / "a", embedded=False).graph
     b = build([SEEDS], home=tmp_path / "b", embedded=False, jobs=2).graph

@@ -178,6 +178,51 @@ def test_each_point_keeps_its_nearest_neighbours_only():
     assert similar_learning_pairs(same, max_neighbours=2, block_rows=1) == pairs
 
 
+def _pairs_by_definition(points, threshold, k):
+    """similar_learning_pairs spelled out on the dense cosine matrix: each point's k best
+    points of other reviews (score rounded to 4 decimals, then id), a pair when either keeps it."""
+
+    items = sorted(recurring.LearningText(*p) for p in points)
+    x = recurring.similarity_vectors([p.text for p in items]).toarray()
+    sims = x @ x.T
+    kept: dict[tuple[int, int], float] = {}
+    crowded = 0
+    for i in range(len(items)):
+        cands = [
+            (-min(round(float(sims[i, j]), 4), 1.0), j)
+            for j in range(len(items))
+            if items[j].review_id != items[i].review_id and sims[i, j] >= threshold - 1e-9
+        ]
+        crowded += len(cands) > k
+        for negscore, j in sorted(cands)[:k]:
+            a, b = min(i, j), max(i, j)
+            kept[a, b] = max(kept.get((a, b), -1.0), -negscore)
+    pairs = [SimilarPair(items[a].id, items[b].id, s) for (a, b), s in sorted(kept.items())]
+    return pairs, crowded
+
+
+def test_pairs_match_their_definition_with_many_ties(monkeypatch):
+    # Short texts from a few words: many identical and near-identical points, many tied
+    # scores, several points per review; every point has more candidates than it keeps.
+    import random
+
+    rnd = random.Random(7)
+    words = ["escalation", "strategy", "meeting", "health", "visitor", "school", "neglect", "police", "referral"]
+    points = [
+        (f"r{i // 3:02d}/lp{i % 3}", f"r{i // 3:02d}", " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 4))))
+        for i in range(150)
+    ]
+    for threshold, k in ((0.35, 2), (0.5, 5), (0.2, 1)):
+        expected, crowded = _pairs_by_definition(points, threshold, k)
+        assert crowded > 50 and len(expected) > 100
+        for block_rows in (1, 7, 128):
+            assert similar_learning_pairs(points, threshold=threshold, max_neighbours=k, block_rows=block_rows) == expected
+        # One thread or several: the same pairs.
+        monkeypatch.setattr(recurring, "SIMILARITY_THREADS", 1)
+        assert similar_learning_pairs(points, threshold=threshold, max_neighbours=k, block_rows=16) == expected
+        monkeypatch.undo()
+
+
 def _hand_graph(points: list[tuple[str, str, str]]) -> nx.MultiDiGraph:
     g = nx.MultiDiGraph()
     for pid, rid, txt in points:
@@ -282,3 +327,29 @@ def test_similarity_scored_against_the_synthetic_lesson_families(tmp_path):
     assert s["links"] == {"precision": 0.7448, "recall": 0.9031, "tp": 289, "fp": 99}
     assert s["narrative_links"] == 46
     assert s["lessons"] == {"count": 40, "precision": 0.6899, "recall": 0.8969, "tp": 287, "fp": 129}
+
+
+def test_tokens_found_elsewhere_give_the_same_vectors():
+    texts = [t for _i, _r, t in HAND] + ["", "the and of"]  # the last two have no tokens
+    known = recurring.known_tokens(texts)
+    assert known[HAND[0][2]].split(recurring.TOKEN_SEPARATOR) == recurring.similarity_tokens(HAND[0][2])
+    assert known[""] == "" and known["the and of"] == ""
+    plain = recurring.similarity_vectors(texts).toarray()
+    assert (recurring.similarity_vectors(texts, tokens=known).toarray() == plain).all()
+    # Texts missing from ``tokens`` are tokenised as usual; the tokens given are the ones used.
+    some = {HAND[0][2]: known[HAND[3][2]]}
+    x = recurring.similarity_vectors(texts, tokens=some).toarray()
+    assert (x[0] == x[3]).all() and not (plain[0] == plain[3]).all()
+    assert similar_learning_pairs(HAND, tokens=known) == similar_learning_pairs(HAND)
+
+
+def test_links_name_their_nodes_by_the_graphs_own_strings():
+    # Memory: the adjacency keeps the key strings add_edge is given; equal new strings per
+    # link would cost two strings a link on a national corpus.
+    g = _hand_graph(HAND)
+    assert recurring.add_similar_to(g) == 3
+    own = {n: n for n in g}
+    assert all(v is own[v] for nbrs in g.succ.values() for v in nbrs)
+    assert all(u is own[u] for nbrs in g.pred.values() for u in nbrs)
+    scores = [d["score"] for _u, _v, d in g.edges(data=True)]
+    assert scores == [0.4809, 0.5299, 0.9213]
