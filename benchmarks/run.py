@@ -226,7 +226,8 @@ def _build_child(corpus_dir: str, home: str, jobs: int) -> None:
 
 def _similarity(records, graph, truth) -> dict:
     """Similarity linking (graph_model.recurring) on the built graph: its time (done again
-    here, as build does it, to time it alone), the recurring lessons' time, and precision and
+    here, on its own, to time it alone: this includes tokenising the learning points, which
+    build's workers do during extraction), the recurring lessons' time, and precision and
     recall against the generator's lesson families (synth.score_similarity)."""
     from graph_model import recurring
     from graph_model.synth import score_similarity
@@ -596,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault("similarity", {})[key.split("-")[0]] = sim
                 say(f"  similarity linking ({key.split('-')[0]} reviews, {sim['learning_points']} learning points, "
                     f"threshold {sim['threshold']}, lessons at {sim['cluster_threshold']}): "
-                    f"{sim['similar_pairs']} SIMILAR_TO in {sim['similarity_s']} s, "
+                    f"{sim['similar_pairs']} SIMILAR_TO in {sim['similarity_s']} s done again alone (tokenising included), "
                     f"{sim['recurring_lessons']} recurring lessons in {sim['lessons_s']} s")
                 say(f"    links:   precision {sim['links']['precision']}, recall {sim['links']['recall']} "
                     f"(at most {sim['max_neighbours']} per point); lessons: precision {sim['lessons']['precision']}, "
