@@ -102,7 +102,8 @@ NODE_TYPES: dict[str, NodeType] = {
         NodeType(
             "Theme",
             "name",
-            {"name": "STRING", "description": "STRING", "reviews": "INT64"},  # total: the reviews that raise it
+            # totals: the reviews that raise it, and the first and last of their years
+            {"name": "STRING", "description": "STRING", "reviews": "INT64", "first_year": "INT64", "last_year": "INT64"},
             False,
         ),
         NodeType(
@@ -245,7 +246,7 @@ REL_TYPES: dict[str, RelType] = {
 # its total properties. TOTALS_LABELS and TOTALS_REL_TYPES hold totals and nothing else.
 TOTALS: dict[str, tuple[str, ...]] = {
     "Agency": ("broken_links", "broken_sent", "broken_reviews", "missed_opportunities", "missed_reviews"),
-    "Theme": ("reviews",),
+    "Theme": ("reviews", "first_year", "last_year"),
     "FamilyMember": ("missed_opportunities",),
     "LearningPoint": ("best_score", "best_links", "best_rank"),
     "LearningKind": (

@@ -9,7 +9,8 @@ They sit on their natural homes (docs/schema.md, "Totals"):
 * ``LINKED_WITH``, one relationship per pair of agencies joined by COMMUNICATION in either
   direction, from the name that sorts first to the other: ``broken``, ``effective`` and
   ``reviews`` (reviews with a link of the pair);
-* ``Theme``: ``reviews`` (reviews that raise it);
+* ``Theme``: ``reviews`` (reviews that raise it), ``first_year`` and ``last_year`` (the
+  first and last of their years; absent when none has a year);
 * ``FamilyMember``: ``missed_opportunities`` (CONCERNS);
 * ``LearningPoint``: ``best_score`` (its highest SIMILAR_TO score), ``best_links`` (how many
   of its SIMILAR_TO have it) and ``best_rank`` (its place among all points by that score,
@@ -121,6 +122,12 @@ def add_totals(graph: nx.MultiDiGraph) -> None:
             d["missed_reviews"] = len(missed_reviews[n])
         elif label == "Theme":
             d["reviews"] = len(raised_by[n])
+            years = [y for y in (nodes[r].get("year") for r in raised_by[n]) if y is not None]
+            for prop, value in (("first_year", min(years, default=None)), ("last_year", max(years, default=None))):
+                if value is None:
+                    d.pop(prop, None)
+                else:
+                    d[prop] = value
         elif label == "FamilyMember":
             d["missed_opportunities"] = concerns[n]
         elif label == "LearningPoint":

@@ -97,6 +97,7 @@ def test_the_counting_queries_are_the_shipped_ones_before_the_totals():
             "missed-opportunities-by-agency",
             "recommendations-all-vs-one",
             "recurring-lessons",
+            "recurring-themes",
             "theme-recurrence",
         ]
     )
@@ -150,7 +151,11 @@ def independent_totals(g: nx.MultiDiGraph) -> dict:
                 "missed_reviews": len({e["review_id"] for e in missed}),
             }
         elif label == "Theme":
-            out[n] = {"reviews": len({u for u, _v, e in g.in_edges(n, data=True) if e["type"] == "RAISES"})}
+            raising = {u for u, _v, e in g.in_edges(n, data=True) if e["type"] == "RAISES"}
+            years = sorted(g.nodes[u]["year"] for u in raising if g.nodes[u].get("year") is not None)
+            out[n] = {"reviews": len(raising)}
+            if years:
+                out[n] |= {"first_year": years[0], "last_year": years[-1]}
         elif label == "FamilyMember":
             out[n] = {
                 "missed_opportunities": sum(

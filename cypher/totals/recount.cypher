@@ -30,9 +30,12 @@ MATCH (a:Agency)-[p:LINKED_WITH]->(b:Agency)
 WHERE a.name > b.name OR NOT EXISTS { (a)-[:COMMUNICATION]-(b) }
 DELETE p;
 
-// Themes: the reviews that raise them.
+// Themes: the reviews that raise them, and the first and last of their years (null removes
+// the property when none has a year).
 MATCH (t:Theme)
-SET t.reviews = size(COLLECT { MATCH (r:Review)-[:RAISES]->(t) RETURN DISTINCT r });
+OPTIONAL MATCH (r:Review)-[:RAISES]->(t)
+WITH t, count(DISTINCT r) AS reviews, min(r.year) AS first_year, max(r.year) AS last_year
+SET t.reviews = reviews, t.first_year = first_year, t.last_year = last_year;
 
 // Family members: the missed opportunities that concern them.
 MATCH (f:FamilyMember)
