@@ -599,24 +599,30 @@ def _cross_review_statements(
 ) -> Iterator[tuple[str, dict, int]]:
     """(cypher, params, relationships written) that make Neo4j's relationships of the
     cross-review ``types`` (those without a review_id, e.g. SIMILAR_TO) exactly the graph's:
-    nothing when they already are; else delete them all (in chunks), then create them all."""
-    for rtype in types:
-        rt = REL_TYPES[check_rel_type(rtype)]
-        wanted: dict[tuple[str, str, str], list[dict]] = {}
-        for u, v, d in graph.edges(data=True):
-            if d.get("type") != rtype:
-                continue
+    nothing when they already are; else delete them all (in chunks), then create them all.
+    The graph's relationships are gathered in one pass; they are compared with the
+    database's only when it holds some (after a wipe it holds none)."""
+    wanted: dict[str, dict[tuple[str, str], list[dict]]] = {check_rel_type(t): {} for t in types}
+    for u, v, d in graph.edges(data=True):
+        by_pair = wanted.get(d.get("type"))  # type: ignore[arg-type]
+        if by_pair is not None:
             kind, row = _relationship_row(graph.nodes, u, v, d)
-            wanted.setdefault(kind[1:], []).append(row)
-        want = sorted((r["p"]["id"], repr(sorted(r["p"].items()))) for rows in wanted.values() for r in rows)
-        rows = be.run(f"MATCH ()-[r:{q(rt.type)}]->() RETURN properties(r) AS p", {}, source="the load")
-        have = sorted((r["p"].get("id"), repr(sorted((k, v) for k, v in r["p"].items() if k in rt.properties))) for r in rows)
-        if want == have:
-            continue
-        delete = f"MATCH ()-[r:{q(rt.type)}]->() WITH r LIMIT $limit DELETE r"
-        for _ in range(0, len(have), batch_size):
-            yield delete, {"limit": batch_size}, 0
-        for (a, b), pair_rows in sorted(wanted.items()):
+            by_pair.setdefault(kind[1:], []).append(row)
+    for rtype, by_pair in wanted.items():
+        rt = REL_TYPES[rtype]
+        held = be.run(f"MATCH ()-[r:{q(rt.type)}]->() RETURN count(r) AS n", {}, source="the load")[0]["n"]
+        if held:
+            want = sorted((r["p"]["id"], repr(sorted(r["p"].items()))) for rows in by_pair.values() for r in rows)
+            rows = be.run(f"MATCH ()-[r:{q(rt.type)}]->() RETURN properties(r) AS p", {}, source="the load")
+            have = sorted(
+                (r["p"].get("id"), repr(sorted((k, v) for k, v in r["p"].items() if k in rt.properties))) for r in rows
+            )
+            if want == have:
+                continue
+            delete = f"MATCH ()-[r:{q(rt.type)}]->() WITH r LIMIT $limit DELETE r"
+            for _ in range(0, held, batch_size):
+                yield delete, {"limit": batch_size}, 0
+        for (a, b), pair_rows in sorted(by_pair.items()):
             pair_rows.sort(key=lambda r: r["p"]["id"])
             for batch in _chunks(pair_rows, batch_size):
                 yield _rel_create(rtype, a, b), {"rows": batch}, len(batch)
