@@ -57,5 +57,4 @@ CREATE INDEX sgraph_rel_communication_status IF NOT EXISTS FOR ()-[r:`COMMUNICAT
 CREATE INDEX sgraph_review_year IF NOT EXISTS FOR (n:`Review`) ON (n.`year`);
 CREATE INDEX sgraph_familymember_role IF NOT EXISTS FOR (n:`FamilyMember`) ON (n.`role`);
 CREATE INDEX sgraph_learningpoint_kind IF NOT EXISTS FOR (n:`LearningPoint`) ON (n.`kind`);
-CREATE INDEX sgraph_rel_similar_to_score IF NOT EXISTS FOR ()-[r:`SIMILAR_TO`]-() ON (r.`score`);
 CREATE INDEX sgraph_learningpoint_best_rank IF NOT EXISTS FOR (n:`LearningPoint`) ON (n.`best_rank`);

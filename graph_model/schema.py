@@ -271,7 +271,6 @@ QUERY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("NODE", "Review", "year"),
     ("NODE", "FamilyMember", "role"),
     ("NODE", "LearningPoint", "kind"),
-    ("RELATIONSHIP", "SIMILAR_TO", "score"),
     ("NODE", "LearningPoint", "best_rank"),
 )
 
@@ -283,8 +282,11 @@ def stored_properties(data: dict, allowed: dict[str, str], drop: Iterable[str] =
     """The properties of a node or relationship that a store writes: those of ``allowed``
     (a schema type's ``properties``) that ``data`` holds and that are not null, less ``drop``.
     Neither store keeps nulls: a property that is absent reads as null."""
-    dropped = set(drop)
-    return {k: data[k] for k in allowed if data.get(k) is not None and k not in dropped}
+    get = data.get
+    if drop:
+        dropped = set(drop)
+        return {k: v for k in allowed if (v := get(k)) is not None and k not in dropped}
+    return {k: v for k in allowed if (v := get(k)) is not None}
 
 
 def cypher_name(name: str) -> str:

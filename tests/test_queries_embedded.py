@@ -548,7 +548,7 @@ def test_indexes_are_generated_from_the_schema():
     assert stmts[: len(NODE_TYPES)] == [f"CREATE INDEX FOR (n:`{nt.label}`) ON (n.`{nt.key}`)" for nt in NODE_TYPES.values()]
     assert "CREATE INDEX FOR (n:`Review`) ON (n.`year`)" in stmts
     assert not [s for s in stmts if "]-()" in s]  # no relationship index: see the next test
-    assert len(stmts) == len(set(stmts)) and len(QUERY_INDEXES) == 6
+    assert len(stmts) == len(set(stmts)) and len(QUERY_INDEXES) == 5
 
 
 def test_undirected_pattern_counts_both_directions(backend):
