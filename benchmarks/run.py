@@ -657,7 +657,16 @@ def main(argv: list[str] | None = None) -> int:
         if "skipped" in results.get("neo4j", {}):
             skipped(results, "queries_neo4j", "Neo4j was not loaded")
         else:
+            # Right after a load of 2.5 million elements the server is still busy (its heap
+            # is full of the load's garbage): queries timed at once were 2-3x slower and
+            # erratic (agency-learning 69-147 ms, 28-33 ms a few minutes later). It is given
+            # NEO4J_SETTLE_S seconds first (default 60; 0 with --small), as a server in use
+            # would have had.
+            settle = float(os.environ.get("NEO4J_SETTLE_S", "0" if args.small else "60"))
+            say(f"  (waiting {settle:g} s for the server to settle after the load)")
+            time.sleep(settle)
             results["queries_neo4j"] = query_latency(driver, graph, repeat=7)
+            results["queries_neo4j"]["_settle_s"] = settle
             for name, fig in results["queries_neo4j"].items():
                 say(f"  {name}: {fig}")
         save()
