@@ -829,6 +829,13 @@ def _load(
     # database may hold other reviews too (and unchanged reviews' learning points keep their
     # old best_rank), so then they are counted again over all of it. Before step 5, so that
     # a load killed here is taken up again by the next one.
+    # Another load may have added reviews since this one began: looked at again here, at
+    # the end, so that of two concurrent loads the one that finishes last recounts.
+    if whole:
+        others = be.run(
+            "MATCH (r:`Review`) WHERE NOT r.`id` IN $ids RETURN count(r) AS n", {"ids": sorted(hashes)}, source="the load"
+        )
+        whole = others[0]["n"] == 0
     if not whole:
         for statement in totals_statements():
             step([(statement, {})])

@@ -102,6 +102,13 @@ def _extract_worker(args: tuple[str, str | None]) -> Extracted:
     return Extracted(record.id, record.source, record.model_dump_json(), tokens)
 
 
+def _extract_here(args: tuple[str, str | None]) -> Extracted:
+    """One document extracted in this process: without the similarity tokens, which only
+    pay when workers find them in parallel (linking finds them otherwise, as before)."""
+    record = extract_file(*args)
+    return Extracted(record.id, record.source, record.model_dump_json())
+
+
 def extract_files(
     paths: Sequence[str | os.PathLike[str]],
     taxonomy_file: str | None = None,
@@ -162,7 +169,7 @@ def _iter_extracted(
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         for f in files:
-            yield _extract_worker((str(f), taxonomy_file))
+            yield _extract_here((str(f), taxonomy_file))
             if progress:
                 progress(str(f))
 
