@@ -35,7 +35,7 @@ from typing import Any
 import networkx as nx
 
 from .errors import DatabaseError, OutputError
-from .results import Rows
+from .results import PLAIN_TYPES, Rows
 from .schema import NODE_TYPES, QUERY_INDEXES, cypher_name, relationship_row, stored_properties
 
 GRAPH_NAME = "sgraph"
@@ -289,9 +289,6 @@ def discard_store(staged: StagedStore) -> None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:

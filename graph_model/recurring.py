@@ -283,13 +283,10 @@ def _similar_indices(
             found = [f for f in pool.map(block, starts) if f is not None]
     else:
         found = [f for f in map(block, starts) if f is not None]
-    found_lo = [f[0] for f in found]
-    found_hi = [f[1] for f in found]
-    found_score = [f[2] for f in found]
-    del found
-    if not found_lo:
+    if not found:
         return
-    lo, hi, score = np.concatenate(found_lo), np.concatenate(found_hi), np.concatenate(found_score)
+    lo, hi, score = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    del found
     # A pair kept from both sides appears twice (with the same score, up to rounding): once,
     # with the higher score; in (lower id, higher id) order, which is index order.
     order = np.lexsort((-score, hi, lo))

@@ -16,3 +16,9 @@ class Rows(list):
         if columns is None:
             columns = list(self[0]) if self else []
         self.columns: list[str] = list(columns)
+
+
+# Values both engines' drivers already give as plain Python. Each backend's result
+# conversion checks these first: a query's rows are mostly such values, and the imports and
+# isinstance tests after them cost ~3 µs a value (12,600 values took 45 ms at 2,000 reviews).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
