@@ -86,3 +86,19 @@ def test_graph_edges_have_endpoints_and_build_is_deterministic(raws):
         assert u in g and v in g
         assert "label" in g.nodes[u] and "label" in g.nodes[v]
     assert graph_to_data(build_graph(list(reversed(records)), TAX)) == graph_to_data(g)
+
+
+# Pieces of taxonomy phrases and the characters around them that the fast phrase scan
+# (Matcher._find_lower) treats specially: non-ASCII letters and non-letters, "&", "_", DEL.
+_PHRASE_BITS = st.sampled_from(
+    [p for m in (TAX.agency_matcher, TAX.role_matcher, TAX.theme_matcher) for p in list(m._lookup_ci)[:40]]
+    + [" ", "\n", "\t", "é", "\x7f", "&", "_", "-", "'", "\u2019", "(", ".", "a", "1", "\u00a0", "\u017f", "\ud800"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PHRASE_BITS, max_size=12).map("".join), st.sampled_from(["agency", "role", "theme"]))
+def test_fast_phrase_scan_finds_what_the_lookbehind_pattern_finds(text, kind):
+    matcher = getattr(TAX, f"{kind}_matcher")
+    low = text.lower()
+    assert matcher._find_lower(low) == [m.span() for m in matcher._ci_lower.finditer(low)]
