@@ -480,9 +480,15 @@ class _Extraction:
 
     def _units(self) -> list[Unit]:
         units = []
+        text, sections, starts = self.text, self.doc.sections, self._section_starts
+        case_at = self.case_at if self.cases else None
         for index, (s, e) in enumerate(self.items):
-            for ss, se in sentence_spans(self.text, s, e):
-                units.append(Unit(ss, se, self.section_at(ss), self.case_at(ss), index))
+            for ss, se in sentence_spans(text, s, e):
+                # section_at's first test, inline (the section starting last at or before
+                # ``ss`` nearly always holds it); section_at itself otherwise.
+                i = bisect.bisect_right(starts, ss) - 1
+                section = sections[i] if i >= 0 and sections[i].start <= ss < sections[i].end else self.section_at(ss)
+                units.append(Unit(ss, se, section, case_at(ss) if case_at else None, index))
         return units
 
     def _negated(self, m: Match) -> bool:

@@ -415,11 +415,28 @@ def _windows(text: str) -> list[tuple[int, int]]:
     return out
 
 
+# Strings one of which every match of an atom contains (lower-case), where there are a few:
+# a pattern is skipped in a window that holds none of them. Tested on lower-cased ASCII
+# windows only, where a case-insensitive match can only be the ASCII letters themselves.
+_ATOM_NEEDS: dict[str, tuple[str, ...]] = {
+    "iso": ("-",),
+    "numeric": ("/", ".", "-"),
+    "season": ("spring", "summer", "autumn", "fall", "winter"),
+    "year_part": ("early", "mid", "late", "start", "beginning", "middle", "end", "first", "second", "latter"),
+    "holiday": ("christmas", "easter"),
+}
+_ATOM_SCANS = [(kind, pattern, _ATOM_NEEDS.get(kind)) for kind, pattern in _ATOMS]
+
+
 def _atoms(text: str) -> list[_Atom]:
     """Every date atom, overlaps resolved leftmost-longest."""
     found: list[_Atom] = []
     for lo, hi in _windows(text):
-        for kind, pattern in _ATOMS:
+        window = text[lo:hi]
+        low = window.lower() if window.isascii() else None
+        for kind, pattern, needs in _ATOM_SCANS:
+            if needs is not None and low is not None and not any(k in low for k in needs):
+                continue  # the pattern cannot match in this window
             for m in pattern.finditer(text, lo, hi):
                 a = _atom(kind, m, text)
                 if a is not None:
