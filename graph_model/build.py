@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -308,10 +309,12 @@ def ordered_relationships(g: nx.MultiDiGraph) -> Iterator[tuple[str, str, str, d
     the node it starts from, then its type and id. Produced one node at a time, so a
     national corpus's two million relationships are never held in one sorted list (that
     list and its sort keys cost some 300 MB at the build's peak)."""
-    succ = g.succ
+    succ = g._succ
+    by_type_and_id = itemgetter(0, 1)
     for u in sorted(succ):
         out = [(d["type"], k, v, d) for v, keyed in succ[u].items() for k, d in keyed.items()]
-        out.sort(key=lambda e: (e[0], e[1]))
+        if len(out) > 1:
+            out.sort(key=by_type_and_id)
         for _t, k, v, d in out:
             yield u, v, k, d
 
