@@ -10,7 +10,9 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -28,14 +30,32 @@ def _ev(e: Evidence) -> dict:
 
 
 def _fact(f) -> dict:
-    """A fact's confidence, and ``curated`` only when an analyst added or changed it."""
-    return {"confidence": f.confidence, "curated": True if f.curated else None}
+    """A fact's confidence, and ``curated`` only when an analyst added or changed it.
+
+    The confidence is a float as a record read back from its JSON has it (extraction sets
+    it after the record is made, unchecked, and a fragment may be made from that record)."""
+    c = f.confidence
+    return {"confidence": c if type(c) is float else float(c), "curated": True if f.curated else None}
 
 
-class _Builder:
+class Fragment(NamedTuple):
+    """One review's part of the graph, made without the graph (e.g. in an extraction worker,
+    and sent to the main process ready to add): its nodes as (id, properties with ``label``)
+    and its relationships as (from, to, id, properties with ``type``), each in the order the
+    review makes them. The shared nodes it names (agencies, themes) are among its nodes,
+    where it first names them. :meth:`_Builder.insert` adds it to a graph."""
+
+    nodes: list[tuple[str, dict]]
+    edges: list[tuple[str, str, str, dict]]
+
+
+class _FragmentMaker:
+    """Makes the :class:`Fragment` of one review."""
+
     def __init__(self, tax: Taxonomy):
-        self.g = nx.MultiDiGraph()
         self.tax = tax
+        self.nodes: list[tuple[str, dict]] = []
+        self.edges: list[tuple[str, str, str, dict]] = []
         self._shared: dict[tuple[str, str], str] = {}
 
     def node(self, label: str, key: str, **props) -> str:
@@ -45,20 +65,18 @@ class _Builder:
         text = clean.get("text")
         if text is not None and clean.get("quote") == text:
             clean["quote"] = text  # one string for both, not two equal copies (a fact's text is often its quote)
-        if nid in self.g:
-            self.g.nodes[nid].update(clean)
-        else:
-            self.g.add_node(nid, label=label, **clean)
+        self.nodes.append((nid, {"label": label, **clean}))
         return nid
 
     def rel(self, rel_type: str, a: str, b: str, rel_id: str, **props) -> None:
         assert rel_type in REL_TYPES
         clean = {k: v for k, v in props.items() if v is not None}
-        self.g.add_edge(a, b, key=rel_id, type=rel_type, id=rel_id, **clean)
+        self.edges.append((a, b, rel_id, {"type": rel_type, "id": rel_id, **clean}))
 
     def agency(self, name: str) -> str:
-        # Agencies and themes are shared by every review and named by many facts: once the
-        # node exists, adding it again would only set the same properties again.
+        # Agencies and themes are shared by every review and named by many facts: the
+        # fragment holds each once, where the review first names it (the graph keeps the
+        # first review's node: adding it again only sets the same properties again).
         nid = self._shared.get(("Agency", name))
         if nid is None:
             nid = self.node("Agency", name, sector=self.tax.sector(name) if name in self.tax.agencies else "other")
@@ -72,7 +90,7 @@ class _Builder:
             nid = self._shared["Theme", name] = self.node("Theme", name, description=desc)
         return nid
 
-    def add(self, r: ReviewRecord) -> None:
+    def add(self, r: ReviewRecord) -> Fragment:
         rid = r.id
         review = self.node(
             "Review",
@@ -167,6 +185,52 @@ class _Builder:
                 **_ev(link.evidence),
                 **_fact(link),
             )
+        return Fragment(self.nodes, self.edges)
+
+
+def review_fragment(r: ReviewRecord, taxonomy: Taxonomy) -> Fragment:
+    """The :class:`Fragment` of review ``r``."""
+    return _FragmentMaker(taxonomy).add(r)
+
+
+class _Builder:
+    def __init__(self, tax: Taxonomy):
+        self.g = nx.MultiDiGraph()
+        self.tax = tax
+
+    def add(self, r: ReviewRecord) -> None:
+        self.insert(review_fragment(r, self.tax))
+
+    def insert(self, fragment: Fragment) -> None:
+        """Add a review's fragment: what ``add_node`` and ``add_edge`` would do with its nodes
+        and relationships one by one, in the same order (a node already in the graph gets
+        the properties; so does a relationship with the same ends and id), with the
+        fragment's own dicts as the graph's property dicts."""
+        g = self.g
+        node, succ, pred = g._node, g._succ, g._pred
+        for nid, props in fragment.nodes:
+            old = node.get(nid)
+            if old is None:
+                succ[nid] = {}
+                pred[nid] = {}
+                node[nid] = props
+            else:
+                old.update(props)
+        for u, v, key, props in fragment.edges:
+            out = succ.get(u)
+            if out is None or v not in succ:  # pragma: no cover - a fragment makes its nodes first
+                g.add_edge(u, v, key=key, **props)
+                continue
+            keydict = out.get(v)
+            if keydict is None:
+                out[v] = pred[v][u] = {key: props}
+            else:
+                old = keydict.get(key)
+                if old is None:
+                    keydict[key] = props
+                else:
+                    old.update(props)
+        nx._clear_cache(g)
 
 
 def check_unique_ids(records: Iterable[ReviewRecord]) -> None:
@@ -219,10 +283,14 @@ class SortedGraphBuilder:
         self._last: str | None = None
 
     def add(self, record: ReviewRecord) -> bool:
-        if self._last is not None and record.id <= self._last:
+        return self.add_fragment(record.id, review_fragment(record, self._builder.tax))
+
+    def add_fragment(self, review_id: str, fragment: Fragment) -> bool:
+        """Like :meth:`add`, with the review's :func:`review_fragment` (made with the same taxonomy)."""
+        if self._last is not None and review_id <= self._last:
             return False
-        self._builder.add(record)
-        self._last = record.id
+        self._builder.insert(fragment)
+        self._last = review_id
         return True
 
     def finish(self, tokens: Mapping[str, str] | None = None) -> nx.MultiDiGraph:
@@ -241,10 +309,12 @@ def ordered_relationships(g: nx.MultiDiGraph) -> Iterator[tuple[str, str, str, d
     the node it starts from, then its type and id. Produced one node at a time, so a
     national corpus's two million relationships are never held in one sorted list (that
     list and its sort keys cost some 300 MB at the build's peak)."""
-    succ = g.succ
+    succ = g._succ
+    by_type_and_id = itemgetter(0, 1)
     for u in sorted(succ):
         out = [(d["type"], k, v, d) for v, keyed in succ[u].items() for k, d in keyed.items()]
-        out.sort(key=lambda e: (e[0], e[1]))
+        if len(out) > 1:
+            out.sort(key=by_type_and_id)
         for _t, k, v, d in out:
             yield u, v, k, d
 

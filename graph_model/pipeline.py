@@ -25,11 +25,13 @@ import networkx as nx
 
 from .build import (
     GRAPH_FILE,
+    Fragment,
     SortedGraphBuilder,
     check_unique_ids,
     graph_from_sorted,
     graph_json_chunks,
     load_graph,
+    review_fragment,
     stage_text,
     staging_path,
 )
@@ -84,29 +86,37 @@ def _sigint_blocked() -> Iterator[None]:
 
 class Extracted(NamedTuple):
     """One extracted review as its JSON (compact to hold and cheap to pass between processes),
-    and its learning points' similarity tokens (``recurring.known_tokens``, text -> tokens)."""
+    its learning points' similarity tokens (``recurring.known_tokens``, text -> tokens) and
+    its part of the graph (``build.review_fragment``), ready to add."""
 
     id: str
     source: str
     json: str
     tokens: dict[str, str] | None = None
+    fragment: Fragment | None = None
 
 
 def _extract_worker(args: tuple[str, str | None]) -> Extracted:
     from .recurring import known_tokens
 
     record = extract_file(*args)
+    tax = load_taxonomy(args[1])
     # The tokens of the learning points are found here, in parallel, rather than by the
-    # main process once every review is in (where they were a fifth of linking them).
-    tokens = known_tokens((lp.text for lp in record.learning_points), load_taxonomy(args[1]))
-    return Extracted(record.id, record.source, record.model_dump_json(), tokens)
+    # main process once every review is in (where they were a fifth of linking them); so
+    # is the review's part of the graph, which the main process only has to add (reading
+    # the review back from its JSON and building it there took most of its time while
+    # the workers extracted).
+    tokens = known_tokens((lp.text for lp in record.learning_points), tax)
+    return Extracted(record.id, record.source, record.model_dump_json(), tokens, review_fragment(record, tax))
 
 
 def _extract_here(args: tuple[str, str | None]) -> Extracted:
     """One document extracted in this process: without the similarity tokens, which only
     pay when workers find them in parallel (linking finds them otherwise, as before)."""
     record = extract_file(*args)
-    return Extracted(record.id, record.source, record.model_dump_json())
+    return Extracted(
+        record.id, record.source, record.model_dump_json(), fragment=review_fragment(record, load_taxonomy(args[1]))
+    )
 
 
 def extract_files(
@@ -336,8 +346,14 @@ def _build(
         spool.add(x)
         tokens.update(x.tokens or {})
         path_of.setdefault(x.id, path)
-        if early is not None and not early.add(ReviewRecord.model_validate_json(x.json)):
-            early = None  # out of order: built below from the sorted reviews instead
+        if early is not None:
+            added = (
+                early.add(ReviewRecord.model_validate_json(x.json))
+                if x.fragment is None
+                else early.add_fragment(x.id, x.fragment)
+            )
+            if not added:
+                early = None  # out of order: built below from the sorted reviews instead
     _stop_if_interrupted()
     ordered = sorted(spool.index)
     check_unique_ids([Extracted(rid, source, "") for rid, source, _o, _n in ordered])

@@ -305,7 +305,13 @@ def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None =
     """Add ``SIMILAR_TO {id, score}`` relationships (lower id -> higher id) for ``pairs``
     (default: :func:`similar_learning_pairs` of the graph, with ``options``); old ones go
     first. Returns how many were added."""
-    old = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if d.get("type") == "SIMILAR_TO"]
+    old = [
+        (u, v, k)
+        for u, nbrs in graph._succ.items()
+        for v, keyed in nbrs.items()
+        for k, d in keyed.items()
+        if d.get("type") == "SIMILAR_TO"
+    ]
     graph.remove_edges_from(old)
     if pairs is None:
         items = learning_texts(graph)
@@ -314,12 +320,23 @@ def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None =
     # Each relationship names its nodes by the graph's own key strings, not by equal new
     # ones (the graph's adjacency keeps the strings it is given: 700,000 links, twice each).
     node_key = {n: n for n in graph if isinstance(n, str) and n.startswith("LearningPoint:")}
+    # What add_edge does, without its per-call checks (700,000 links on a national corpus):
+    # both ends are learning points already in the graph; anything else goes through add_edge.
+    succ, pred = graph._succ, graph._pred
     n = 0
     for p in pairs:
         rid = similar_to_id(p.a, p.b)
         a, b = f"LearningPoint:{p.a}", f"LearningPoint:{p.b}"
-        graph.add_edge(node_key.get(a, a), node_key.get(b, b), key=rid, type="SIMILAR_TO", id=rid, score=p.score)
+        a, b = node_key.get(a, a), node_key.get(b, b)
+        props = {"type": "SIMILAR_TO", "id": rid, "score": p.score}
+        out = succ.get(a)
+        keydict = out.get(b) if out is not None and b in succ else False
+        if keydict is None:
+            out[b] = pred[b][a] = {rid: props}  # type: ignore[index]
+        else:
+            graph.add_edge(a, b, key=rid, **props)
         n += 1
+    nx._clear_cache(graph)
     return n
 
 

@@ -61,8 +61,15 @@ def linked_with_id(a: str, b: str) -> str:
 def add_totals(graph: nx.MultiDiGraph) -> None:
     """Compute every total from ``graph`` and write it into ``graph`` (the old ones go first)."""
     nodes = graph.nodes
+    # The graph's own dicts walked directly (graph.edges(data=True) costs a generator step
+    # and a tuple per relationship: two million of them on a national corpus, twice).
+    succ = graph._succ
     old_rels = [
-        (u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if d.get("type") in TOTALS_REL_TYPES
+        (u, v, k)
+        for u, nbrs in succ.items()
+        for v, keyed in nbrs.items()
+        for k, d in keyed.items()
+        if d.get("type") in TOTALS_REL_TYPES
     ]
     graph.remove_edges_from(old_rels)
     graph.remove_nodes_from([n for n, d in nodes(data=True) if d.get("label") == "LearningKind"])
@@ -77,7 +84,7 @@ def add_totals(graph: nx.MultiDiGraph) -> None:
     best: dict[str, float] = {}
     best_links: dict[str, int] = {}
     raised_by: dict[str, set] = defaultdict(set)
-    for u, v, d in graph.edges(data=True):
+    for u, v, d in ((u, v, d) for u, nbrs in succ.items() for v, keyed in nbrs.items() for d in keyed.values()):
         t = d.get("type")
         if t == "COMMUNICATION":
             status, rid = d.get("status"), d.get("review_id")
