@@ -11,7 +11,9 @@ The loader (:func:`load`) is incremental and idempotent. A review is rewritten o
 (labels with ``owned_by_review``) and its relationships between shared nodes are deleted,
 then everything it holds is written again with batched ``UNWIND $rows AS row CREATE ...``
 (shared agencies and themes are MERGEd), one transaction per batch of ``batch_size`` rows
-of one label or of one relationship type and label pair. ``Review.sha256`` is set last,
+of one label or of one relationship type and label pair (SIMILAR_TO in a second session,
+at the same time as the review relationships that touch no learning point, see step 3b
+of :func:`_load`). ``Review.sha256`` is set last,
 in the final transaction, so a load interrupted part-way leaves the reviews it was writing
 marked incomplete and the next load redoes them. Labels and relationship types placed into
 Cypher strings come only from :mod:`graph_model.schema`; every value travels as a parameter.
