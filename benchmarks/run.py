@@ -282,10 +282,21 @@ def params_from_graph(graph) -> dict:
                     "theme": "Information sharing"}
     if graph is None:
         return values
-    for n, d in graph.nodes(data=True):
-        if d.get("label") == "Review":
-            values.setdefault("review_id", d.get("id") or str(n).split(":", 1)[-1])
-            break
+    # The review is one with timeline events (review-timeline timed on a review without
+    # any measured nothing): the first, in id order, with the median number of events among
+    # the reviews that have some, so the figure stands for a typical review.
+    events: dict[str, int] = {}
+    for _u, _v, d in graph.edges(data=True):
+        if d.get("type") == "HAS_EVENT" and d.get("review_id"):
+            events[d["review_id"]] = events.get(d["review_id"], 0) + 1
+    if events:
+        typical = statistics.median_low(sorted(events.values()))
+        values["review_id"] = min(r for r, n in events.items() if n == typical)
+    else:
+        for n, d in graph.nodes(data=True):
+            if d.get("label") == "Review":
+                values.setdefault("review_id", d.get("id") or str(n).split(":", 1)[-1])
+                break
     for _u, _v, d in graph.edges(data=True):
         if d.get("type") == "COMMUNICATION" and d.get("id"):
             values.setdefault("link_id", d["id"])
