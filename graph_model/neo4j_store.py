@@ -589,19 +589,13 @@ CROSS_REVIEW_TYPES = tuple(
 
 
 def _cross_review_statements(
-    be: Neo4jBackend, graph: nx.MultiDiGraph, batch_size: int, types: tuple[str, ...] = CROSS_REVIEW_TYPES
+    be: Neo4jBackend, wanted: dict[str, dict[tuple[str, str], list[dict]]], batch_size: int
 ) -> Iterator[tuple[str, dict, int]]:
     """(cypher, params, relationships written) that make Neo4j's relationships of the
-    cross-review ``types`` (those without a review_id, e.g. SIMILAR_TO) exactly the graph's:
+    cross-review types (those without a review_id, e.g. SIMILAR_TO) exactly the graph's,
+    ``wanted`` (type -> (from label, to label) -> rows, as :func:`_load` gathers them):
     nothing when they already are; else delete them all (in chunks), then create them all.
-    The graph's relationships are gathered in one pass; they are compared with the
-    database's only when it holds some (after a wipe it holds none)."""
-    wanted: dict[str, dict[tuple[str, str], list[dict]]] = {check_rel_type(t): {} for t in types}
-    for u, v, d in graph.edges(data=True):
-        by_pair = wanted.get(d.get("type"))  # type: ignore[arg-type]
-        if by_pair is not None:
-            kind, row = _relationship_row(graph.nodes, u, v, d)
-            by_pair.setdefault(kind[1:], []).append(row)
+    They are compared with the database's only when it holds some (after a wipe it holds none)."""
     for rtype, by_pair in wanted.items():
         rt = REL_TYPES[rtype]
         held = be.run(f"MATCH ()-[r:{q(rt.type)}]->() RETURN count(r) AS n", {}, source="the load")[0]["n"]
@@ -751,17 +745,23 @@ def _load(
             if label == "Review" and d.get("sha256") is not None:
                 finals.append({"id": d[nt.key], "sha256": d["sha256"]})
     rel_rows: dict[tuple[str, str, str], list[dict]] = {}
+    # The cross-review relationships (step 3b), gathered in the same pass: type -> ends' labels -> rows.
+    cross_rows: dict[str, dict[tuple[str, str], list[dict]]] = {check_rel_type(t): {} for t in cross_types}
     for u, v, d in graph.edges(data=True):
-        if d.get("review_id") not in changed_set:
-            continue
-        kind, row = _relationship_row(graph.nodes, u, v, d)
-        rel_rows.setdefault(kind, []).append(row)
+        by_pair = cross_rows.get(d.get("type"))  # type: ignore[arg-type]
+        if by_pair is not None:
+            kind, row = _relationship_row(graph.nodes, u, v, d)
+            by_pair.setdefault(kind[1:], []).append(row)
+        elif d.get("review_id") in changed_set:
+            kind, row = _relationship_row(graph.nodes, u, v, d)
+            rel_rows.setdefault(kind, []).append(row)
     for rows in rel_rows.values():
         rows.sort(key=lambda r: r["p"]["id"])
     shared_props = {label: {r["key"]: r["props"] for r in rows} for label, rows in shared_rows.items()}
 
     total = (
-        sum(1 for _u, _v, d in graph.edges(data=True) if d.get("type") in cross_types) * bool(changed_set or to_prune or do_wipe)
+        sum(len(rows) for by_pair in cross_rows.values() for rows in by_pair.values())
+        * bool(changed_set or to_prune or do_wipe)
         + sum(len(r) for r in shared_rows.values())
         + sum(len(r) for r in owned_rows.values())
         + sum(len(r) for r in rel_rows.values())
@@ -807,7 +807,7 @@ def _load(
     # review_id, and a changed review changes the scores of others, so when the ones in
     # Neo4j differ in any way from the graph's (a changed review's were deleted with its
     # nodes in step 1) all of them are deleted and written again.
-    for cypher, params, rels in _cross_review_statements(be, graph, batch_size, cross_types):
+    for cypher, params, rels in _cross_review_statements(be, cross_rows, batch_size):
         step([(cypher, params)], rels=rels)
     # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
     keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}

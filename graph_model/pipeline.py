@@ -97,26 +97,25 @@ class Extracted(NamedTuple):
 
 
 def _extract_worker(args: tuple[str, str | None]) -> Extracted:
-    from .recurring import known_tokens
-
-    record = extract_file(*args)
-    tax = load_taxonomy(args[1])
     # The tokens of the learning points are found here, in parallel, rather than by the
     # main process once every review is in (where they were a fifth of linking them); so
     # is the review's part of the graph, which the main process only has to add (reading
     # the review back from its JSON and building it there took most of its time while
     # the workers extracted).
-    tokens = known_tokens((lp.text for lp in record.learning_points), tax)
-    return Extracted(record.id, record.source, record.model_dump_json(), tokens, review_fragment(record, tax))
+    return _extract_here(args, with_tokens=True)
 
 
-def _extract_here(args: tuple[str, str | None]) -> Extracted:
-    """One document extracted in this process: without the similarity tokens, which only
-    pay when workers find them in parallel (linking finds them otherwise, as before)."""
+def _extract_here(args: tuple[str, str | None], with_tokens: bool = False) -> Extracted:
+    """One document extracted in this process, with its part of the graph. The similarity
+    tokens only pay when workers find them in parallel (linking finds them otherwise)."""
     record = extract_file(*args)
-    return Extracted(
-        record.id, record.source, record.model_dump_json(), fragment=review_fragment(record, load_taxonomy(args[1]))
-    )
+    tax = load_taxonomy(args[1])
+    tokens = None
+    if with_tokens:
+        from .recurring import known_tokens
+
+        tokens = known_tokens((lp.text for lp in record.learning_points), tax)
+    return Extracted(record.id, record.source, record.model_dump_json(), tokens, review_fragment(record, tax))
 
 
 def extract_files(

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
+from .build import put_edge
 from .taxonomy import Taxonomy, load_taxonomy
 from .text import markdown_inline, shorten
 
@@ -329,10 +330,8 @@ def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None =
         a, b = f"LearningPoint:{p.a}", f"LearningPoint:{p.b}"
         a, b = node_key.get(a, a), node_key.get(b, b)
         props = {"type": "SIMILAR_TO", "id": rid, "score": p.score}
-        out = succ.get(a)
-        keydict = out.get(b) if out is not None and b in succ else False
-        if keydict is None:
-            out[b] = pred[b][a] = {rid: props}  # type: ignore[index]
+        if a in succ and b in succ:
+            put_edge(succ, pred, a, b, rid, props)
         else:
             graph.add_edge(a, b, key=rid, **props)
         n += 1

@@ -39,6 +39,7 @@ ADDRESSED_TO = (
     ("several agencies", "several_agencies"),
     ("no agency named", "no_agency"),
 )
+_ADDRESSED_PROP = dict(ADDRESSED_TO)
 
 
 def addressed_to(point: dict) -> str:
@@ -146,8 +147,10 @@ def add_totals(graph: nx.MultiDiGraph) -> None:
                 d.pop("best_score", None)
                 d.pop("best_links", None)
             if d.get("kind") is not None:
-                kind = kinds.setdefault(d["kind"], {prop: [0, set()] for _name, prop in ADDRESSED_TO})
-                group = kind[dict(ADDRESSED_TO)[addressed_to(d)]]
+                kind = kinds.get(d["kind"])
+                if kind is None:
+                    kind = kinds[d["kind"]] = {prop: [0, set()] for _name, prop in ADDRESSED_TO}
+                group = kind[_ADDRESSED_PROP[addressed_to(d)]]
                 group[0] += 1
                 if d.get("review_id") is not None:
                     group[1].add(d["review_id"])

@@ -430,3 +430,24 @@ def test_graph_has_the_events_of_each_review():
         ("TimelineEvent:unseen-briefing/ev001", "Agency:Schools"),
     ]
     assert g.nodes["TimelineEvent:002-2b128cb0abd04d34/ev001"]["case"] == "Child Three"
+
+
+def test_atom_skip_strings_are_in_every_match():
+    """_atoms skips a date pattern in a window holding none of its needed strings
+    (timeline._ATOM_NEEDS, written by hand beside the patterns): every match of the pattern
+    must contain one, or an edited pattern would silently lose dates."""
+    from graph_model.timeline import _ATOM_SCANS
+
+    texts = [read_document(p).text for p in DOCUMENTS] + [
+        "Seen on 2015-09-14, on 14/09/2015, on 4/9/15 and on 14.09.2015.",
+        "In summer 2015, the spring of 2014, the autumn term 2016, winter 2015/16 and fall 2013.",
+        "In early 2016, mid-2015, late 2014, at the end of 2015, the start of 2012, the beginning of 2011, "
+        "the middle of 2010, the first half of 2016, the second half of 2017, the latter part of 2018.",
+        "Over Christmas 2015, at Easter 2016 and the Christmas holidays of 2014.",
+    ]
+    for kind, pattern, needs in _ATOM_SCANS:
+        if needs is None:
+            continue
+        matched = [m.group(0).lower() for text in texts for m in pattern.finditer(text)]
+        assert matched, kind  # the check below has something to check
+        assert [m for m in matched if not any(k in m for k in needs)] == [], kind
