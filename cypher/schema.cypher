@@ -52,6 +52,9 @@ CREATE INDEX sgraph_rel_has_event_review_id IF NOT EXISTS FOR ()-[r:`HAS_EVENT`]
 CREATE INDEX sgraph_rel_mentions_agency_review_id IF NOT EXISTS FOR ()-[r:`MENTIONS_AGENCY`]-() ON (r.`review_id`);
 CREATE INDEX sgraph_rel_communication_review_id IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() ON (r.`review_id`);
 
+// Loads into one database take turns: each claims the one lock node first (graph_model/neo4j_store.py).
+CREATE CONSTRAINT sgraph_load_lock_id IF NOT EXISTS FOR (n:`SgraphLoadLock`) REQUIRE n.`id` IS UNIQUE;
+
 // Indexes the query library filters on.
 CREATE INDEX sgraph_rel_communication_status IF NOT EXISTS FOR ()-[r:`COMMUNICATION`]-() ON (r.`status`);
 CREATE INDEX sgraph_review_year IF NOT EXISTS FOR (n:`Review`) ON (n.`year`);

@@ -22,8 +22,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import stat
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +57,11 @@ SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 DEFAULT_TIMEOUT = 15.0
 
 ProgressCallback = Callable[[int, int], None]
+WaitCallback = Callable[[str], None]
+
+# The one node that loads into a database claim in turn (see _LoadLock). Not a label of
+# the graph's schema: dumps, counts and wipes never see it.
+LOCK_LABEL = "SgraphLoadLock"
 
 # The driver logs retries and routing failures as warnings; with no logging configured
 # Python would print them to stderr. Errors reach the user as one sentence instead.
@@ -411,6 +419,9 @@ def schema_cypher() -> str:
             )
     lines += [
         "",
+        "// Loads into one database take turns: each claims the one lock node first (graph_model/neo4j_store.py).",
+        f"CREATE CONSTRAINT sgraph_load_lock_id IF NOT EXISTS FOR (n:{q(LOCK_LABEL)}) REQUIRE n.`id` IS UNIQUE;",
+        "",
         "// Indexes the query library filters on.",
     ]
     for kind, name, prop in QUERY_INDEXES:
@@ -470,6 +481,101 @@ def apply_schema(backend: Neo4jBackend) -> int:
         backend.run(stmt, {}, source="cypher/schema.cypher")
     backend.run("CALL db.awaitIndexes(300)", {}, source="cypher/schema.cypher")
     return len(statements)
+
+
+# --------------------------------------------------------------------------- the load lock
+
+# A lock unrenewed for this long is taken to belong to a load that died (killed, or its
+# machine lost); the holder renews it every LOCK_RENEW_S, from a thread, whatever its own
+# transactions are doing.
+LOCK_TTL_S = 60.0
+LOCK_RENEW_S = 10.0
+LOCK_POLL_S = 0.5
+
+_LOCK_CLAIM = (
+    f"MERGE (l:{q(LOCK_LABEL)} {{`id`: 'load'}}) "
+    "WITH l, timestamp() AS now "
+    "WITH l, now, (l.owner IS NULL OR l.owner = $owner OR l.expires < now) AS free "
+    "SET l.owner = CASE WHEN free THEN $owner ELSE l.owner END, "
+    "l.expires = CASE WHEN free THEN now + $ttl_ms ELSE l.expires END "
+    "RETURN l.owner = $owner AS mine, l.owner AS owner, (l.expires - now) / 1000.0 AS left_s"
+)
+_LOCK_RENEW = (
+    f"MATCH (l:{q(LOCK_LABEL)} {{`id`: 'load'}}) WHERE l.owner = $owner "
+    "SET l.expires = timestamp() + $ttl_ms RETURN count(l) AS held"
+)
+_LOCK_RELEASE = f"MATCH (l:{q(LOCK_LABEL)} {{`id`: 'load'}}) WHERE l.owner = $owner DELETE l"
+
+
+class _LoadLock:
+    """Loads into one database take turns, so that each finds the database as the one
+    before it left it: a load rewrites the cross-review relationships (SIMILAR_TO) whole and
+    recounts the totals over every review, which two loads at once would interleave.
+
+    The lock is one node (``LOCK_LABEL``, unique ``id``), claimed in its own transaction,
+    with its holder and an expiry in the server's clock. The holder renews it from a thread
+    while it loads and deletes it when it is done, whatever the outcome; a load killed
+    outright leaves it to expire after ``LOCK_TTL_S``. A load that finds it held waits,
+    telling ``waiting`` who holds it, every ``LOCK_POLL_S`` (a callback may raise to give
+    up, KeyboardInterrupt included).
+    """
+
+    def __init__(self, be: Neo4jBackend, waiting: WaitCallback | None = None):
+        self.be = be
+        self.waiting = waiting
+        self.owner = f"{socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
+        self.lost = False
+        self.waited = 0.0  # seconds spent waiting for another load
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def _params(self) -> dict:
+        return {"owner": self.owner, "ttl_ms": int(LOCK_TTL_S * 1000)}
+
+    def __enter__(self) -> _LoadLock:
+        since = time.perf_counter()
+        while True:
+            row = self.be.run(_LOCK_CLAIM, self._params(), source="the load lock")[0]
+            if row["mine"]:
+                break
+            if self.waiting:
+                self.waiting(
+                    f"Waiting for another load into this database to finish (held by {row['owner']}; "
+                    f"taken over if not renewed within {max(0.0, row['left_s']):.0f} s)."
+                )
+            time.sleep(LOCK_POLL_S)
+        self.waited = time.perf_counter() - since
+        self._renewer = threading.Thread(target=self._renew, name="sgraph-load-lock", daemon=True)
+        self._renewer.start()
+        return self
+
+    def _renew(self) -> None:
+        while not self._stop.wait(LOCK_RENEW_S):
+            try:
+                held = self.be.run(_LOCK_RENEW, self._params(), source="the load lock")[0]["held"]
+            except DatabaseError:
+                continue  # the load's own next write reports the server's trouble
+            if not held:
+                self.lost = True
+                return
+
+    def check(self) -> None:
+        """Raise when another load has taken the lock over (this one stalled past its expiry)."""
+        if self.lost:
+            raise DatabaseError(
+                f"this load stalled for over {LOCK_TTL_S:.0f} s and another load took the database over; "
+                "run 'sgraph load' again when it is done."
+            )
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        try:
+            self.be.write([(_LOCK_RELEASE, self._params())], source="the load lock")
+        except DatabaseError:
+            if exc_type is None:
+                raise  # else the load's own error is the one to report; the lock expires
 
 
 # --------------------------------------------------------------------------- load
@@ -690,21 +796,34 @@ def load(
     *,
     prune: bool = False,
     backend: Neo4jBackend | None = None,
+    waiting: WaitCallback | None = None,
 ) -> LoadSummary:
     """Load ``graph`` into Neo4j incrementally (see the module docstring); ``progress(done, total)``
-    is called after every committed batch with counts of elements (nodes + relationships)."""
+    is called after every committed batch with counts of elements (nodes + relationships).
+
+    Loads into one database take turns (:class:`_LoadLock`): while another holds it,
+    ``waiting(message)`` is called every half second."""
     if batch_size < 1:
         raise UsageError("--batch-size must be at least 1.")
     with _backend(backend) as be:
-        return _load(be, graph, batch_size, wipe, prune, progress)
+        started = time.perf_counter()
+        apply_schema(be)
+        with _LoadLock(be, waiting) as lock:
+            summary = _load(be, lock, graph, batch_size, wipe, prune, progress)
+        summary.seconds = time.perf_counter() - started - lock.waited  # the time spent loading
+        return summary
 
 
 def _load(
-    be: Neo4jBackend, graph: nx.MultiDiGraph, batch_size: int, do_wipe: bool, prune: bool, progress: ProgressCallback | None
+    be: Neo4jBackend,
+    lock: _LoadLock,
+    graph: nx.MultiDiGraph,
+    batch_size: int,
+    do_wipe: bool,
+    prune: bool,
+    progress: ProgressCallback | None,
 ) -> LoadSummary:
-    started = time.perf_counter()
     summary = LoadSummary(wiped=do_wipe)
-    apply_schema(be)
     if do_wipe:
         wipe_project(be)
 
@@ -770,6 +889,7 @@ def _load(
 
     def step(statements: list[tuple[str, dict]], nodes: int = 0, rels: int = 0) -> None:
         nonlocal done
+        lock.check()
         be.write(statements, source="the load")
         summary.batches += 1
         summary.nodes_written += nodes
@@ -822,14 +942,8 @@ def _load(
     # 4b. The totals (docs/schema.md): the graph's were written with its nodes, but the
     # database may hold other reviews too (and unchanged reviews' learning points keep their
     # old best_rank), so then they are counted again over all of it. Before step 5, so that
-    # a load killed here is taken up again by the next one.
-    # Another load may have added reviews since this one began: looked at again here, at
-    # the end, so that of two concurrent loads the one that finishes last recounts.
-    if whole:
-        others = be.run(
-            "MATCH (r:`Review`) WHERE NOT r.`id` IN $ids RETURN count(r) AS n", {"ids": sorted(hashes)}, source="the load"
-        )
-        whole = others[0]["n"] == 0
+    # a load killed here is taken up again by the next one. No other load can have added
+    # reviews meanwhile: loads take turns (_LoadLock).
     if not whole:
         for statement in totals_statements():
             step([(statement, {})])
@@ -840,7 +954,6 @@ def _load(
             [("UNWIND $rows AS row MATCH (r:`Review` {`id`: row.id}) SET r.`sha256` = row.sha256", {"rows": finals})]
         )
     summary.node_counts, summary.relationship_counts = counts(be)
-    summary.seconds = time.perf_counter() - started
     return summary
 
 

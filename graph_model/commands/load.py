@@ -50,11 +50,12 @@ def load(
     """Load the workspace's graph into Neo4j (NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD).
 
     Only reviews that are new or changed since the last load are written; loading twice
-    changes nothing.
+    changes nothing. Loads into one database take turns: a second one waits.
 
     Example: sgraph load --batch-size 500
     """
     graph = pipeline.stored_graph(home)
+    said: dict[str, bool] = {}  # "waiting": told the user it waits; "gave_up": Ctrl-C while waiting
     with progress_bar(quiet) as bar:
         task = bar.add_task("Loading into Neo4j", total=None)
         try:
@@ -65,11 +66,23 @@ def load(
                     if ctrl_c["interrupted"]:
                         raise KeyboardInterrupt
 
-                summary = neo4j_store.load(graph, batch_size=batch_size, wipe=wipe, prune=prune, progress=progress)
+                def waiting(message: str) -> None:
+                    if not said.get("waiting"):
+                        bar.console.print(message, markup=False)
+                    said["waiting"] = True
+                    if ctrl_c["interrupted"]:
+                        said["gave_up"] = True
+                        raise KeyboardInterrupt
+
+                summary = neo4j_store.load(
+                    graph, batch_size=batch_size, wipe=wipe, prune=prune, progress=progress, waiting=waiting
+                )
         except KeyboardInterrupt:
             bar.stop()
             err.print(
-                "Interrupted; the reviews being written are marked incomplete and the next 'sgraph load' redoes them.",
+                "Interrupted while waiting for the other load; nothing was written."
+                if said.get("gave_up")
+                else "Interrupted; the reviews being written are marked incomplete and the next 'sgraph load' redoes them.",
                 markup=False,
             )
             raise SystemExit(130) from None
