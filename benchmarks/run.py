@@ -323,7 +323,12 @@ def query_latency(handle, graph, repeat: int) -> dict:
         params = query_params(query, known)
         try:
             rows = queries_mod.run_query(query.name, params, handle)  # warm-up
+            # The 1-minute load average as each query's runs start: on the shared 2 cores the
+            # Neo4j medians follow it (agency-learning 29-32 ms idle, 50-52 at load 2.5-2.8,
+            # 65-68 at load 3.4-3.9 in one probe), so a figure near the line is read with it.
+            load1 = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
             fig = _timed(lambda q=query.name, pr=params: queries_mod.run_query(q, pr, handle), repeat)
+            fig["load_average_1m"] = load1
             fig["rows"] = len(rows)
             fig["params"] = params
             out[query.name] = fig
