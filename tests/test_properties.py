@@ -102,3 +102,43 @@ def test_fast_phrase_scan_finds_what_the_lookbehind_pattern_finds(text, kind):
     matcher = getattr(TAX, f"{kind}_matcher")
     low = text.lower()
     assert matcher._find_lower(low) == [m.span() for m in matcher._ci_lower.finditer(low)]
+
+
+# Pieces of the learning-point and addressee cues, in several casings, with the characters
+# IGNORECASE equates with ASCII letters ("İ", "ı", "ſ", the Kelvin sign) and the ones the
+# anchored alternatives care about (brackets, dashes, colons, line breaks at the end).
+_CUE_BITS = st.sampled_from(
+    [
+        "(", ")", ":", "-", "\u2013", "\u2014", " ", "\n", "\t", "all", "ALL", "All", "aLl", "by", "for", "to", "across",
+        "agencies", "Professionals", "practitioners", "partner agencies", "staff", "multi-agency", "should", "must",
+        "are required to", "ensure", "to ensure", "that", "here is", "the full report", "for more information",
+        "click here", "this bulletin is", "no single agency learning", "No multi-agency learning", "learning",
+        "LEARNING", "points", "point", "were", "identified", "learnıng", "LEARN\u0130NG", "\u017ftaff", "a\u212aa",
+        "\u0131", "\u0130", "\u017f", "x", "é", "below", "following", "themes", ".",
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_CUE_BITS, max_size=14).map("".join))
+def test_factored_learning_point_filters_equal_the_single_patterns(text):
+    from graph_model import extract as x
+
+    assert x._not_a_finding(text) == bool(x._NOT_A_FINDING.search(text))
+    assert x._all_addressee(text) == bool(x._ALL_ADDRESSEE.search(text))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_CUE_BITS, max_size=14).map("".join), st.integers(0, 40), st.integers(0, 40))
+def test_span_substring_prefilters_never_drop_a_match(text, a, b):
+    """The lower-cased document's ``find`` on a span, as extraction uses it to skip the
+    deficit and learning-for-all patterns, finds the words wherever those patterns match."""
+    from graph_model import extract as x
+
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    low = text.lower()
+    if len(low) != len(text):
+        return  # extraction then does not use the lower-cased document
+    assert bool(x._DEFICIT_WORD.search(low, s, e)) == bool(x._DEFICIT_WORD.search(text[s:e].lower()))
+    if x._plain(text) and x._LEARNING_FOR_ALL.search(text, s, e):
+        assert low.find("all", s, e) >= 0
