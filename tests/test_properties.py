@@ -142,3 +142,48 @@ def test_span_substring_prefilters_never_drop_a_match(text, a, b):
     assert bool(x._DEFICIT_WORD.search(low, s, e)) == bool(x._DEFICIT_WORD.search(text[s:e].lower()))
     if x._plain(text) and x._LEARNING_FOR_ALL.search(text, s, e):
         assert low.find("all", s, e) >= 0
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([" ", "\t", "\n", "\r", "a", "-", "\u00a0", "\u2028"]), max_size=12).map("".join))
+def test_normalise_skips_the_space_passes_only_when_they_find_nothing(text):
+    from graph_model import read as r
+
+    trailing = " \n" in text or "\t\n" in text or text.endswith((" ", "\t"))
+    assert trailing == bool(r._TRAILING_RE.search(text))
+    assert ("\n " in text or text.startswith(" ")) == bool(r._LEADING_SPACES_RE.search(text))
+
+
+# Patterns the lower-cased scan of Matcher.find may take (taxonomy.py:_case_free), and
+# pieces of text for them, in several casings and with the characters IGNORECASE treats
+# specially.
+_CASE_FREE_PATTERNS = [
+    r[1].pattern for m in (TAX.agency_matcher, TAX.role_matcher, TAX.theme_matcher) for r in m._regexes if r[4] is not None
+] + [r"\b(?:to|by)\s+(?P<m>m[a-z]+al\s+health)\b(?!\s+act)", r"[^a-z\s]{2}k", r"(?<![\w&])s\w*?(?=[-\u2013])", r"(a)\1"]
+_CASE_BITS = st.sampled_from(
+    ["to", "TO", "By", "mental", "Mental", "MENTAL", "health", "Health", " ", "\n", "\t", "act", "Act", "-", "\u2013",
+     "k", "K", "\u212a", "s", "S", "\u017f", "\u0131", "\u0130", "é", "É", "&", "_", "1", "aA", "Aa", "needs", "trust",
+     ",", "with", "and", "were", "\u00df", "\u03a3", "\u03c3"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_CASE_BITS, max_size=16).map("".join), st.sampled_from(_CASE_FREE_PATTERNS))
+def test_case_free_pattern_on_lower_text_finds_what_ignorecase_finds(text, pattern):
+    import re
+
+    from graph_model.taxonomy import _case_free
+
+    assert _case_free(pattern)
+    low = text.lower()
+    if len(low) != len(text) or "\u0131" in text or "\u017f" in text:
+        return  # Matcher.find scans the original text then
+    slow = [m.span(0) for m in re.compile(pattern, re.I).finditer(text)]
+    assert [m.span(0) for m in re.compile(pattern).finditer(low)] == slow
+
+
+def test_case_free_refuses_what_it_cannot_vouch_for():
+    from graph_model.taxonomy import _case_free
+
+    for pattern in [r"\b[A-Z]{1,4}SC[BP]\b", "Police", "(?-i:ab)", "\u212a", "[!-~]", "caf\u00e9", "(?x)a b"]:
+        assert not _case_free(pattern), pattern
