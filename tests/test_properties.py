@@ -187,3 +187,35 @@ def test_case_free_refuses_what_it_cannot_vouch_for():
 
     for pattern in [r"\b[A-Z]{1,4}SC[BP]\b", "Police", "(?-i:ab)", "\u212a", "[!-~]", "caf\u00e9", "(?x)a b"]:
         assert not _case_free(pattern), pattern
+
+
+_TWIN_BITS = st.sampled_from(
+    [*VOCAB, "Missed Opportunity", "NOT SHARED", "did not", "Didn\u2019t", "failed to", "Lack of", "over-reliance",
+     "There was no", "no plan", "Should Have", "However", "but it was", "Informed", "REFERRED", "liaised with",
+     "Worked Well", "All agencies", "Professionals should", "here is", "Practitioner", "\u212a", "\u0131", "\u017f",
+     "\u0130", "\u03a3", "\u00df", " ", "\n"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TWIN_BITS, max_size=20).map(" ".join), st.integers(0, 300), st.integers(0, 300))
+def test_lower_case_twins_find_what_the_cue_patterns_find(text, a, b):
+    """extract._lower_twin: on the lower-cased text, with or without bounds, and on a
+    slice of it, the same spans as the case-insensitive cue patterns on the text."""
+    from graph_model import extract as x
+
+    low = text.lower()
+    if len(low) != len(text) or not x._plain(text):
+        return  # extraction then uses the original patterns
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    pairs = [(x._DEFICIT, x._DEFICIT_L), (x._PRESCRIPTIVE, x._PRESCRIPTIVE_L), (x._COUNTERFACTUAL, x._COUNTERFACTUAL_L),
+             (x._PROFESSIONAL, x._PROFESSIONAL_L), (x._BROKEN, x._BROKEN_L), (x._EFFECTIVE, x._EFFECTIVE_L),
+             (x._TELLING_VERB, x._TELLING_VERB_L), (x._CONTRAST, x._CONTRAST_L)]
+    for slow, fast in pairs:
+        assert [m.span() for m in fast.finditer(low, s, e)] == [m.span() for m in slow.finditer(text, s, e)]
+        assert [m.span() for m in fast.finditer(low[s:e])] == [m.span() for m in slow.finditer(text[s:e])]
+    for slow, fast in [(x._NAF_HEAD, x._NAF_HEAD_L), (x._ALL_HEAD, x._ALL_HEAD_L)]:
+        m1, m2 = slow.match(text[s:e]), fast.match(low[s:e])
+        assert (m1 and m1.span()) == (m2 and m2.span())
+    assert x._not_a_finding(text[s:e], low[s:e]) == bool(x._NOT_A_FINDING.search(text[s:e]))
+    assert x._all_addressee(text[s:e], low[s:e]) == bool(x._ALL_ADDRESSEE.search(text[s:e]))
