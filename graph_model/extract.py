@@ -93,7 +93,9 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_LIST_MARK = re.compile("[\u2022\u25cf\u25aa\u00b7\u2013\u2014-]")
+# Every match of _INLINE_BULLET (below) is a bullet or dash followed by white space: a cell
+# without such a pair has no inline list (a hyphen inside "multi-agency" is no mark).
+_LIST_MARK_SPACE = re.compile("[\u2022\u25cf\u25aa\u00b7\u2013\u2014-]\\s")
 _INLINE_BULLET = re.compile(r"(?:(?<=\s)|^)[\u2022\u25cf\u25aa\u00b7]\s+|(?:(?<=\s)|^)[\u2013\u2014-]\s+(?=[A-Z\u2018'\"(])")
 
 
@@ -103,7 +105,7 @@ def _split_inline_list(text: str, start: int, end: int) -> list[tuple[int, int]]
     Bullet dots always separate entries; dashes only when the cell starts with one or holds
     two or more (so a single "Review – Child X" stays whole).
     """
-    if not _LIST_MARK.search(text, start, end):  # none of the bullet or dash characters
+    if not _LIST_MARK_SPACE.search(text, start, end):  # no bullet or dash before a space
         return [(start, end)]
     marks = list(_INLINE_BULLET.finditer(text, start, end))
     if not marks:

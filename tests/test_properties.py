@@ -219,3 +219,17 @@ def test_lower_case_twins_find_what_the_cue_patterns_find(text, a, b):
         assert (m1 and m1.span()) == (m2 and m2.span())
     assert x._not_a_finding(text[s:e], low[s:e]) == bool(x._NOT_A_FINDING.search(text[s:e]))
     assert x._all_addressee(text[s:e], low[s:e]) == bool(x._ALL_ADDRESSEE.search(text[s:e]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["\u2022", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", "-", " ", "\t", "\n", "\u00a0",
+                              "A", "a", "(", "'", "\u2018", '"']), max_size=14).map("".join),
+    st.integers(0, 14), st.integers(0, 14),
+)
+def test_inline_list_prefilter_never_skips_a_mark(text, a, b):
+    from graph_model import extract as x
+
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    if x._INLINE_BULLET.search(text, s, e):
+        assert x._LIST_MARK_SPACE.search(text, s, e)
