@@ -37,7 +37,7 @@ from .models import (
     Section,
     ThemeRef,
 )
-from .taxonomy import Match, Taxonomy, load_taxonomy
+from .taxonomy import Match, Taxonomy, _case_free, load_taxonomy
 from .timeline import find_timeline
 
 PARTNERSHIP = "partnership"
@@ -93,7 +93,9 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_LIST_MARK = re.compile("[\u2022\u25cf\u25aa\u00b7\u2013\u2014-]")
+# Every match of _INLINE_BULLET (below) is a bullet or dash followed by white space: a cell
+# without such a pair has no inline list (a hyphen inside "multi-agency" is no mark).
+_LIST_MARK_SPACE = re.compile("[\u2022\u25cf\u25aa\u00b7\u2013\u2014-]\\s")
 _INLINE_BULLET = re.compile(r"(?:(?<=\s)|^)[\u2022\u25cf\u25aa\u00b7]\s+|(?:(?<=\s)|^)[\u2013\u2014-]\s+(?=[A-Z\u2018'\"(])")
 
 
@@ -103,7 +105,7 @@ def _split_inline_list(text: str, start: int, end: int) -> list[tuple[int, int]]
     Bullet dots always separate entries; dashes only when the cell starts with one or holds
     two or more (so a single "Review – Child X" stays whole).
     """
-    if not _LIST_MARK.search(text, start, end):  # none of the bullet or dash characters
+    if not _LIST_MARK_SPACE.search(text, start, end):  # no bullet or dash before a space
         return [(start, end)]
     marks = list(_INLINE_BULLET.finditer(text, start, end))
     if not marks:
@@ -318,6 +320,21 @@ _PROFESSIONAL = re.compile(
     re.I,
 )
 _NOT_A_FINDING = re.compile(r"^\(.*\)$|[:\u2013-]\s*-?$|^(?:here\s+(?:are|is)\b|the\s+full\s+report\b|for\s+(?:more|further)\s+information\b|click\s+here\b|this\s+(?:bulletin|briefing|newsletter|document)\s+(?:is|has|was)\b)|^no\s+(?:single|multi)[-\s]agency\s+learning|learning\s+points?\s+were\s+identified", re.I | re.S)
+# The same test in three parts (:func:`_not_a_finding`): a search for the whole alternation
+# tries all five alternatives at every position of a long item. The alternatives anchored
+# with "^" can only match at the start; the one ending with "$" starts with a character
+# class the engine skips to; the last needs the letters "learning".
+_NAF_HEAD = re.compile(
+    r"\(.*\)$|(?:here\s+(?:are|is)\b|the\s+full\s+report\b|for\s+(?:more|further)\s+information\b|click\s+here\b|"
+    r"this\s+(?:bulletin|briefing|newsletter|document)\s+(?:is|has|was)\b)|no\s+(?:single|multi)[-\s]agency\s+learning",
+    re.I | re.S,
+)
+_NAF_END = re.compile(r"[:\u2013-]\s*-?$", re.I | re.S)
+_NAF_POINTS = re.compile(r"learning\s+points?\s+were\s+identified", re.I | re.S)
+# The characters IGNORECASE equates with an ASCII letter that lower-casing does not turn into
+# that letter alone ("İ" becomes "i" and a combining dot, "ı" and "ſ" stay): a text without
+# them that matches a case-insensitive literal such as "learning" holds it lower-cased.
+_CASE_EXOTIC = "\u0130\u0131\u017f"
 
 _BROKEN = re.compile(  # one shared "\b", as in _DEFICIT
     r"\b(?:not\s+(?:been\s+)?(?:shared|passed|informed|notified|told|invited|consulted|communicated|made|provided|sent|"
@@ -350,6 +367,15 @@ _ALL_ADDRESSEE = re.compile(
     r"are\s+(?:required|expected|asked|reminded|encouraged)\s+to)\b",
     re.I,
 )
+# _ALL_ADDRESSEE in two parts (:func:`_all_addressee`): the alternatives anchored with "^",
+# and the one that may match anywhere.
+_ALL_HEAD = re.compile(
+    rf"all\s*[-\u2013\u2014:]|(?:to\s+ensure\s+|ensure\s+(?:that\s+)?)?all\s+{_ALL_GROUP}|all\s+{_ALL_GROUP}"
+    r"|(?:agencies|professionals|practitioners|partners|partner\s+agencies)\s+(?:should|must|will|need\s+to|"
+    r"are\s+(?:required|expected|asked|reminded|encouraged)\s+to)\b",
+    re.I,
+)
+_ALL_MID = re.compile(rf"\b(?:by|for|to|across)\s+all\s+{_ALL_GROUP}", re.I)
 # A statement that the learning which follows is for every agency: "it is important that
 # all multi-agency partners are aware of the learning themes below".
 _LEARNING_FOR_ALL = re.compile(
@@ -381,6 +407,56 @@ _MODAL_SUBJECT = re.compile(
 _ADDRESSEE_PREFIX = re.compile(r"^(?:recommendation\s+(?:to|for)\s+)?(?P<who>[^\n:\u2013\u2014]{2,70}?)\s*(?:\s[-\u2013\u2014]\s|:\s)")
 
 _NO_BEFORE = re.compile(r"\bno\s+(?:\w+\s+)?$")
+
+
+def _lower_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` without IGNORECASE, for the lower-cased text: it finds the same matches at
+    the same offsets in ``text.lower()`` as ``pattern`` in ``text`` wherever the lower-cased
+    text is used here (its length unchanged and :func:`_plain`), because every character of
+    the pattern is its own lower case (``taxonomy._case_free``, checked here). Several times
+    faster: without IGNORECASE the engine compares characters without folding them."""
+    if not _case_free(pattern.pattern):  # pragma: no cover - a pattern edited without care
+        raise ValueError(f"pattern is not case-free: {pattern.pattern[:60]}")
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+_DEFICIT_L = _lower_twin(_DEFICIT)
+_PRESCRIPTIVE_L = _lower_twin(_PRESCRIPTIVE)
+_COUNTERFACTUAL_L = _lower_twin(_COUNTERFACTUAL)
+_PROFESSIONAL_L = _lower_twin(_PROFESSIONAL)
+_BROKEN_L = _lower_twin(_BROKEN)
+_EFFECTIVE_L = _lower_twin(_EFFECTIVE)
+_TELLING_VERB_L = _lower_twin(_TELLING_VERB)
+_CONTRAST_L = _lower_twin(_CONTRAST)
+_NAF_HEAD_L = _lower_twin(_NAF_HEAD)
+_ALL_HEAD_L = _lower_twin(_ALL_HEAD)
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` has none of :data:`_CASE_EXOTIC`: then a case-insensitive match of a
+    lower-case ASCII literal means ``text.lower()`` holds the literal."""
+    return "\u0130" not in text and "\u0131" not in text and "\u017f" not in text
+
+
+def _not_a_finding(text: str, low: str | None = None) -> bool:
+    """``bool(_NOT_A_FINDING.search(text))``, faster (see :data:`_NAF_HEAD`); ``low``, when
+    given, is ``text`` lower-cased as in :func:`_lower_twin`."""
+    if (_NAF_HEAD_L.match(low) if low is not None else _NAF_HEAD.match(text)) or _NAF_END.search(text):
+        return True
+    if "learning" not in text.lower() and _plain(text):
+        return False
+    return _NAF_POINTS.search(text) is not None
+
+
+def _all_addressee(text: str, low: str | None = None) -> bool:
+    """``bool(_ALL_ADDRESSEE.search(text))``, faster: the alternatives anchored with "^" are
+    tried at the start only, the other one only where the text holds "all". ``low`` as for
+    :func:`_not_a_finding`."""
+    if _ALL_HEAD_L.match(low) if low is not None else _ALL_HEAD.match(text):
+        return True
+    if "all" not in text.lower() and _plain(text):
+        return False
+    return _ALL_MID.search(text) is not None
 
 
 @functools.cache
@@ -418,6 +494,13 @@ class _Extraction:
         self.tax = tax
         self.text = doc.text
         self.meta = extract_metadata(doc)
+        low = self.text.lower()
+        # The lower-cased text, where lower-casing keeps every offset (each character stays
+        # one character), for substring tests on a span: ``low.find(w, s, e)`` then finds an
+        # ASCII ``w`` exactly where ``text[s:e].lower()`` holds it.
+        self.low: str | None = low if len(low) == len(self.text) else None
+        # The same where the lower-case twins of the cue patterns (_lower_twin) may scan it.
+        self.plain_low: str | None = self.low if self.low is not None and _plain(self.text) else None
         self.review_id = self.meta["id"]
         self._section_starts = [s.start for s in doc.sections]
         self.heading_ends = {s.start: s.start + len(s.heading) for s in doc.sections if s.heading}
@@ -616,9 +699,9 @@ class _Extraction:
         return kinds
 
     def _addressees(
-        self, item_text: str, item: int, involved: Iterable[str], for_all: bool = False
+        self, item_text: str, item: int, involved: Iterable[str], for_all: bool = False, item_low: str | None = None
     ) -> tuple[list[str], bool]:
-        if _ALL_ADDRESSEE.search(item_text) or for_all:
+        if for_all or _all_addressee(item_text, item_low):
             return sorted(involved), True
         label = _REC_LABEL.match(item_text)
         body = item_text[label.end() :] if label else item_text
@@ -644,8 +727,12 @@ class _Extraction:
 
     def _learning_for_all_from(self) -> int | None:
         """Where a statement that the following learning is for all agencies ends, if any."""
+        # Every match holds "all" (any case): a sentence without it is skipped.
+        low = self.low if self.low is not None and _plain(self.text) else None
         for u in self.units:
             if u.section is not None and u.section.kind in LEARNING_KIND_BY_SECTION:
+                continue
+            if low is not None and low.find("all", u.start, u.end) < 0:
                 continue
             if _LEARNING_FOR_ALL.search(self.text, u.start, u.end):
                 return u.end
@@ -660,10 +747,11 @@ class _Extraction:
             if not kind:
                 continue
             text = self.text[s:e]
-            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
+            low = self.plain_low[s:e] if self.plain_low is not None else None
+            if len(text.split()) < 4 or _not_a_finding(text, low):
                 continue
             for_all = for_all_from is not None and s >= for_all_from and kind == "key_learning"
-            agencies, to_all = self._addressees(text, idx, involved, for_all)
+            agencies, to_all = self._addressees(text, idx, involved, for_all, low)
             themes = []
             for u in self.units_by_item.get(idx, ()):
                 for t in u.themes:
@@ -692,7 +780,7 @@ class _Extraction:
         link = self.links_by_unit.get(u.start)
         if link is not None and link.directed and link.status == "broken":
             return [link.source]
-        text = self.text
+        text, low = self.text, self.plain_low
         cue = deficit.start() + u.start
         names = []
         for m in agencies:
@@ -702,7 +790,7 @@ class _Extraction:
             if _PASSIVE_RECIPIENT.match(text, m.end):
                 continue  # "the health visitor was not informed": the one left uninformed
             lo, hi = sorted((m.end, cue))
-            contrast = _CONTRAST.search(text, lo, hi)
+            contrast = _CONTRAST_L.search(low, lo, hi) if low is not None else _CONTRAST.search(text, lo, hi)
             if contrast and _NEW_SUBJECT.match(text, contrast.end()):
                 continue  # "X noted this, but it was not considered": credited, not blamed
             names.append(m.name)
@@ -710,21 +798,36 @@ class _Extraction:
 
     def missed_opportunities(self) -> list[MissedOpportunity]:
         result = []
+        low, plain_low = self.low, self.plain_low
         for u in self.units:
             kind = u.section.kind if u.section else "other"
             if kind not in _MO_SECTIONS:
                 continue
             text = u.text(self.doc)
-            # The cheapest test that rules out most sentences first: all are filters.
-            deficit = _DEFICIT.search(text) if _DEFICIT_WORD.search(text.lower()) else None
-            if not deficit:
-                continue
-            if len(text.split()) < 4 or _NOT_A_FINDING.search(text):
-                continue
-            if _PRESCRIPTIVE.search(text) and not _COUNTERFACTUAL.search(text):
-                continue
-            if not (u.agencies or _PROFESSIONAL.search(text)):
-                continue
+            # The cheapest test that rules out most sentences first: all are filters. With
+            # the lower-cased sentence, the lower-case twins of the patterns (_lower_twin).
+            if plain_low is not None:
+                lt = plain_low[u.start : u.end]
+                deficit = _DEFICIT_L.search(lt) if _DEFICIT_WORD.search(lt) else None
+                if not deficit:
+                    continue
+                if len(text.split()) < 4 or _not_a_finding(text, lt):
+                    continue
+                if _PRESCRIPTIVE_L.search(lt) and not _COUNTERFACTUAL_L.search(lt):
+                    continue
+                if not (u.agencies or _PROFESSIONAL_L.search(lt)):
+                    continue
+            else:
+                word = _DEFICIT_WORD.search(low, u.start, u.end) if low is not None else _DEFICIT_WORD.search(text.lower())
+                deficit = _DEFICIT.search(text) if word else None
+                if not deficit:
+                    continue
+                if len(text.split()) < 4 or _not_a_finding(text):
+                    continue
+                if _PRESCRIPTIVE.search(text) and not _COUNTERFACTUAL.search(text):
+                    continue
+                if not (u.agencies or _PROFESSIONAL.search(text)):
+                    continue
             agencies = self._missed_by(u, [m for m in u.agencies if self.tax.sector(m.name) != PARTNERSHIP], deficit)
             roles = _unique(m.name for m in u.roles)
             themes = _unique(m.name for m in u.themes)
@@ -745,6 +848,7 @@ class _Extraction:
     # -- communication links ----------------------------------------------------------------
     def communication_links(self) -> list[CommunicationLink]:
         links = []
+        low = self.plain_low
         for u in self.units:
             kind = u.section.kind if u.section else "other"
             if kind in _LINK_EXCLUDED_SECTIONS:
@@ -753,13 +857,17 @@ class _Extraction:
             if len({m.name for m in agencies}) < 2:
                 continue
             text = self.text
-            broken = _BROKEN.search(text, u.start, u.end)
+            # In the lower-cased text where it may be (_lower_twin): the same offsets.
+            scan, broken_p, prescriptive_p, effective_p = (
+                (low, _BROKEN_L, _PRESCRIPTIVE_L, _EFFECTIVE_L) if low is not None else (text, _BROKEN, _PRESCRIPTIVE, _EFFECTIVE)
+            )
+            broken = broken_p.search(scan, u.start, u.end)
             status = "broken" if broken else None
             cue = broken
             if status is None:
-                if kind == "recommendations" or _PRESCRIPTIVE.search(text, u.start, u.end):
+                if kind == "recommendations" or prescriptive_p.search(scan, u.start, u.end):
                     continue
-                cue = _EFFECTIVE.search(text, u.start, u.end)
+                cue = effective_p.search(scan, u.start, u.end)
                 if cue is None:
                     continue
                 status = "effective"
@@ -796,7 +904,12 @@ class _Extraction:
             if len(names) >= 2:
                 return names[0], names[1], False
         # "X informed Y", "X did not notify Y": the subject passes information to the object.
-        verb = _TELLING_VERB.search(text, max(u.start, cue_pos - 5), u.end)
+        low = self.plain_low
+        verb = (
+            _TELLING_VERB_L.search(low, max(u.start, cue_pos - 5), u.end)
+            if low is not None
+            else _TELLING_VERB.search(text, max(u.start, cue_pos - 5), u.end)
+        )
         if verb:
             before = [m for m in agencies if m.end <= verb.start()]
             after = [m for m in agencies if m.start >= verb.end() and _ONLY_ARTICLES.fullmatch(text, verb.end(), m.start)]

@@ -102,3 +102,134 @@ def test_fast_phrase_scan_finds_what_the_lookbehind_pattern_finds(text, kind):
     matcher = getattr(TAX, f"{kind}_matcher")
     low = text.lower()
     assert matcher._find_lower(low) == [m.span() for m in matcher._ci_lower.finditer(low)]
+
+
+# Pieces of the learning-point and addressee cues, in several casings, with the characters
+# IGNORECASE equates with ASCII letters ("İ", "ı", "ſ", the Kelvin sign) and the ones the
+# anchored alternatives care about (brackets, dashes, colons, line breaks at the end).
+_CUE_BITS = st.sampled_from(
+    [
+        "(", ")", ":", "-", "\u2013", "\u2014", " ", "\n", "\t", "all", "ALL", "All", "aLl", "by", "for", "to", "across",
+        "agencies", "Professionals", "practitioners", "partner agencies", "staff", "multi-agency", "should", "must",
+        "are required to", "ensure", "to ensure", "that", "here is", "the full report", "for more information",
+        "click here", "this bulletin is", "no single agency learning", "No multi-agency learning", "learning",
+        "LEARNING", "points", "point", "were", "identified", "learnıng", "LEARN\u0130NG", "\u017ftaff", "a\u212aa",
+        "\u0131", "\u0130", "\u017f", "x", "é", "below", "following", "themes", ".",
+    ]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_CUE_BITS, max_size=14).map("".join))
+def test_factored_learning_point_filters_equal_the_single_patterns(text):
+    from graph_model import extract as x
+
+    assert x._not_a_finding(text) == bool(x._NOT_A_FINDING.search(text))
+    assert x._all_addressee(text) == bool(x._ALL_ADDRESSEE.search(text))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_CUE_BITS, max_size=14).map("".join), st.integers(0, 40), st.integers(0, 40))
+def test_span_substring_prefilters_never_drop_a_match(text, a, b):
+    """The lower-cased document's ``find`` on a span, as extraction uses it to skip the
+    deficit and learning-for-all patterns, finds the words wherever those patterns match."""
+    from graph_model import extract as x
+
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    low = text.lower()
+    if len(low) != len(text):
+        return  # extraction then does not use the lower-cased document
+    assert bool(x._DEFICIT_WORD.search(low, s, e)) == bool(x._DEFICIT_WORD.search(text[s:e].lower()))
+    if x._plain(text) and x._LEARNING_FOR_ALL.search(text, s, e):
+        assert low.find("all", s, e) >= 0
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([" ", "\t", "\n", "\r", "a", "-", "\u00a0", "\u2028"]), max_size=12).map("".join))
+def test_normalise_skips_the_space_passes_only_when_they_find_nothing(text):
+    from graph_model import read as r
+
+    trailing = " \n" in text or "\t\n" in text or text.endswith((" ", "\t"))
+    assert trailing == bool(r._TRAILING_RE.search(text))
+    assert ("\n " in text or text.startswith(" ")) == bool(r._LEADING_SPACES_RE.search(text))
+
+
+# Patterns the lower-cased scan of Matcher.find may take (taxonomy.py:_case_free), and
+# pieces of text for them, in several casings and with the characters IGNORECASE treats
+# specially.
+_CASE_FREE_PATTERNS = [
+    r[1].pattern for m in (TAX.agency_matcher, TAX.role_matcher, TAX.theme_matcher) for r in m._regexes if r[4] is not None
+] + [r"\b(?:to|by)\s+(?P<m>m[a-z]+al\s+health)\b(?!\s+act)", r"[^a-z\s]{2}k", r"(?<![\w&])s\w*?(?=[-\u2013])", r"(a)\1"]
+_CASE_BITS = st.sampled_from(
+    ["to", "TO", "By", "mental", "Mental", "MENTAL", "health", "Health", " ", "\n", "\t", "act", "Act", "-", "\u2013",
+     "k", "K", "\u212a", "s", "S", "\u017f", "\u0131", "\u0130", "é", "É", "&", "_", "1", "aA", "Aa", "needs", "trust",
+     ",", "with", "and", "were", "\u00df", "\u03a3", "\u03c3"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_CASE_BITS, max_size=16).map("".join), st.sampled_from(_CASE_FREE_PATTERNS))
+def test_case_free_pattern_on_lower_text_finds_what_ignorecase_finds(text, pattern):
+    import re
+
+    from graph_model.taxonomy import _case_free
+
+    assert _case_free(pattern)
+    low = text.lower()
+    if len(low) != len(text) or "\u0131" in text or "\u017f" in text:
+        return  # Matcher.find scans the original text then
+    slow = [m.span(0) for m in re.compile(pattern, re.I).finditer(text)]
+    assert [m.span(0) for m in re.compile(pattern).finditer(low)] == slow
+
+
+def test_case_free_refuses_what_it_cannot_vouch_for():
+    from graph_model.taxonomy import _case_free
+
+    for pattern in [r"\b[A-Z]{1,4}SC[BP]\b", "Police", "(?-i:ab)", "\u212a", "[!-~]", "caf\u00e9", "(?x)a b"]:
+        assert not _case_free(pattern), pattern
+
+
+_TWIN_BITS = st.sampled_from(
+    [*VOCAB, "Missed Opportunity", "NOT SHARED", "did not", "Didn\u2019t", "failed to", "Lack of", "over-reliance",
+     "There was no", "no plan", "Should Have", "However", "but it was", "Informed", "REFERRED", "liaised with",
+     "Worked Well", "All agencies", "Professionals should", "here is", "Practitioner", "\u212a", "\u0131", "\u017f",
+     "\u0130", "\u03a3", "\u00df", " ", "\n"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TWIN_BITS, max_size=20).map(" ".join), st.integers(0, 300), st.integers(0, 300))
+def test_lower_case_twins_find_what_the_cue_patterns_find(text, a, b):
+    """extract._lower_twin: on the lower-cased text, with or without bounds, and on a
+    slice of it, the same spans as the case-insensitive cue patterns on the text."""
+    from graph_model import extract as x
+
+    low = text.lower()
+    if len(low) != len(text) or not x._plain(text):
+        return  # extraction then uses the original patterns
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    pairs = [(x._DEFICIT, x._DEFICIT_L), (x._PRESCRIPTIVE, x._PRESCRIPTIVE_L), (x._COUNTERFACTUAL, x._COUNTERFACTUAL_L),
+             (x._PROFESSIONAL, x._PROFESSIONAL_L), (x._BROKEN, x._BROKEN_L), (x._EFFECTIVE, x._EFFECTIVE_L),
+             (x._TELLING_VERB, x._TELLING_VERB_L), (x._CONTRAST, x._CONTRAST_L)]
+    for slow, fast in pairs:
+        assert [m.span() for m in fast.finditer(low, s, e)] == [m.span() for m in slow.finditer(text, s, e)]
+        assert [m.span() for m in fast.finditer(low[s:e])] == [m.span() for m in slow.finditer(text[s:e])]
+    for slow, fast in [(x._NAF_HEAD, x._NAF_HEAD_L), (x._ALL_HEAD, x._ALL_HEAD_L)]:
+        m1, m2 = slow.match(text[s:e]), fast.match(low[s:e])
+        assert (m1 and m1.span()) == (m2 and m2.span())
+    assert x._not_a_finding(text[s:e], low[s:e]) == bool(x._NOT_A_FINDING.search(text[s:e]))
+    assert x._all_addressee(text[s:e], low[s:e]) == bool(x._ALL_ADDRESSEE.search(text[s:e]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["\u2022", "\u25cf", "\u25aa", "\u00b7", "\u2013", "\u2014", "-", " ", "\t", "\n", "\u00a0",
+                              "A", "a", "(", "'", "\u2018", '"']), max_size=14).map("".join),
+    st.integers(0, 14), st.integers(0, 14),
+)
+def test_inline_list_prefilter_never_skips_a_mark(text, a, b):
+    from graph_model import extract as x
+
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    if x._INLINE_BULLET.search(text, s, e):
+        assert x._LIST_MARK_SPACE.search(text, s, e)
