@@ -291,6 +291,11 @@ class SortedGraphBuilder:
         self._builder = _Builder(taxonomy or load_taxonomy())
         self._last: str | None = None
 
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The graph so far (without SIMILAR_TO and totals until :meth:`finish`)."""
+        return self._builder.g
+
     def add(self, record: ReviewRecord) -> bool:
         return self.add_fragment(record.id, review_fragment(record, self._builder.tax))
 
@@ -319,13 +324,20 @@ def ordered_relationships(g: nx.MultiDiGraph) -> Iterator[tuple[str, str, str, d
     national corpus's two million relationships are never held in one sorted list (that
     list and its sort keys cost some 300 MB at the build's peak)."""
     succ = g._succ
-    by_type_and_id = itemgetter(0, 1)
     for u in sorted(succ):
-        out = [(d["type"], k, v, d) for v, keyed in succ[u].items() for k, d in keyed.items()]
-        if len(out) > 1:
-            out.sort(key=by_type_and_id)
-        for _t, k, v, d in out:
-            yield u, v, k, d
+        yield from _out_relationships(succ, u)
+
+
+_BY_TYPE_AND_ID = itemgetter(0, 1)
+
+
+def _out_relationships(succ: dict, u: str) -> Iterator[tuple[str, str, str, dict]]:
+    """The relationships from node ``u`` (``succ``: the graph's ``_succ``) in the stored order."""
+    out = [(d["type"], k, v, d) for v, keyed in succ[u].items() for k, d in keyed.items()]
+    if len(out) > 1:
+        out.sort(key=_BY_TYPE_AND_ID)
+    for _t, k, v, d in out:
+        yield u, v, k, d
 
 
 def graph_to_data(g: nx.MultiDiGraph) -> dict:
@@ -352,18 +364,18 @@ def staging_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
-def stage_text(path: Path, text: str | Iterable[str]) -> Path:
-    """Write ``text`` (a string or its pieces) to a temporary file beside ``path`` (fsynced)
-    and return it; the caller renames it over ``path`` (or deletes it). Nothing is left
-    behind if writing fails."""
+def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:
+    """Write ``text`` (a string or its pieces; a piece may also be bytes, already UTF-8) to
+    a temporary file beside ``path`` (fsynced), in UTF-8, and return it; the caller renames
+    it over ``path`` (or deletes it). Nothing is left behind if writing fails."""
     tmp = staging_path(path)
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with open(tmp, "wb") as fh:
             if isinstance(text, str):
-                fh.write(text)
+                fh.write(text.encode("utf-8"))
             else:
                 for piece in text:
-                    fh.write(piece)
+                    fh.write(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -397,22 +409,123 @@ def _json_line_encoder() -> Callable[[object], str]:
         return encoder.encode
     # The arguments JSONEncoder.iterencode passes (no circular check: graph items are flat).
     encode = c_make_encoder(
-        None, encoder.default, encode_basestring, None, encoder.key_separator, encoder.item_separator, True, False, True
+        None,
+        encoder.default,
+        encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        True,
+        False,
+        True,
     )
     return lambda o: "".join(encode(o, 0))
 
 
-def graph_json_chunks(g: nx.MultiDiGraph, batch: int = 1000) -> Iterator[str]:
+# The labels whose nodes, and the relationships from them, are final as soon as every
+# review is in: neither the SIMILAR_TO links (between learning points, recurring.py) nor the
+# totals (on agencies, themes, family members and learning points, and LINKED_WITH between
+# agencies, totals.py) change them. Their graph.json lines can be written meanwhile
+# (:class:`EncodedAhead`); tests check that they come out the same.
+SETTLED_LABELS = frozenset({"Case", "MissedOpportunity", "Review", "TimelineEvent"})
+
+
+class EncodedAhead:
+    """The graph.json lines of the nodes with a label in ``labels`` and of the relationships
+    from them, encoded in a thread (:meth:`start`) while the main thread goes on with the
+    rest of the graph (the SIMILAR_TO links, whose sparse products leave a core partly
+    idle, and the totals), and kept in a temporary file, not in memory.
+
+    Only valid while those nodes and the relationships from them are left as they are;
+    :func:`graph_json_chunks` takes them from here in order (``ahead=``)."""
+
+    def __init__(self, g: nx.MultiDiGraph, labels: frozenset[str] = SETTLED_LABELS):
+        import tempfile
+        import threading
+
+        self.labels = labels
+        self._g = g
+        self._order = sorted(g._node)  # taken here: the main thread adds nodes meanwhile
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="graph.json ahead", daemon=True)
+
+    def start(self) -> EncodedAhead:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            encode = _json_line_encoder()
+            node, succ, labels, write = self._g._node, self._g._succ, self.labels, self._file.write
+            settled = [n for n in self._order if node[n].get("label") in labels]
+            # One line per node, then one per relationship (JSON lines hold no line break).
+            for i in range(0, len(settled), 1000):
+                if self._stop.is_set():
+                    return
+                write("".join(encode({"_id": n, **node[n]}) + "\n" for n in settled[i : i + 1000]))
+            for i, u in enumerate(settled):
+                if i % 1000 == 0 and self._stop.is_set():
+                    return
+                if succ[u]:
+                    write(
+                        "".join(
+                            encode({"_from": u, "_to": v, **d}) + "\n"
+                            for u, v, _k, d in _out_relationships(succ, u)
+                        )
+                    )
+        except BaseException as exc:  # pragma: no cover - raised again by lines()
+            self._error = exc
+
+    def lines(self) -> Iterator[str]:
+        """The encoded lines, in order, once the thread is done."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        self._file.seek(0)
+        return (line[:-1] for line in self._file)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._file.close()
+
+
+def graph_json_chunks(
+    g: nx.MultiDiGraph, batch: int = 1000, ahead: EncodedAhead | None = None
+) -> Iterator[str]:
     """The stored form of the graph (``graph.json``, the layout of :func:`graph_to_data`),
     one node or relationship per line, produced piece by piece (``batch`` lines a piece): a
     national corpus's graph is written without first holding a second copy of it as dicts
-    and as one huge string."""
+    and as one huge string. ``ahead``: the lines already encoded of some nodes and their
+    relationships (:class:`EncodedAhead`, made from this graph)."""
     encode = _json_line_encoder()
-    nodes = g.nodes
+    nodes, succ = g._node, g._succ
+    labels = ahead.labels if ahead is not None else frozenset()
+    pre = ahead.lines() if ahead is not None else iter(())
+
+    def node_lines() -> Iterator[str]:
+        for n in sorted(nodes):
+            d = nodes[n]
+            yield next(pre) if d.get("label") in labels else encode({"_id": n, **d})
+
+    def relationship_lines() -> Iterator[str]:
+        for u in sorted(succ):
+            if nodes[u].get("label") in labels:
+                for keyed in succ[u].values():
+                    for _ in range(len(keyed)):
+                        yield next(pre)
+            else:
+                for _u, v, _k, d in _out_relationships(succ, u):
+                    yield encode({"_from": u, "_to": v, **d})
+
     yield '{"format":"sgraph-graph","nodes":['
-    yield from _joined_lines((encode({"_id": n, **nodes[n]}) for n in sorted(nodes)), batch)
-    yield "\n],\"relationships\":["
-    yield from _joined_lines((encode({"_from": u, "_to": v, **d}) for u, v, _k, d in ordered_relationships(g)), batch)
+    yield from _joined_lines(node_lines(), batch)
+    yield '\n],"relationships":['
+    yield from _joined_lines(relationship_lines(), batch)
+    if next(pre, None) is not None:  # pragma: no cover - the graph changed after ahead
+        raise RuntimeError("graph.json: lines encoded ahead were left over")
     yield f'\n],"version":{FORMAT_VERSION}}}\n'
 
 

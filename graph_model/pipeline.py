@@ -7,7 +7,6 @@ the embedded store; later commands read it instead of rebuilding.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import signal
@@ -25,6 +24,7 @@ import networkx as nx
 
 from .build import (
     GRAPH_FILE,
+    EncodedAhead,
     Fragment,
     SortedGraphBuilder,
     check_unique_ids,
@@ -85,13 +85,14 @@ def _sigint_blocked() -> Iterator[None]:
 
 
 class Extracted(NamedTuple):
-    """One extracted review as its JSON (compact to hold and cheap to pass between processes),
+    """One extracted review as its JSON, UTF-8 encoded (compact to hold and cheap to pass
+    between processes, and written to records.json as it is),
     its learning points' similarity tokens (``recurring.known_tokens``, text -> tokens) and
     its part of the graph (``build.review_fragment``), ready to add."""
 
     id: str
     source: str
-    json: str
+    json: bytes
     tokens: dict[str, str] | None = None
     fragment: Fragment | None = None
 
@@ -115,7 +116,13 @@ def _extract_here(args: tuple[str, str | None], with_tokens: bool = False) -> Ex
         from .recurring import known_tokens
 
         tokens = known_tokens((lp.text for lp in record.learning_points), tax)
-    return Extracted(record.id, record.source, record.model_dump_json(), tokens, review_fragment(record, tax))
+    return Extracted(record.id, record.source, _json_bytes(record), tokens, review_fragment(record, tax))
+
+
+def _json_bytes(record: ReviewRecord) -> bytes:
+    """``record.model_dump_json()`` encoded in UTF-8, as pydantic makes it (without the
+    decoding to a string and encoding back)."""
+    return record.__pydantic_serializer__.to_json(record)
 
 
 def extract_files(
@@ -185,23 +192,65 @@ def _iter_extracted(
 
 class _Spool:
     """Reviews' JSON kept in an anonymous temporary file, read back one at a time by id:
-    the main process holds only offsets, not a national corpus's records."""
+    the main process holds only offsets, not a national corpus's records.
+
+    Each review's JSON is stored after the separator records.json puts before every review
+    but the first (``SEPARATOR``), so that reviews stored in the order records.json lists
+    them are copied to it as one run of bytes (:meth:`records_json`)."""
+
+    SEPARATOR = b",\n"
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()
+        self._end = 0
         self.index: list[tuple[str, str, int, int]] = []  # id, source, offset, length
+        self.ahead: EncodedAhead | None = None  # graph.json lines encoded ahead, closed with the spool
 
     def add(self, x: Extracted) -> None:
-        data = x.json.encode("utf-8")
-        self.index.append((x.id, x.source, self._file.seek(0, os.SEEK_END), len(data)))
+        data = x.json
+        self._file.seek(self._end)
+        self._file.write(self.SEPARATOR)
         self._file.write(data)
+        self.index.append((x.id, x.source, self._end + len(self.SEPARATOR), len(data)))
+        self._end += len(self.SEPARATOR) + len(data)
+
+    def data(self, entry: tuple[str, str, int, int]) -> bytes:
+        self._file.seek(entry[2])
+        return self._file.read(entry[3])
 
     def json(self, entry: tuple[str, str, int, int]) -> str:
-        self._file.seek(entry[2])
-        return self._file.read(entry[3]).decode("utf-8")
+        return self.data(entry).decode("utf-8")
+
+    def records_json(self, ordered: Sequence[tuple[str, str, int, int]], piece: int = 1 << 20) -> Iterator[bytes]:
+        """records.json of the reviews ``ordered``, in pieces: the reviews that follow one
+        another in the spool as they do in ``ordered`` are read as one run (with their
+        separators), at most ``piece`` bytes at a time."""
+        yield b'{"reviews":['
+        i = 0
+        while i < len(ordered):
+            # A run: entries stored one after the other (each after its separator).
+            start = ordered[i][2] - len(self.SEPARATOR)
+            end = ordered[i][2] + ordered[i][3]
+            j = i + 1
+            while j < len(ordered) and ordered[j][2] == end + len(self.SEPARATOR):
+                end = ordered[j][2] + ordered[j][3]
+                j += 1
+            if i == 0:  # the first review has a line break before it, not the separator
+                yield b"\n"
+                start += len(self.SEPARATOR)
+            pos = start
+            while pos < end:
+                self._file.seek(pos)
+                data = self._file.read(min(piece, end - pos))
+                pos += len(data)
+                yield data
+            i = j
+        yield b"\n]}\n"
 
     def close(self) -> None:
         self._file.close()
+        if self.ahead is not None:
+            self.ahead.close()
 
 
 @dataclass
@@ -317,7 +366,7 @@ def build(
         with _interrupts_noted():
             return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations)
     finally:
-        spool.close()
+        spool.close()  # and its graph.json lines encoded ahead, if any
 
 
 def _build(
@@ -355,12 +404,16 @@ def _build(
                 early = None  # out of order: built below from the sorted reviews instead
     _stop_if_interrupted()
     ordered = sorted(spool.index)
-    check_unique_ids([Extracted(rid, source, "") for rid, source, _o, _n in ordered])
+    check_unique_ids([Extracted(rid, source, b"") for rid, source, _o, _n in ordered])
     curation = None
     if found is not None:
         curation = CurationSummary(Path(annotations))  # type: ignore[arg-type]
         ordered = _apply_annotations(spool, ordered, found, path_of, load_taxonomy(taxonomy_file), curation)
+    ahead = None
     if early is not None:
+        # The lines of graph.json that linking and the totals leave as they are are encoded
+        # in a thread meanwhile: linking's sparse products leave a core partly idle.
+        ahead = spool.ahead = EncodedAhead(early.graph).start()
         graph = early.finish(tokens)
     else:
         # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
@@ -370,12 +423,8 @@ def _build(
     tokens.clear()
     _check_writable(home)
     # Written piece by piece, never as one string.
-    records_json = itertools.chain(
-        ['{"reviews":['],
-        (("\n" if i == 0 else ",\n") + spool.json(e) for i, e in enumerate(ordered)),
-        ["\n]}\n"],
-    )
-    graph_json = graph_json_chunks(graph)
+    records_json = spool.records_json(ordered)
+    graph_json = graph_json_chunks(graph, ahead=ahead)
     # Everything is first written beside its final place (the store, the slowest and most
     # likely to fail, first); only when all of it is complete are the three renamed into
     # place, with Ctrl-C held back for those few renames. graph.json goes last, as the
@@ -432,7 +481,7 @@ def _apply_annotations(
         record = ReviewRecord.model_validate_json(spool.json(entry))
         applied = apply_annotation(record, ann, read_document(path_of[entry[0]]), tax)
         summary.add(applied)
-        spool.add(Extracted(entry[0], entry[1], applied.record.model_dump_json()))
+        spool.add(Extracted(entry[0], entry[1], _json_bytes(applied.record)))
         result.append(spool.index[-1])
     return result
 

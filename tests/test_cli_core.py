@@ -76,6 +76,39 @@ def test_graph_json_is_one_item_a_line_in_any_pieces(tmp_path):
     assert json.loads(expected) == data
 
 
+def test_graph_json_lines_encoded_ahead_are_those_linking_and_totals_leave_alone(tmp_path):
+    # The build encodes the lines of SETTLED_LABELS' nodes and their relationships while it
+    # links learning points and counts the totals (build.EncodedAhead): neither may change them.
+    from graph_model.build import SETTLED_LABELS, EncodedAhead, SortedGraphBuilder, graph_json_chunks
+    from graph_model.pipeline import stored_records
+
+    build([SEEDS], home=tmp_path, embedded=False)
+    records = sorted(stored_records(tmp_path), key=lambda r: r.id)
+    builder = SortedGraphBuilder()
+    for r in records:
+        assert builder.add(r)
+    g = builder.graph
+    before = {n: json.dumps(d, sort_keys=True) for n, d in g.nodes(data=True) if d["label"] in SETTLED_LABELS}
+    out = {
+        (u, k): json.dumps(d, sort_keys=True)
+        for u, _v, k, d in g.edges(keys=True, data=True)
+        if g.nodes[u]["label"] in SETTLED_LABELS
+    }
+    ahead = EncodedAhead(g).start()
+    try:
+        builder.finish()
+        assert {n: json.dumps(d, sort_keys=True) for n, d in g.nodes(data=True) if d["label"] in SETTLED_LABELS} == before
+        assert {
+            (u, k): json.dumps(d, sort_keys=True)
+            for u, _v, k, d in g.edges(keys=True, data=True)
+            if g.nodes[u]["label"] in SETTLED_LABELS
+        } == out
+        assert "".join(graph_json_chunks(g, ahead=ahead)) == "".join(graph_json_chunks(g))
+    finally:
+        ahead.close()
+    assert before and out and any(d["label"] not in SETTLED_LABELS for _n, d in g.nodes(data=True))
+
+
 def test_building_twice_gives_identical_graphs(tmp_path):
     a = build([SEEDS], home=tmp_path / "a", embedded=False).graph
     b = build([SEEDS], home=tmp_path / "b", embedded=False, jobs=2).graph
@@ -203,3 +236,21 @@ def test_unknown_command_is_a_usage_error(capsys):
     code, _out, err = run(capsys, "frobnicate")
     assert code == 2
     assert "No such command" in err
+
+
+def test_records_json_from_the_spool_in_any_order():
+    from graph_model.pipeline import Extracted, _Spool
+
+    spool = _Spool()
+    try:
+        for rid in ("b", "a", "c", "d"):
+            spool.add(Extracted(rid, rid + ".txt", json.dumps({"id": rid, "t": "\u00e9"}).encode()))
+        for order in ([1, 0, 2, 3], [0, 1, 2, 3], [3, 2, 1, 0], [1], [], [0, 1, 3]):
+            entries = [spool.index[i] for i in order]
+            expected = '{"reviews":[' + "".join(
+                ("\n" if k == 0 else ",\n") + spool.json(e) for k, e in enumerate(entries)
+            ) + "\n]}\n"
+            for piece in (1, 3, 1 << 20):
+                assert b"".join(spool.records_json(entries, piece=piece)).decode() == expected
+    finally:
+        spool.close()
