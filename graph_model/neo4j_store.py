@@ -722,6 +722,45 @@ def _cross_review_statements(
                 yield _rel_create(rtype, a, b), {"rows": batch}, len(batch)
 
 
+def _labels_of(rel_types: Iterable[str]) -> set[str]:
+    """The labels at either end of relationships of ``rel_types``."""
+    return {label for t in rel_types for pair in REL_TYPES[t].pairs for label in pair}
+
+
+class _Stream:
+    """``each(item)`` for every item of ``items()``, in a thread, for the time of a ``with``
+    block. Leaving the block waits for the thread and raises its error; when the block
+    itself fails (a KeyboardInterrupt included) the thread stops before its next item and
+    the block's error wins, so that no write goes on after the load has returned."""
+
+    def __init__(self, items: Callable[[], Iterable[Any]], each: Callable[[Any], object]):
+        self.stopped = threading.Event()
+        self.error: BaseException | None = None
+        self._items, self._each = items, each
+        self._thread = threading.Thread(target=self._run, name="sgraph-load-stream", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            for item in self._items():
+                if self.stopped.is_set():
+                    return
+                self._each(item)
+        except BaseException as exc:  # handed to the thread that waits for it
+            self.error = exc
+
+    def __enter__(self) -> _Stream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self.stopped.set()
+        while self._thread.is_alive():
+            self._thread.join(0.2)
+        if exc_type is None and self.error is not None:
+            raise self.error
+
+
 def wipe_project(backend: Neo4jBackend, chunk: int = 10000) -> int:
     """Delete every node of this project's labels (and their relationships), in chunks.
 
@@ -886,17 +925,19 @@ def _load(
         + sum(len(r) for r in rel_rows.values())
     )
     done = 0
+    tally = threading.Lock()  # step() runs in two threads during step 3 (see there)
 
     def step(statements: list[tuple[str, dict]], nodes: int = 0, rels: int = 0) -> None:
         nonlocal done
         lock.check()
         be.write(statements, source="the load")
-        summary.batches += 1
-        summary.nodes_written += nodes
-        summary.relationships_written += rels
-        done += nodes + rels
-        if progress:
-            progress(done, max(total, done))  # cross-review relationships are known only as they are written
+        with tally:
+            summary.batches += 1
+            summary.nodes_written += nodes
+            summary.relationships_written += rels
+            done += nodes + rels
+            if progress:
+                progress(done, max(total, done))  # cross-review relationships are known only as they are written
 
     # 1. Take out the old version of every review that changed (and of pruned reviews).
     # A review with no Review node in Neo4j has nothing there to take out: its Review node
@@ -914,20 +955,40 @@ def _load(
     for label, rows in sorted(owned_rows.items(), key=lambda item: item[0] != "Review"):
         for batch in _chunks(rows, batch_size):
             step([(_node_create(label), {"rows": batch})], nodes=len(batch))
-    for (rtype, a, b), rows in sorted(rel_rows.items()):
-        for batch in _chunks(rows, batch_size):
-            statements = [
-                (_shared_ensure(label), {"rows": [shared_props[label][k] for k in sorted({r[end] for r in batch})]})
-                for end, label in (("from", a), ("to", b))
-                if not NODE_TYPES[label].owned_by_review
-            ]
-            statements.append((_rel_create(rtype, a, b), {"rows": batch}))
-            step(statements, rels=len(batch))
+    def write_relationships(kinds: list[tuple[str, str, str]]) -> None:
+        for rtype, a, b in kinds:
+            for batch in _chunks(rel_rows[(rtype, a, b)], batch_size):
+                statements = [
+                    (_shared_ensure(label), {"rows": [shared_props[label][k] for k in sorted({r[end] for r in batch})]})
+                    for end, label in (("from", a), ("to", b))
+                    if not NODE_TYPES[label].owned_by_review
+                ]
+                statements.append((_rel_create(rtype, a, b), {"rows": batch}))
+                step(statements, rels=len(batch))
+
     # 3b. Cross-review relationships (SIMILAR_TO between learning points): they carry no
     # review_id, and a changed review changes the scores of others, so when the ones in
     # Neo4j differ in any way from the graph's (a changed review's were deleted with its
     # nodes in step 1) all of them are deleted and written again.
-    for cypher, params, rels in _cross_review_statements(be, cross_rows, batch_size):
+    # The server writes one transaction at a time per session; SIMILAR_TO (a third of a
+    # whole load) is written in a second session, in a thread, while this one writes the
+    # review relationships that touch none of the nodes it touches (learning points): two
+    # transactions that lock no node in common cannot deadlock. The review relationships
+    # that do touch learning points are written first; the cross-review types that touch
+    # other labels (LINKED_WITH between agencies) after both. No other load runs meanwhile
+    # (_LoadLock), so no one else rewrites SIMILAR_TO between the comparison and the writes.
+    kinds = sorted(rel_rows)
+    parallel = {t: by_pair for t, by_pair in cross_rows.items() if _labels_of([t]) == {"LearningPoint"}}
+    parallel_labels = _labels_of(parallel)
+    beside = [k for k in kinds if not set(k[1:]) & parallel_labels]
+    write_relationships([k for k in kinds if k not in beside])
+    with _Stream(
+        lambda: _cross_review_statements(be, parallel, batch_size),
+        lambda item: step([(item[0], item[1])], rels=item[2]),
+    ):
+        write_relationships(beside)
+    rest = {t: by_pair for t, by_pair in cross_rows.items() if t not in parallel}
+    for cypher, params, rels in _cross_review_statements(be, rest, batch_size):
         step([(cypher, params)], rels=rels)
     # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
     keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
