@@ -37,7 +37,7 @@ from .models import (
     Section,
     ThemeRef,
 )
-from .taxonomy import Match, Taxonomy, _case_free, load_taxonomy
+from .taxonomy import Match, Taxonomy, _case_free, case_plain, load_taxonomy
 from .timeline import find_timeline
 
 PARTNERSHIP = "partnership"
@@ -331,10 +331,6 @@ _NAF_HEAD = re.compile(
 )
 _NAF_END = re.compile(r"[:\u2013-]\s*-?$", re.I | re.S)
 _NAF_POINTS = re.compile(r"learning\s+points?\s+were\s+identified", re.I | re.S)
-# The characters IGNORECASE equates with an ASCII letter that lower-casing does not turn into
-# that letter alone ("İ" becomes "i" and a combining dot, "ı" and "ſ" stay): a text without
-# them that matches a case-insensitive literal such as "learning" holds it lower-cased.
-_CASE_EXOTIC = "\u0130\u0131\u017f"
 
 _BROKEN = re.compile(  # one shared "\b", as in _DEFICIT
     r"\b(?:not\s+(?:been\s+)?(?:shared|passed|informed|notified|told|invited|consulted|communicated|made|provided|sent|"
@@ -412,7 +408,7 @@ _NO_BEFORE = re.compile(r"\bno\s+(?:\w+\s+)?$")
 def _lower_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """``pattern`` without IGNORECASE, for the lower-cased text: it finds the same matches at
     the same offsets in ``text.lower()`` as ``pattern`` in ``text`` wherever the lower-cased
-    text is used here (its length unchanged and :func:`_plain`), because every character of
+    text is used here (its length unchanged and :func:`taxonomy.case_plain`), because every character of
     the pattern is its own lower case (``taxonomy._case_free``, checked here). Several times
     faster: without IGNORECASE the engine compares characters without folding them."""
     if not _case_free(pattern.pattern):  # pragma: no cover - a pattern edited without care
@@ -432,18 +428,12 @@ _NAF_HEAD_L = _lower_twin(_NAF_HEAD)
 _ALL_HEAD_L = _lower_twin(_ALL_HEAD)
 
 
-def _plain(text: str) -> bool:
-    """Whether ``text`` has none of :data:`_CASE_EXOTIC`: then a case-insensitive match of a
-    lower-case ASCII literal means ``text.lower()`` holds the literal."""
-    return "\u0130" not in text and "\u0131" not in text and "\u017f" not in text
-
-
 def _not_a_finding(text: str, low: str | None = None) -> bool:
     """``bool(_NOT_A_FINDING.search(text))``, faster (see :data:`_NAF_HEAD`); ``low``, when
     given, is ``text`` lower-cased as in :func:`_lower_twin`."""
     if (_NAF_HEAD_L.match(low) if low is not None else _NAF_HEAD.match(text)) or _NAF_END.search(text):
         return True
-    if "learning" not in text.lower() and _plain(text):
+    if "learning" not in text.lower() and case_plain(text):
         return False
     return _NAF_POINTS.search(text) is not None
 
@@ -454,7 +444,7 @@ def _all_addressee(text: str, low: str | None = None) -> bool:
     :func:`_not_a_finding`."""
     if _ALL_HEAD_L.match(low) if low is not None else _ALL_HEAD.match(text):
         return True
-    if "all" not in text.lower() and _plain(text):
+    if "all" not in text.lower() and case_plain(text):
         return False
     return _ALL_MID.search(text) is not None
 
@@ -500,7 +490,7 @@ class _Extraction:
         # ASCII ``w`` exactly where ``text[s:e].lower()`` holds it.
         self.low: str | None = low if len(low) == len(self.text) else None
         # The same where the lower-case twins of the cue patterns (_lower_twin) may scan it.
-        self.plain_low: str | None = self.low if self.low is not None and _plain(self.text) else None
+        self.plain_low: str | None = self.low if self.low is not None and case_plain(self.text) else None
         self.review_id = self.meta["id"]
         self._section_starts = [s.start for s in doc.sections]
         self.heading_ends = {s.start: s.start + len(s.heading) for s in doc.sections if s.heading}
@@ -728,7 +718,7 @@ class _Extraction:
     def _learning_for_all_from(self) -> int | None:
         """Where a statement that the following learning is for all agencies ends, if any."""
         # Every match holds "all" (any case): a sentence without it is skipped.
-        low = self.low if self.low is not None and _plain(self.text) else None
+        low = self.plain_low
         for u in self.units:
             if u.section is not None and u.section.kind in LEARNING_KIND_BY_SECTION:
                 continue

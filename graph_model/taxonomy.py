@@ -165,9 +165,8 @@ class Matcher:
         if self._regexes:
             # A regex that needs one of a few literal strings is skipped when none of them
             # is in the lower-cased text. Only when lower-casing keeps every offset in place
-            # and the text has none of the characters IGNORECASE equates with an ASCII
-            # letter without lower-casing to it ("ſ", dotless "ı").
-            plain = len(low) == len(text) and "\u017f" not in text and "\u0131" not in text
+            # and the text is :func:`case_plain`.
+            plain = len(low) == len(text) and case_plain(text)
             for name, pattern, group, needs, fast in self._regexes:
                 if plain and needs is not None and not any(k in low for k in needs):
                     continue
@@ -344,6 +343,14 @@ def _required_strings(pattern: str, flags: int) -> tuple[str, ...] | None:
 
     walk(parsed)
     return best
+
+
+def case_plain(text: str) -> bool:
+    """Whether ``text`` has none of the characters IGNORECASE equates with an ASCII letter
+    that lower-casing does not turn into that letter alone ("İ" becomes "i" and a combining
+    dot; dotless "ı" and long "ſ" stay): then a case-insensitive match of a lower-case ASCII
+    literal means ``text.lower()`` holds the literal."""
+    return "\u0130" not in text and "\u0131" not in text and "\u017f" not in text
 
 
 def _safe_char(code: int) -> bool:

@@ -140,7 +140,7 @@ def test_span_substring_prefilters_never_drop_a_match(text, a, b):
     if len(low) != len(text):
         return  # extraction then does not use the lower-cased document
     assert bool(x._DEFICIT_WORD.search(low, s, e)) == bool(x._DEFICIT_WORD.search(text[s:e].lower()))
-    if x._plain(text) and x._LEARNING_FOR_ALL.search(text, s, e):
+    if x.case_plain(text) and x._LEARNING_FOR_ALL.search(text, s, e):
         assert low.find("all", s, e) >= 0
 
 
@@ -205,7 +205,7 @@ def test_lower_case_twins_find_what_the_cue_patterns_find(text, a, b):
     from graph_model import extract as x
 
     low = text.lower()
-    if len(low) != len(text) or not x._plain(text):
+    if len(low) != len(text) or not x.case_plain(text):
         return  # extraction then uses the original patterns
     s, e = sorted((min(a, len(text)), min(b, len(text))))
     pairs = [(x._DEFICIT, x._DEFICIT_L), (x._PRESCRIPTIVE, x._PRESCRIPTIVE_L), (x._COUNTERFACTUAL, x._COUNTERFACTUAL_L),
