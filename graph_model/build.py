@@ -307,13 +307,16 @@ class SortedGraphBuilder:
         self._last = review_id
         return True
 
-    def finish(self, tokens: Mapping[str, str] | None = None) -> nx.MultiDiGraph:
+    def finish(
+        self, tokens: Mapping[str, str] | None = None, meanwhile: Callable[[], object] | None = None
+    ) -> nx.MultiDiGraph:
         """The graph, once every review is in: with its SIMILAR_TO links, as
-        :func:`graph_from_sorted` makes it (``tokens`` as there)."""
+        :func:`graph_from_sorted` makes it (``tokens`` as there). ``meanwhile``: see
+        :func:`~graph_model.recurring.add_similar_to`."""
         from .recurring import add_similar_to
         from .totals import add_totals
 
-        add_similar_to(self._builder.g, taxonomy=self._builder.tax, tokens=tokens)
+        add_similar_to(self._builder.g, taxonomy=self._builder.tax, tokens=tokens, meanwhile=meanwhile)
         add_totals(self._builder.g)
         return self._builder.g
 
@@ -480,6 +483,8 @@ class EncodedAhead:
 
     def lines(self) -> Iterator[str]:
         """The encoded lines, in order, once the thread is done."""
+        if self._thread.ident is None:  # pragma: no cover - started by whoever made it
+            self._thread.start()
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -488,7 +493,8 @@ class EncodedAhead:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
         self._file.close()
 
 

@@ -412,9 +412,10 @@ def _build(
     ahead = None
     if early is not None:
         # The lines of graph.json that linking and the totals leave as they are are encoded
-        # in a thread meanwhile: linking's sparse products leave a core partly idle.
-        ahead = spool.ahead = EncodedAhead(early.graph).start()
-        graph = early.finish(tokens)
+        # in a thread meanwhile, while linking's sparse products run in worker processes.
+        # The thread starts once linking's worker processes are forked (recurring.py).
+        ahead = spool.ahead = EncodedAhead(early.graph)
+        graph = early.finish(tokens, meanwhile=ahead.start)
     else:
         # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
         graph = graph_from_sorted(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 
 from .build import put_edge
+from .errors import SgraphError
 from .taxonomy import Taxonomy, load_taxonomy
 from .text import markdown_inline, shorten
 
@@ -56,6 +57,12 @@ FREQUENT_TOKEN_SHARE = 0.05
 FREQUENT_TOKEN_MIN = 2000
 BLOCK_ROWS = 128  # rows of the similarity matrix computed at a time (a block of 128 x 92,000 stays small)
 SIMILARITY_THREADS = 4  # at most this many blocks computed at once (one per core)
+# From this many learning points (a few hundred reviews), the blocks are computed in worker
+# processes instead of threads: the build's main process encodes graph.json meanwhile
+# (``meanwhile`` below, pipeline.py), and in threads the blocks' many small numpy steps
+# queue for the interpreter lock behind it. Below it, processes cost more than they save.
+SIMILARITY_PROCESSES_FROM = 20_000
+BLOCKS_PER_TASK = 16  # blocks a worker process computes per task (results come back in order)
 
 CONCEPT_PREFIX = "\u00a7"  # concept tokens: "§Escalation and professional challenge"
 TOKEN_SEPARATOR = "\x1f"  # between the tokens of a text in :func:`known_tokens`
@@ -226,6 +233,73 @@ def _block_neighbours(
     return np.minimum(rows, cols), np.maximum(rows, cols), scores[keep]
 
 
+_SHARED: tuple[Any, Any, Any, float, int] | None = None  # a worker process's (x, xt, review_of, threshold, k)
+
+
+def _share_matrices(x: Any, xt: Any, review_of: Any, threshold: float, max_neighbours: int) -> None:
+    """Initialiser of a worker process of :func:`_blocks_in_processes` (forked: the
+    arguments are not copied). Ctrl-C is the main process's to handle (the terminal sends
+    it to the whole process group)."""
+    import signal
+
+    global _SHARED
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _SHARED = (x, xt, review_of, threshold, max_neighbours)
+
+
+def _blocks_task(span: tuple[int, int, int]) -> list[tuple[Any, Any, Any]]:
+    """The :func:`_block_neighbours` of the blocks starting in ``range(*span)`` (``span`` =
+    first row, stop row, block rows), in a worker process."""
+    assert _SHARED is not None
+    x, xt, review_of, threshold, k = _SHARED
+    first, stop, rows = span
+    found = (_block_neighbours(x, xt, s, min(s + rows, stop), review_of, threshold, k) for s in range(first, stop, rows))
+    return [f for f in found if f is not None]
+
+
+def _blocks_in_processes(
+    x: Any, xt: Any, review_of: Any, n: int, block_rows: int, threshold: float, max_neighbours: int, workers: int
+) -> Iterator[list[tuple[Any, Any, Any]]] | None:
+    """Every block's :func:`_block_neighbours`, in block order (a list per task), computed
+    by ``workers`` processes forked here, now (like the build's extraction workers: the
+    children inherit the matrices instead of having them pickled; they run nothing but
+    numpy and scipy); the caller collects them from the iterator returned. None where
+    this system cannot fork."""
+    import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    step = block_rows * BLOCKS_PER_TASK
+    spans = [(first, min(first + step, n), block_rows) for first in range(0, n, step)]
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_share_matrices,
+        initargs=(x, xt, review_of, threshold, max_neighbours),
+    )
+    gc.freeze()  # the children share the parent's objects: a collection there must not touch (copy) them
+    try:
+        results = pool.map(_blocks_task, spans)  # forks every worker, before the pool's own thread starts
+    except OSError:
+        pool.shutdown(cancel_futures=True)
+        return None
+    finally:
+        gc.unfreeze()
+
+    def collected() -> Iterator[list[tuple[Any, Any, Any]]]:
+        try:
+            yield from results
+        except BrokenProcessPool:
+            raise SgraphError("a similarity worker process stopped unexpectedly (out of memory?).") from None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return collected()
+
+
 def similar_learning_pairs(
     points: nx.MultiDiGraph | Iterable[LearningText | tuple[str, str, str]],
     threshold: float = SIMILARITY_THRESHOLD,
@@ -256,17 +330,23 @@ def _similar_indices(
     taxonomy: Taxonomy | None = None,
     block_rows: int = BLOCK_ROWS,
     tokens: Mapping[str, str] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[tuple[int, int, float]]:
     """:func:`similar_learning_pairs` of ``items`` (in id order) as (index, index, score),
     produced a few thousand at a time (a national corpus's 700,000 pairs are never one list
-    of Python objects)."""
+    of Python objects). ``meanwhile`` is called once, when the products have started (so
+    that it may start a thread: the worker processes are forked before it)."""
     import numpy as np
 
     n = len(items)
     if n < 2:
+        if meanwhile is not None:
+            meanwhile()
         return
     x = similarity_vectors([p.text for p in items], taxonomy, tokens)
     if x.shape[1] == 0:
+        if meanwhile is not None:
+            meanwhile()
         return
     review_codes = {r: i for i, r in enumerate(sorted({p.review_id for p in items}))}
     review_of = np.array([review_codes[p.review_id] for p in items], dtype=np.int64)
@@ -276,10 +356,20 @@ def _similar_indices(
     def block(start: int) -> tuple[Any, Any, Any] | None:
         return _block_neighbours(x, xt, start, min(start + block_rows, n), review_of, threshold, max_neighbours)
 
-    # scipy's sparse product and numpy's array operations release the GIL: blocks are
-    # independent, so threads use every core; results are taken in block order.
+    # Blocks are independent; results are taken in block order. scipy's sparse product
+    # and numpy's array operations release the GIL, so threads use every core while
+    # nothing else in the process wants the interpreter; worker processes, from
+    # SIMILARITY_PROCESSES_FROM rows, also while it does.
     threads = min(os.cpu_count() or 1, SIMILARITY_THREADS, len(starts))
-    if threads > 1:
+    in_processes = None
+    if threads > 1 and n >= SIMILARITY_PROCESSES_FROM:
+        in_processes = _blocks_in_processes(x, xt, review_of, n, block_rows, threshold, max_neighbours, threads)
+    if meanwhile is not None:
+        meanwhile()
+        meanwhile = None
+    if in_processes is not None:
+        found = [f for part in in_processes for f in part]
+    elif threads > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             found = [f for f in pool.map(block, starts) if f is not None]
     else:
@@ -302,10 +392,16 @@ def _similar_indices(
         yield from zip(lo[start:stop].tolist(), hi[start:stop].tolist(), scores, strict=True)
 
 
-def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None = None, **options: Any) -> int:
+def add_similar_to(
+    graph: nx.MultiDiGraph,
+    pairs: Iterable[SimilarPair] | None = None,
+    meanwhile: Callable[[], object] | None = None,
+    **options: Any,
+) -> int:
     """Add ``SIMILAR_TO {id, score}`` relationships (lower id -> higher id) for ``pairs``
     (default: :func:`similar_learning_pairs` of the graph, with ``options``); old ones go
-    first. Returns how many were added."""
+    first. Returns how many were added. ``meanwhile``: called once while the pairs are
+    being found (it may start a thread that reads the graph's other nodes)."""
     old = [
         (u, v, k)
         for u, nbrs in graph._succ.items()
@@ -317,7 +413,9 @@ def add_similar_to(graph: nx.MultiDiGraph, pairs: Iterable[SimilarPair] | None =
     if pairs is None:
         items = learning_texts(graph)
         ids = [p.id for p in items]
-        pairs = (SimilarPair(ids[i], ids[j], s) for i, j, s in _similar_indices(items, **options))
+        pairs = (SimilarPair(ids[i], ids[j], s) for i, j, s in _similar_indices(items, meanwhile=meanwhile, **options))
+    elif meanwhile is not None:
+        meanwhile()
     # Each relationship names its nodes by the graph's own key strings, not by equal new
     # ones (the graph's adjacency keeps the strings it is given: 700,000 links, twice each).
     node_key = {n: n for n in graph if isinstance(n, str) and n.startswith("LearningPoint:")}

@@ -221,6 +221,35 @@ def test_pairs_match_their_definition_with_many_ties(monkeypatch):
         monkeypatch.setattr(recurring, "SIMILARITY_THREADS", 1)
         assert similar_learning_pairs(points, threshold=threshold, max_neighbours=k, block_rows=16) == expected
         monkeypatch.undo()
+        # Worker processes (a national corpus's way), several blocks to a task: the same pairs.
+        monkeypatch.setattr(recurring, "SIMILARITY_PROCESSES_FROM", 0)
+        monkeypatch.setattr(recurring, "BLOCKS_PER_TASK", 3)
+        monkeypatch.setattr(recurring, "SIMILARITY_THREADS", 2)
+        monkeypatch.setattr(recurring.os, "cpu_count", lambda: 2)
+        assert similar_learning_pairs(points, threshold=threshold, max_neighbours=k, block_rows=5) == expected
+        monkeypatch.undo()
+
+
+def test_linking_in_worker_processes_calls_meanwhile_once_after_forking(monkeypatch):
+    """The build starts its graph.json thread from ``meanwhile``: it must run exactly once,
+    after the worker processes exist (forking after the thread started could copy a lock
+    it holds), and the pairs are those the threads find."""
+    import multiprocessing
+
+    monkeypatch.setattr(recurring, "SIMILARITY_PROCESSES_FROM", 0)
+    monkeypatch.setattr(recurring, "SIMILARITY_THREADS", 2)
+    monkeypatch.setattr(recurring.os, "cpu_count", lambda: 2)
+    seen: list[int] = []
+    g = _hand_graph([
+        ("r1/lp1", "r1", "Escalation policy not used by the health visitor"),
+        ("r2/lp1", "r2", "The escalation policy was not used by the health visitor"),
+        ("r3/lp1", "r3", "Pre-birth assessment and discharge planning"),
+    ])
+    n = recurring.add_similar_to(g, block_rows=1, meanwhile=lambda: seen.append(len(multiprocessing.active_children())))
+    assert n == 1 and seen == [2]
+    monkeypatch.setattr(recurring, "SIMILARITY_PROCESSES_FROM", 10**9)
+    seen.clear()
+    assert recurring.add_similar_to(g, meanwhile=lambda: seen.append(0)) == 1 and seen == [0]
 
 
 def _hand_graph(points: list[tuple[str, str, str]]) -> nx.MultiDiGraph:
