@@ -34,6 +34,7 @@ from typing import Any
 
 import networkx as nx
 
+from .collector import cyclic_gc_paused
 from .errors import DatabaseError, OutputError
 from .results import PLAIN_TYPES, Rows
 from .schema import NODE_TYPES, QUERY_INDEXES, cypher_name, relationship_row, stored_properties
@@ -253,7 +254,8 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
     try:
         db = _start(private)
         try:
-            n_nodes, n_rels = _fill(db.select_graph(GRAPH_NAME), graph, batch)
+            with cyclic_gc_paused():  # its rows are millions of new objects beside the graph's
+                n_nodes, n_rels = _fill(db.select_graph(GRAPH_NAME), graph, batch)
             db.client.save()
         except DatabaseError:
             raise

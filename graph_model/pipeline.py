@@ -36,6 +36,7 @@ from .build import (
     stage_text,
     staging_path,
 )
+from .collector import cyclic_gc_paused
 from .curation import Annotation, CurationSummary, apply_annotation, load_annotations
 from .errors import OutputError, SgraphError
 from .extract import extract
@@ -63,28 +64,10 @@ def _ignore_sigint() -> None:
     """A worker's initializer: ignore Ctrl-C, then let signals in again (they were blocked
     while the worker was forked, see :func:`_sigint_blocked`). The cyclic garbage collector
     runs in the worker even though the build pauses it in the main process, which the
-    worker was forked from (:func:`cyclic_gc_paused`)."""
+    worker was forked from (:func:`~graph_model.collector.cyclic_gc_paused`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     gc.enable()
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off inside the block (as it was, after it).
-
-    For the long jobs of a process that holds a national corpus's graph: each of the
-    collector's full passes walks every one of its millions of objects, and the passes come
-    again whenever as many new objects as a quarter of those have been made (19 passes,
-    7 s, in a 2,000-review build). Reference counting still frees everything that is not
-    in a cycle; the build makes few cycles (its peak memory is the same without the passes)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @contextmanager
