@@ -60,3 +60,20 @@ def test_workers_collect_and_freeze_what_they_keep_after_their_first_document(co
     # tens of thousands); the second froze nothing more.
     assert after_first - before > 10_000
     assert after_second == after_first
+
+
+def test_reading_the_stored_graph_pauses_the_collector_and_restores_it(tmp_path, collector_restored, monkeypatch):
+    from graph_model import build
+
+    pipeline.build([str(SEEDS)], home=tmp_path, jobs=1, embedded=False)
+    seen = []
+    real = build.graph_from_data
+    monkeypatch.setattr(build, "graph_from_data", lambda data: (seen.append(gc.isenabled()), real(data))[1])
+    gc.enable()
+    g = build.load_graph(tmp_path / "graph.json")
+    assert seen == [False] and gc.isenabled()
+    assert g.number_of_nodes() > 100
+    (tmp_path / "graph.json").write_text("{not json")
+    with pytest.raises(Exception, match="cannot be read"):
+        build.load_graph(tmp_path / "graph.json")
+    assert gc.isenabled()
