@@ -727,6 +727,85 @@ def _labels_of(rel_types: Iterable[str]) -> set[str]:
     return {label for t in rel_types for pair in REL_TYPES[t].pairs for label in pair}
 
 
+def _relationship_rows(
+    graph: nx.MultiDiGraph, changed: set[str], cross_types: Iterable[str], stop: threading.Event
+) -> tuple[dict[tuple[str, str, str], list[dict]], dict[str, dict[tuple[str, str], list[dict]]]]:
+    """The rows :func:`_load` writes for the relationships of ``graph``: those of the
+    ``changed`` reviews by (type, from label, to label), and every one of ``cross_types`` by
+    type, then (from label, to label); each list in the order of the relationships' ids.
+    The rows are :func:`graph_model.schema.relationship_row`'s, made with each node's label
+    and key looked up once rather than at every relationship. Returns early (rows unfinished)
+    once ``stop`` is set: the load that wanted them has failed."""
+    keys: dict[str, tuple[str, Any]] = {}
+    for n, d in graph.nodes(data=True):
+        label = d.get("label")
+        nt = NODE_TYPES.get(label)  # type: ignore[arg-type]
+        keys[n] = (label, d.get(nt.key) if nt is not None else None)
+    allowed = {t: (set(rt.pairs), tuple(rt.properties)) for t, rt in REL_TYPES.items()}
+    rel_rows: dict[tuple[str, str, str], list[dict]] = {}
+    cross_rows: dict[str, dict[tuple[str, str], list[dict]]] = {check_rel_type(t): {} for t in cross_types}
+    for u, nbrs in graph.adj.items():
+        if stop.is_set():
+            break
+        for v, by_key in nbrs.items():
+            for d in by_key.values():
+                rtype = d.get("type")
+                by_pair = cross_rows.get(rtype)  # type: ignore[arg-type]
+                if by_pair is None and d.get("review_id") not in changed:
+                    continue
+                spec = allowed.get(rtype)  # type: ignore[arg-type]
+                if spec is None:
+                    _relationship_row(graph.nodes, u, v, d)  # raises the schema's own error
+                a, ka = keys[u]
+                b, kb = keys[v]
+                if (a, b) not in spec[0]:
+                    _relationship_row(graph.nodes, u, v, d)
+                get = d.get
+                row = {"from": ka, "to": kb, "p": {k: x for k in spec[1] if (x := get(k)) is not None}}
+                if by_pair is not None:
+                    by_pair.setdefault((a, b), []).append(row)
+                else:
+                    rel_rows.setdefault((rtype, a, b), []).append(row)  # type: ignore[arg-type]
+    for rows in rel_rows.values():
+        rows.sort(key=lambda r: r["p"]["id"])
+    return rel_rows, cross_rows
+
+
+class _Ahead:
+    """``make(stop)`` run in a thread from the start of a ``with`` block; ``result()`` waits
+    for it and returns its value (or raises its error). Leaving the block sets ``stop`` and
+    waits for the thread, so nothing is left running once the load has returned."""
+
+    def __init__(self, make: Callable[[threading.Event], Any]):
+        self.stop = threading.Event()
+        self._make = make
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sgraph-load-rows", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._value = self._make(self.stop)
+        except BaseException as exc:  # handed to the thread that asks for the result
+            self._error = exc
+
+    def __enter__(self) -> _Ahead:
+        self._thread.start()
+        return self
+
+    def result(self) -> Any:
+        while self._thread.is_alive():
+            self._thread.join(0.2)
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.stop.set()
+        while self._thread.is_alive():
+            self._thread.join(0.2)
+
+
 class _Stream:
     """``each(item)`` for every item of ``items()``, in a thread, for the time of a ``with``
     block. Leaving the block waits for the thread and raises its error; when the block
@@ -902,118 +981,114 @@ def _load(
             owned_rows[label].append(stored_properties(d, nt.properties, drop))
             if label == "Review" and d.get("sha256") is not None:
                 finals.append({"id": d[nt.key], "sha256": d["sha256"]})
-    rel_rows: dict[tuple[str, str, str], list[dict]] = {}
-    # The cross-review relationships (step 3b), gathered in the same pass: type -> ends' labels -> rows.
-    cross_rows: dict[str, dict[tuple[str, str], list[dict]]] = {check_rel_type(t): {} for t in cross_types}
-    for u, v, d in graph.edges(data=True):
-        by_pair = cross_rows.get(d.get("type"))  # type: ignore[arg-type]
-        if by_pair is not None:
-            kind, row = _relationship_row(graph.nodes, u, v, d)
-            by_pair.setdefault(kind[1:], []).append(row)
-        elif d.get("review_id") in changed_set:
-            kind, row = _relationship_row(graph.nodes, u, v, d)
-            rel_rows.setdefault(kind, []).append(row)
-    for rows in rel_rows.values():
-        rows.sort(key=lambda r: r["p"]["id"])
-    shared_props = {label: {r["key"]: r["props"] for r in rows} for label, rows in shared_rows.items()}
+    # The relationships' rows (most of the Python work of a load: 2 million rows take
+    # seconds) are made in a thread while this one writes the nodes (steps 1 to 3).
+    with _Ahead(lambda stop: _relationship_rows(graph, changed_set, cross_types, stop)) as ahead:
+        shared_props = {label: {r["key"]: r["props"] for r in rows} for label, rows in shared_rows.items()}
 
-    total = (
-        sum(len(rows) for by_pair in cross_rows.values() for rows in by_pair.values())
-        * bool(changed_set or to_prune or do_wipe)
-        + sum(len(r) for r in shared_rows.values())
-        + sum(len(r) for r in owned_rows.values())
-        + sum(len(r) for r in rel_rows.values())
-    )
-    done = 0
-    tally = threading.Lock()  # step() runs in two threads during step 3 (see there)
+        node_total = sum(len(r) for r in shared_rows.values()) + sum(len(r) for r in owned_rows.values())
+        # Until the relationships' rows are made, progress counts every relationship of the
+        # graph when every one of them is written (a whole load), else none yet.
+        total = node_total + (graph.number_of_edges() if whole else 0)
+        done = 0
+        tally = threading.Lock()  # step() runs in two threads during step 3 (see there)
 
-    def step(statements: list[tuple[str, dict]], nodes: int = 0, rels: int = 0) -> None:
-        nonlocal done
-        lock.check()
-        be.write(statements, source="the load")
+        def step(statements: list[tuple[str, dict]], nodes: int = 0, rels: int = 0) -> None:
+            nonlocal done
+            lock.check()
+            be.write(statements, source="the load")
+            with tally:
+                summary.batches += 1
+                summary.nodes_written += nodes
+                summary.relationships_written += rels
+                done += nodes + rels
+                if progress:
+                    progress(done, max(total, done))  # cross-review relationships are known only as they are written
+
+        # 1. Take out the old version of every review that changed (and of pruned reviews).
+        # A review with no Review node in Neo4j has nothing there to take out: its Review node
+        # is always written before anything else it owns (step 3), and deleted in the same
+        # transaction as everything else it owns.
+        review_chunk = max(1, batch_size // 100)
+        for ids in _chunks(sorted((changed_set & set(stored)) | set(to_prune)), review_chunk):
+            step(_owned_delete_statements(ids))
+        # 2. Shared nodes (agencies, themes): all of them, so that their properties follow the graph.
+        for label, rows in shared_rows.items():
+            for batch in _chunks(rows, batch_size):
+                step([(_node_merge(label), {"rows": batch})], nodes=len(batch))
+        # 3. The changed reviews' own nodes (Review nodes first), then their relationships.
+        # They are CREATEd: step 1 took out everything these reviews owned.
+        for label, rows in sorted(owned_rows.items(), key=lambda item: item[0] != "Review"):
+            for batch in _chunks(rows, batch_size):
+                step([(_node_create(label), {"rows": batch})], nodes=len(batch))
+        rel_rows, cross_rows = ahead.result()
         with tally:
-            summary.batches += 1
-            summary.nodes_written += nodes
-            summary.relationships_written += rels
-            done += nodes + rels
-            if progress:
-                progress(done, max(total, done))  # cross-review relationships are known only as they are written
+            total = (
+                sum(len(rows) for by_pair in cross_rows.values() for rows in by_pair.values())
+                * bool(changed_set or to_prune or do_wipe)
+                + node_total
+                + sum(len(r) for r in rel_rows.values())
+            )
 
-    # 1. Take out the old version of every review that changed (and of pruned reviews).
-    # A review with no Review node in Neo4j has nothing there to take out: its Review node
-    # is always written before anything else it owns (step 3), and deleted in the same
-    # transaction as everything else it owns.
-    review_chunk = max(1, batch_size // 100)
-    for ids in _chunks(sorted((changed_set & set(stored)) | set(to_prune)), review_chunk):
-        step(_owned_delete_statements(ids))
-    # 2. Shared nodes (agencies, themes): all of them, so that their properties follow the graph.
-    for label, rows in shared_rows.items():
-        for batch in _chunks(rows, batch_size):
-            step([(_node_merge(label), {"rows": batch})], nodes=len(batch))
-    # 3. The changed reviews' own nodes (Review nodes first), then their relationships.
-    # They are CREATEd: step 1 took out everything these reviews owned.
-    for label, rows in sorted(owned_rows.items(), key=lambda item: item[0] != "Review"):
-        for batch in _chunks(rows, batch_size):
-            step([(_node_create(label), {"rows": batch})], nodes=len(batch))
-    def write_relationships(kinds: list[tuple[str, str, str]]) -> None:
-        for rtype, a, b in kinds:
-            for batch in _chunks(rel_rows[(rtype, a, b)], batch_size):
-                statements = [
-                    (_shared_ensure(label), {"rows": [shared_props[label][k] for k in sorted({r[end] for r in batch})]})
-                    for end, label in (("from", a), ("to", b))
-                    if not NODE_TYPES[label].owned_by_review
-                ]
-                statements.append((_rel_create(rtype, a, b), {"rows": batch}))
-                step(statements, rels=len(batch))
+        def write_relationships(kinds: list[tuple[str, str, str]]) -> None:
+            for rtype, a, b in kinds:
+                for batch in _chunks(rel_rows[(rtype, a, b)], batch_size):
+                    statements = [
+                        (_shared_ensure(label), {"rows": [shared_props[label][k] for k in sorted({r[end] for r in batch})]})
+                        for end, label in (("from", a), ("to", b))
+                        if not NODE_TYPES[label].owned_by_review
+                    ]
+                    statements.append((_rel_create(rtype, a, b), {"rows": batch}))
+                    step(statements, rels=len(batch))
 
-    # 3b. Cross-review relationships (SIMILAR_TO between learning points): they carry no
-    # review_id, and a changed review changes the scores of others, so when the ones in
-    # Neo4j differ in any way from the graph's (a changed review's were deleted with its
-    # nodes in step 1) all of them are deleted and written again.
-    # The server writes one transaction at a time per session; SIMILAR_TO (a third of a
-    # whole load) is written in a second session, in a thread, while this one writes the
-    # review relationships that touch none of the nodes it touches (learning points): two
-    # transactions that lock no node in common cannot deadlock. The review relationships
-    # that do touch learning points are written first; the cross-review types that touch
-    # other labels (LINKED_WITH between agencies) after both. No other load runs meanwhile
-    # (_LoadLock), so no one else rewrites SIMILAR_TO between the comparison and the writes.
-    kinds = sorted(rel_rows)
-    parallel = {t: by_pair for t, by_pair in cross_rows.items() if _labels_of([t]) == {"LearningPoint"}}
-    parallel_labels = _labels_of(parallel)
-    beside = [k for k in kinds if not set(k[1:]) & parallel_labels]
-    write_relationships([k for k in kinds if k not in beside])
-    with _Stream(
-        lambda: _cross_review_statements(be, parallel, batch_size),
-        lambda item: step([(item[0], item[1])], rels=item[2]),
-    ):
-        write_relationships(beside)
-    rest = {t: by_pair for t, by_pair in cross_rows.items() if t not in parallel}
-    for cypher, params, rels in _cross_review_statements(be, rest, batch_size):
-        step([(cypher, params)], rels=rels)
-    # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
-    keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
-    orphan_stmts = [
-        (
-            f"MATCH (n:{q(label)}) WHERE NOT EXISTS {{ MATCH (n)--() }} AND NOT n.{q(NODE_TYPES[label].key)} IN $keep DELETE n",
-            {"keep": keep[label]},
-        )
-        for label in shared_rows
-    ]
-    step(orphan_stmts)
-    # 4b. The totals (docs/schema.md): the graph's were written with its nodes, but the
-    # database may hold other reviews too (and unchanged reviews' learning points keep their
-    # old best_rank), so then they are counted again over all of it. Before step 5, so that
-    # a load killed here is taken up again by the next one. No other load can have added
-    # reviews meanwhile: loads take turns (_LoadLock).
-    if not whole:
-        for statement in totals_statements():
-            step([(statement, {})])
-        summary.recounted = True
-    # 5. Last: mark the reviews complete. Until this commits they count as changed.
-    if finals:
-        step(
-            [("UNWIND $rows AS row MATCH (r:`Review` {`id`: row.id}) SET r.`sha256` = row.sha256", {"rows": finals})]
-        )
+        # 3b. Cross-review relationships (SIMILAR_TO between learning points): they carry no
+        # review_id, and a changed review changes the scores of others, so when the ones in
+        # Neo4j differ in any way from the graph's (a changed review's were deleted with its
+        # nodes in step 1) all of them are deleted and written again.
+        # The server writes one transaction at a time per session; SIMILAR_TO (a third of a
+        # whole load) is written in a second session, in a thread, while this one writes the
+        # review relationships that touch none of the nodes it touches (learning points): two
+        # transactions that lock no node in common cannot deadlock. The review relationships
+        # that do touch learning points are written first; the cross-review types that touch
+        # other labels (LINKED_WITH between agencies) after both. No other load runs meanwhile
+        # (_LoadLock), so no one else rewrites SIMILAR_TO between the comparison and the writes.
+        kinds = sorted(rel_rows)
+        parallel = {t: by_pair for t, by_pair in cross_rows.items() if _labels_of([t]) == {"LearningPoint"}}
+        parallel_labels = _labels_of(parallel)
+        beside = [k for k in kinds if not set(k[1:]) & parallel_labels]
+        write_relationships([k for k in kinds if k not in beside])
+        with _Stream(
+            lambda: _cross_review_statements(be, parallel, batch_size),
+            lambda item: step([(item[0], item[1])], rels=item[2]),
+        ):
+            write_relationships(beside)
+        rest = {t: by_pair for t, by_pair in cross_rows.items() if t not in parallel}
+        for cypher, params, rels in _cross_review_statements(be, rest, batch_size):
+            step([(cypher, params)], rels=rels)
+        # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
+        keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
+        orphan_stmts = [
+            (
+                f"MATCH (n:{q(label)}) WHERE NOT EXISTS {{ MATCH (n)--() }} AND NOT n.{q(NODE_TYPES[label].key)} IN $keep DELETE n",
+                {"keep": keep[label]},
+            )
+            for label in shared_rows
+        ]
+        step(orphan_stmts)
+        # 4b. The totals (docs/schema.md): the graph's were written with its nodes, but the
+        # database may hold other reviews too (and unchanged reviews' learning points keep their
+        # old best_rank), so then they are counted again over all of it. Before step 5, so that
+        # a load killed here is taken up again by the next one. No other load can have added
+        # reviews meanwhile: loads take turns (_LoadLock).
+        if not whole:
+            for statement in totals_statements():
+                step([(statement, {})])
+            summary.recounted = True
+        # 5. Last: mark the reviews complete. Until this commits they count as changed.
+        if finals:
+            step(
+                [("UNWIND $rows AS row MATCH (r:`Review` {`id`: row.id}) SET r.`sha256` = row.sha256", {"rows": finals})]
+            )
     summary.node_counts, summary.relationship_counts = counts(be)
     return summary
 
