@@ -658,20 +658,26 @@ def _owned_delete_statements(review_ids: list[str]) -> list[tuple[str, dict]]:
 
 
 def _node_merge(label: str) -> str:
-    """MERGE a batch of shared nodes (rows: key, props); returns each one's key and internal id."""
+    """MERGE a batch of shared nodes (rows: key, props); returns their keys and internal ids
+    as two lists in one row (see :func:`_node_create`)."""
     nt = NODE_TYPES[check_label(label)]
     return (
         f"UNWIND $rows AS row MERGE (n:{q(nt.label)} {{{q(nt.key)}: row.key}}) SET n = row.props "
-        "RETURN row.key AS k, id(n) AS i"
+        "RETURN collect(row.key) AS k, collect(id(n)) AS i"
     )
 
 
 def _node_create(label: str) -> str:
     """CREATE a batch of a changed review's own nodes (rows: property maps). Safe because
     step 1 of the load deleted whatever the review owned (a review with no Review node owns
-    nothing in Neo4j), and the uniqueness constraints still refuse a duplicate."""
+    nothing in Neo4j), and the uniqueness constraints still refuse a duplicate. Returns the
+    nodes' keys and internal ids as two lists in one row, collected from the same rows (a
+    row per node cost the driver and the server more than the CREATE itself)."""
     nt = NODE_TYPES[check_label(label)]
-    return f"UNWIND $rows AS row CREATE (n:{q(nt.label)}) SET n = row RETURN n.{q(nt.key)} AS k, id(n) AS i"
+    return (
+        f"UNWIND $rows AS row CREATE (n:{q(nt.label)}) SET n = row "
+        f"RETURN collect(row.{q(nt.key)}) AS k, collect(id(n)) AS i"
+    )
 
 
 def _node_ids(label: str) -> str:
@@ -747,7 +753,7 @@ def _labels_of(rel_types: Iterable[str]) -> set[str]:
 
 
 def _relationship_rows(
-    graph: nx.MultiDiGraph, changed: set[str], cross_types: Iterable[str], stop: threading.Event
+    graph: nx.MultiDiGraph, changed: set[str], cross_types: Iterable[str]
 ) -> tuple[dict[tuple[str, str, str], list[dict]], dict[str, dict[tuple[str, str], list[dict]]]]:
     """The rows :func:`_load` writes for the relationships of ``graph``: those of the
     ``changed`` reviews by (type, from label, to label), and every one of ``cross_types`` by
@@ -755,8 +761,7 @@ def _relationship_rows(
     A row is a list: the keys of both ends, then the values of the type's properties in the
     schema's order (None where absent; ``id`` first): :func:`graph_model.schema.relationship_row`'s
     row laid flat, made with each node's label and key looked up once rather than at every
-    relationship. Returns early (rows unfinished) once ``stop`` is set: the load that wanted
-    them has failed."""
+    relationship."""
     keys: dict[str, tuple[str, Any]] = {}
     for n, d in graph.nodes(data=True):
         label = d.get("label")
@@ -766,8 +771,6 @@ def _relationship_rows(
     rel_rows: dict[tuple[str, str, str], list[dict]] = {}
     cross_rows: dict[str, dict[tuple[str, str], list[dict]]] = {check_rel_type(t): {} for t in cross_types}
     for u, nbrs in graph.adj.items():
-        if stop.is_set():
-            break
         for v, by_key in nbrs.items():
             for d in by_key.values():
                 rtype = d.get("type")
@@ -795,41 +798,6 @@ def _relationship_rows(
 # Every relationship type's first property is its id (rows of _relationship_rows: ends, then id).
 assert all(next(iter(rt.properties)) == "id" for rt in REL_TYPES.values())
 _by_id = itemgetter(2)
-
-
-class _Ahead:
-    """``make(stop)`` run in a thread from the start of a ``with`` block; ``result()`` waits
-    for it and returns its value (or raises its error). Leaving the block sets ``stop`` and
-    waits for the thread, so nothing is left running once the load has returned."""
-
-    def __init__(self, make: Callable[[threading.Event], Any]):
-        self.stop = threading.Event()
-        self._make = make
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="sgraph-load-rows", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self._value = self._make(self.stop)
-        except BaseException as exc:  # handed to the thread that asks for the result
-            self._error = exc
-
-    def __enter__(self) -> _Ahead:
-        self._thread.start()
-        return self
-
-    def result(self) -> Any:
-        while self._thread.is_alive():
-            self._thread.join(0.2)
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.stop.set()
-        while self._thread.is_alive():
-            self._thread.join(0.2)
 
 
 class _Stream:
@@ -1007,125 +975,122 @@ def _load(
             owned_rows[label].append(stored_properties(d, nt.properties, drop))
             if label == "Review" and d.get("sha256") is not None:
                 finals.append({"id": d[nt.key], "sha256": d["sha256"]})
-    # The relationships' rows (most of the Python work of a load: 2 million rows take
-    # seconds) are made in a thread while this one writes the nodes (steps 1 to 3).
-    with _Ahead(lambda stop: _relationship_rows(graph, changed_set, cross_types, stop)) as ahead:
-        node_total = sum(len(r) for r in shared_rows.values()) + sum(len(r) for r in owned_rows.values())
-        # Until the relationships' rows are made, progress counts every relationship of the
-        # graph when every one of them is written (a whole load), else none yet.
-        total = node_total + (graph.number_of_edges() if whole else 0)
-        done = 0
-        tally = threading.Lock()  # step() runs in two threads during step 3 (see there)
+    # The relationships' rows. Made before the first write, not in a thread meanwhile: the
+    # thread held the GIL the driver needs, and slowed the node writes by more than it saved.
+    rel_rows, cross_rows = _relationship_rows(graph, changed_set, cross_types)
+    total = (
+        sum(len(rows) for by_pair in cross_rows.values() for rows in by_pair.values())
+        * bool(changed_set or to_prune or do_wipe)
+        + sum(len(r) for r in shared_rows.values())
+        + sum(len(r) for r in owned_rows.values())
+        + sum(len(r) for r in rel_rows.values())
+    )
+    done = 0
+    tally = threading.Lock()  # step() runs in two threads during step 3 (see there)
 
-        def step(statements: list[tuple[str, dict]], nodes: int = 0, rels: int = 0, fetch: bool = False) -> list:
-            nonlocal done
-            lock.check()
-            result = be.write(statements, source="the load", fetch=fetch)
-            with tally:
-                summary.batches += 1
-                summary.nodes_written += nodes
-                summary.relationships_written += rels
-                done += nodes + rels
-                if progress:
-                    progress(done, max(total, done))  # cross-review relationships are known only as they are written
-            return result
-
-        # The internal id of every node this load writes, by label and key: relationships
-        # find their ends by id. Ends this load does not write (the learning points of
-        # unchanged reviews, for SIMILAR_TO) are looked up by key; loads take turns
-        # (_LoadLock), so no one else deletes a node meanwhile.
-        node_ids: dict[str, dict[Any, int]] = {label: {} for label in NODE_TYPES}
-
-        def ends(a: str, b: str, batch: list[list]) -> list[list]:
-            """``batch`` with its ends' keys replaced by their ids (rows whose end is in no
-            node are left out: a MATCH on its key would have found nothing either)."""
-            for label, end in ((a, 0), (b, 1)):
-                known = node_ids[label]
-                missing = sorted({r[end] for r in batch if r[end] not in known})
-                if missing:
-                    for row in be.run(_node_ids(label), {"keys": missing}, source="the load"):
-                        known[row["k"]] = row["i"]
-            ia, ib = node_ids[a], node_ids[b]
-            return [[ia[r[0]], ib[r[1]], *r[2:]] for r in batch if r[0] in ia and r[1] in ib]
-
-        # 1. Take out the old version of every review that changed (and of pruned reviews).
-        # A review with no Review node in Neo4j has nothing there to take out: its Review node
-        # is always written before anything else it owns (step 3), and deleted in the same
-        # transaction as everything else it owns.
-        review_chunk = max(1, batch_size // 100)
-        for ids in _chunks(sorted((changed_set & set(stored)) | set(to_prune)), review_chunk):
-            step(_owned_delete_statements(ids))
-        # 2. Shared nodes (agencies, themes): all of them, so that their properties follow the graph.
-        for label, rows in shared_rows.items():
-            for batch in _chunks(rows, batch_size):
-                node_ids[label].update(step([(_node_merge(label), {"rows": batch})], nodes=len(batch), fetch=True)[0])
-        # 3. The changed reviews' own nodes (Review nodes first), then their relationships.
-        # They are CREATEd: step 1 took out everything these reviews owned.
-        for label, rows in sorted(owned_rows.items(), key=lambda item: item[0] != "Review"):
-            for batch in _chunks(rows, batch_size):
-                node_ids[label].update(step([(_node_create(label), {"rows": batch})], nodes=len(batch), fetch=True)[0])
-        rel_rows, cross_rows = ahead.result()
+    def step(statements: list[tuple[str, dict]], nodes: int = 0, rels: int = 0, fetch: bool = False) -> list:
+        nonlocal done
+        lock.check()
+        result = be.write(statements, source="the load", fetch=fetch)
         with tally:
-            total = (
-                sum(len(rows) for by_pair in cross_rows.values() for rows in by_pair.values())
-                * bool(changed_set or to_prune or do_wipe)
-                + node_total
-                + sum(len(r) for r in rel_rows.values())
-            )
+            summary.batches += 1
+            summary.nodes_written += nodes
+            summary.relationships_written += rels
+            done += nodes + rels
+            if progress:
+                progress(done, max(total, done))  # cross-review relationships are known only as they are written
+        return result
 
-        def write_relationships(kinds: list[tuple[str, str, str]]) -> None:
-            for rtype, a, b in kinds:
-                for batch in _chunks(rel_rows[(rtype, a, b)], batch_size):
-                    step([(_rel_create(rtype, a, b), {"rows": ends(a, b, batch)})], rels=len(batch))
+    # The internal id of every node this load writes, by label and key: relationships
+    # find their ends by id. Ends this load does not write (the learning points of
+    # unchanged reviews, for SIMILAR_TO) are looked up by key; loads take turns
+    # (_LoadLock), so no one else deletes a node meanwhile.
+    node_ids: dict[str, dict[Any, int]] = {label: {} for label in NODE_TYPES}
 
-        # 3b. Cross-review relationships (SIMILAR_TO between learning points): they carry no
-        # review_id, and a changed review changes the scores of others, so when the ones in
-        # Neo4j differ in any way from the graph's (a changed review's were deleted with its
-        # nodes in step 1) all of them are deleted and written again.
-        # The server writes one transaction at a time per session; SIMILAR_TO (a third of a
-        # whole load) is written in a second session, in a thread, while this one writes the
-        # review relationships that touch none of the nodes it touches (learning points): two
-        # transactions that lock no node in common cannot deadlock. The review relationships
-        # that do touch learning points are written first; the cross-review types that touch
-        # other labels (LINKED_WITH between agencies) after both. No other load runs meanwhile
-        # (_LoadLock), so no one else rewrites SIMILAR_TO between the comparison and the writes.
-        kinds = sorted(rel_rows)
-        parallel = {t: by_pair for t, by_pair in cross_rows.items() if _labels_of([t]) == {"LearningPoint"}}
-        parallel_labels = _labels_of(parallel)
-        beside = [k for k in kinds if not set(k[1:]) & parallel_labels]
-        write_relationships([k for k in kinds if k not in beside])
-        with _Stream(
-            lambda: _cross_review_statements(be, parallel, batch_size, ends),
-            lambda item: step([(item[0], item[1])], rels=item[2]),
-        ):
-            write_relationships(beside)
-        rest = {t: by_pair for t, by_pair in cross_rows.items() if t not in parallel}
-        for cypher, params, rels in _cross_review_statements(be, rest, batch_size, ends):
-            step([(cypher, params)], rels=rels)
-        # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
-        keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
-        orphan_stmts = [
-            (
-                f"MATCH (n:{q(label)}) WHERE NOT EXISTS {{ MATCH (n)--() }} AND NOT n.{q(NODE_TYPES[label].key)} IN $keep DELETE n",
-                {"keep": keep[label]},
-            )
-            for label in shared_rows
-        ]
-        step(orphan_stmts)
-        # 4b. The totals (docs/schema.md): the graph's were written with its nodes, but the
-        # database may hold other reviews too (and unchanged reviews' learning points keep their
-        # old best_rank), so then they are counted again over all of it. Before step 5, so that
-        # a load killed here is taken up again by the next one. No other load can have added
-        # reviews meanwhile: loads take turns (_LoadLock).
-        if not whole:
-            for statement in totals_statements():
-                step([(statement, {})])
-            summary.recounted = True
-        # 5. Last: mark the reviews complete. Until this commits they count as changed.
-        if finals:
-            step(
-                [("UNWIND $rows AS row MATCH (r:`Review` {`id`: row.id}) SET r.`sha256` = row.sha256", {"rows": finals})]
-            )
+    def ends(a: str, b: str, batch: list[list]) -> list[list]:
+        """``batch`` with its ends' keys replaced by their ids (rows whose end is in no
+        node are left out: a MATCH on its key would have found nothing either)."""
+        for label, end in ((a, 0), (b, 1)):
+            known = node_ids[label]
+            missing = sorted({r[end] for r in batch if r[end] not in known})
+            if missing:
+                for row in be.run(_node_ids(label), {"keys": missing}, source="the load"):
+                    known[row["k"]] = row["i"]
+        ia, ib = node_ids[a], node_ids[b]
+        return [[ia[r[0]], ib[r[1]], *r[2:]] for r in batch if r[0] in ia and r[1] in ib]
+
+    # 1. Take out the old version of every review that changed (and of pruned reviews).
+    # A review with no Review node in Neo4j has nothing there to take out: its Review node
+    # is always written before anything else it owns (step 3), and deleted in the same
+    # transaction as everything else it owns.
+    review_chunk = max(1, batch_size // 100)
+    for ids in _chunks(sorted((changed_set & set(stored)) | set(to_prune)), review_chunk):
+        step(_owned_delete_statements(ids))
+    # 2. Shared nodes (agencies, themes): all of them, so that their properties follow the graph.
+    for label, rows in shared_rows.items():
+        for batch in _chunks(rows, batch_size):
+            keys, nids = step([(_node_merge(label), {"rows": batch})], nodes=len(batch), fetch=True)[0][0]
+            node_ids[label].update(zip(keys, nids, strict=True))
+    # 3. The changed reviews' own nodes (Review nodes first), then their relationships.
+    # They are CREATEd: step 1 took out everything these reviews owned.
+    for label, rows in sorted(owned_rows.items(), key=lambda item: item[0] != "Review"):
+        for batch in _chunks(rows, batch_size):
+            keys, nids = step([(_node_create(label), {"rows": batch})], nodes=len(batch), fetch=True)[0][0]
+            node_ids[label].update(zip(keys, nids, strict=True))
+
+    def write_relationships(kinds: list[tuple[str, str, str]]) -> None:
+        for rtype, a, b in kinds:
+            for batch in _chunks(rel_rows[(rtype, a, b)], batch_size):
+                step([(_rel_create(rtype, a, b), {"rows": ends(a, b, batch)})], rels=len(batch))
+
+    # 3b. Cross-review relationships (SIMILAR_TO between learning points): they carry no
+    # review_id, and a changed review changes the scores of others, so when the ones in
+    # Neo4j differ in any way from the graph's (a changed review's were deleted with its
+    # nodes in step 1) all of them are deleted and written again.
+    # The server writes one transaction at a time per session; SIMILAR_TO (a third of a
+    # whole load) is written in a second session, in a thread, while this one writes the
+    # review relationships that touch none of the nodes it touches (learning points): two
+    # transactions that lock no node in common cannot deadlock. The review relationships
+    # that do touch learning points are written first; the cross-review types that touch
+    # other labels (LINKED_WITH between agencies) after both. No other load runs meanwhile
+    # (_LoadLock), so no one else rewrites SIMILAR_TO between the comparison and the writes.
+    kinds = sorted(rel_rows)
+    parallel = {t: by_pair for t, by_pair in cross_rows.items() if _labels_of([t]) == {"LearningPoint"}}
+    parallel_labels = _labels_of(parallel)
+    beside = [k for k in kinds if not set(k[1:]) & parallel_labels]
+    write_relationships([k for k in kinds if k not in beside])
+    with _Stream(
+        lambda: _cross_review_statements(be, parallel, batch_size, ends),
+        lambda item: step([(item[0], item[1])], rels=item[2]),
+    ):
+        write_relationships(beside)
+    rest = {t: by_pair for t, by_pair in cross_rows.items() if t not in parallel}
+    for cypher, params, rels in _cross_review_statements(be, rest, batch_size, ends):
+        step([(cypher, params)], rels=rels)
+    # 4. Shared nodes no relationship uses any more (and the graph does not hold) go.
+    keep = {label: [r["key"] for r in rows] for label, rows in shared_rows.items()}
+    orphan_stmts = [
+        (
+            f"MATCH (n:{q(label)}) WHERE NOT EXISTS {{ MATCH (n)--() }} AND NOT n.{q(NODE_TYPES[label].key)} IN $keep DELETE n",
+            {"keep": keep[label]},
+        )
+        for label in shared_rows
+    ]
+    step(orphan_stmts)
+    # 4b. The totals (docs/schema.md): the graph's were written with its nodes, but the
+    # database may hold other reviews too (and unchanged reviews' learning points keep their
+    # old best_rank), so then they are counted again over all of it. Before step 5, so that
+    # a load killed here is taken up again by the next one. No other load can have added
+    # reviews meanwhile: loads take turns (_LoadLock).
+    if not whole:
+        for statement in totals_statements():
+            step([(statement, {})])
+        summary.recounted = True
+    # 5. Last: mark the reviews complete. Until this commits they count as changed.
+    if finals:
+        step(
+            [("UNWIND $rows AS row MATCH (r:`Review` {`id`: row.id}) SET r.`sha256` = row.sha256", {"rows": finals})]
+        )
     summary.node_counts, summary.relationship_counts = counts(be)
     return summary
 
