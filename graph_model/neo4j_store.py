@@ -19,6 +19,7 @@ Cypher strings come only from :mod:`graph_model.schema`; every value travels as 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -767,29 +768,40 @@ def _relationship_rows(
         label = d.get("label")
         nt = NODE_TYPES.get(label)  # type: ignore[arg-type]
         keys[n] = (label, d.get(nt.key) if nt is not None else None)
-    allowed = {t: (set(rt.pairs), tuple(rt.properties)) for t, rt in REL_TYPES.items()}
-    rel_rows: dict[tuple[str, str, str], list[dict]] = {}
-    cross_rows: dict[str, dict[tuple[str, str], list[dict]]] = {check_rel_type(t): {} for t in cross_types}
-    for u, nbrs in graph.adj.items():
+    rel_rows: dict[tuple[str, str, str], list[list]] = {}
+    cross_rows: dict[str, dict[tuple[str, str], list[list]]] = {check_rel_type(t): {} for t in cross_types}
+    # type -> (its rows by (from label, to label): a dict of cross_rows or one made here,
+    # its properties, whether it is cross-review); a pair the schema allows has its list.
+    spec: dict[Any, tuple[dict, tuple[str, ...], bool]] = {}
+    for t, rt in REL_TYPES.items():
+        if t in cross_rows:
+            by_pair = cross_rows[t]
+            spec[t] = ({pair: by_pair.setdefault(pair, []) for pair in rt.pairs}, tuple(rt.properties), True)
+        else:
+            spec[t] = ({pair: rel_rows.setdefault((t, *pair), []) for pair in rt.pairs}, tuple(rt.properties), False)
+    # The graph's own dicts (a MultiDiGraph's _succ: node -> node -> key -> data), not its
+    # views: the views cost a third of the time over 2 million relationships.
+    for u, nbrs in graph._succ.items():
+        a, ka = keys[u]
         for v, by_key in nbrs.items():
+            b, kb = keys[v]
             for d in by_key.values():
-                rtype = d.get("type")
-                by_pair = cross_rows.get(rtype)  # type: ignore[arg-type]
-                if by_pair is None and d.get("review_id") not in changed:
-                    continue
-                spec = allowed.get(rtype)  # type: ignore[arg-type]
-                if spec is None:
-                    _relationship_row(graph.nodes, u, v, d)  # raises the schema's own error
-                a, ka = keys[u]
-                b, kb = keys[v]
-                if (a, b) not in spec[0]:
-                    _relationship_row(graph.nodes, u, v, d)
                 get = d.get
-                row = [ka, kb, *[get(k) for k in spec[1]]]
-                if by_pair is not None:
-                    by_pair.setdefault((a, b), []).append(row)
-                else:
-                    rel_rows.setdefault((rtype, a, b), []).append(row)  # type: ignore[arg-type]
+                rtype = get("type")
+                this = spec.get(rtype)
+                if this is None or not (this[2] or get("review_id") in changed):
+                    if this is None and get("review_id") in changed:
+                        _relationship_row(graph.nodes, u, v, d)  # raises the schema's own error
+                    continue
+                rows = this[0].get((a, b))
+                if rows is None:
+                    _relationship_row(graph.nodes, u, v, d)  # raises the schema's own error
+                rows.append([ka, kb, *map(get, this[1])])  # type: ignore[union-attr]
+    for key in [k for k, rows in rel_rows.items() if not rows]:
+        del rel_rows[key]
+    for by_pair in cross_rows.values():
+        for pair in [p for p, rows in by_pair.items() if not rows]:
+            del by_pair[pair]
     for rows in rel_rows.values():
         rows.sort(key=_by_id)
     return rel_rows, cross_rows
@@ -920,10 +932,26 @@ def load(
     with _backend(backend) as be:
         started = time.perf_counter()
         apply_schema(be)
-        with _LoadLock(be, waiting) as lock:
+        with _LoadLock(be, waiting) as lock, _no_cyclic_gc():
             summary = _load(be, lock, graph, batch_size, wipe, prune, progress)
         summary.seconds = time.perf_counter() - started - lock.waited  # the time spent loading
         return summary
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the time of a load. The load makes millions
+    of rows (lists and dicts) beside a graph of millions of objects, and every full
+    collection the allocations set off walks all of them: making the 2,000-review graph's
+    relationship rows took 9.2 s with it and 3.9 s without. The rows hold no cycles; they
+    are freed as usual, and any cyclic garbage of the driver's waits for the next collection."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _load(
