@@ -755,7 +755,7 @@ def _labels_of(rel_types: Iterable[str]) -> set[str]:
 
 def _relationship_rows(
     graph: nx.MultiDiGraph, changed: set[str], cross_types: Iterable[str]
-) -> tuple[dict[tuple[str, str, str], list[dict]], dict[str, dict[tuple[str, str], list[dict]]]]:
+) -> tuple[dict[tuple[str, str, str], list[list]], dict[str, dict[tuple[str, str], list[list]]]]:
     """The rows :func:`_load` writes for the relationships of ``graph``: those of the
     ``changed`` reviews by (type, from label, to label), and every one of ``cross_types`` by
     type, then (from label, to label); each list in the order of the relationships' ids.
