@@ -19,7 +19,6 @@ Cypher strings come only from :mod:`graph_model.schema`; every value travels as 
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import re
@@ -38,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import networkx as nx
 
+from .collector import cyclic_gc_paused
 from .cypher_text import code_positions
 from .errors import DatabaseError, UsageError
 from .results import PLAIN_TYPES, Rows
@@ -932,26 +932,13 @@ def load(
     with _backend(backend) as be:
         started = time.perf_counter()
         apply_schema(be)
-        with _LoadLock(be, waiting) as lock, _no_cyclic_gc():
+        # Without the cyclic collector's full passes over the graph and the millions of rows
+        # made beside it (making the 2,000-review graph's relationship rows: 9.2 s with them,
+        # 3.9 s without); the rows hold no cycles and are freed as usual.
+        with _LoadLock(be, waiting) as lock, cyclic_gc_paused():
             summary = _load(be, lock, graph, batch_size, wipe, prune, progress)
         summary.seconds = time.perf_counter() - started - lock.waited  # the time spent loading
         return summary
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the time of a load. The load makes millions
-    of rows (lists and dicts) beside a graph of millions of objects, and every full
-    collection the allocations set off walks all of them: making the 2,000-review graph's
-    relationship rows took 9.2 s with it and 3.9 s without. The rows hold no cycles; they
-    are freed as usual, and any cyclic garbage of the driver's waits for the next collection."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _load(
