@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -309,15 +310,18 @@ class SortedGraphBuilder:
         return True
 
     def finish(
-        self, tokens: Mapping[str, str] | None = None, meanwhile: Callable[[], object] | None = None
+        self,
+        tokens: Mapping[str, str] | None = None,
+        meanwhile: Callable[[], object] | None = None,
+        pool: Executor | None = None,
     ) -> nx.MultiDiGraph:
         """The graph, once every review is in: with its SIMILAR_TO links, as
-        :func:`graph_from_sorted` makes it (``tokens`` as there). ``meanwhile``: see
-        :func:`~graph_model.recurring.add_similar_to`."""
+        :func:`graph_from_sorted` makes it (``tokens`` as there). ``meanwhile`` and
+        ``pool``: see :func:`~graph_model.recurring.add_similar_to`."""
         from .recurring import add_similar_to
         from .totals import add_totals
 
-        add_similar_to(self._builder.g, taxonomy=self._builder.tax, tokens=tokens, meanwhile=meanwhile)
+        add_similar_to(self._builder.g, taxonomy=self._builder.tax, tokens=tokens, meanwhile=meanwhile, pool=pool)
         add_totals(self._builder.g)
         return self._builder.g
 

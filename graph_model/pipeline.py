@@ -171,9 +171,13 @@ def _iter_extracted(
     taxonomy_file: str | None,
     jobs: int | None,
     progress: Callable[[str], None] | None,
+    keep: list[ProcessPoolExecutor] | None = None,
 ) -> Iterator[Extracted]:
     """Each document's review as its JSON, in the order of ``files`` (from
-    :func:`~graph_model.read.iter_document_paths`), as soon as it is extracted."""
+    :func:`~graph_model.read.iter_document_paths`), as soon as it is extracted.
+
+    ``keep``: once every document is extracted, the worker processes (if any) are put
+    there for the caller to use (linking) and shut down, instead of being shut down here."""
     load_taxonomy(taxonomy_file)  # fail early on a bad taxonomy
     jobs = jobs or min(os.cpu_count() or 1, 8)
     if jobs > 1 and len(files) >= 8:
@@ -186,6 +190,7 @@ def _iter_extracted(
         # Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and a
         # worker dying of it would break the pool; the main process stops them instead.
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+        done = False
         try:
             with _sigint_blocked():  # map() submits every task, which starts every worker
                 results = pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4)
@@ -193,13 +198,17 @@ def _iter_extracted(
                 yield record
                 if progress:
                     progress(str(path))
+            done = True
         except BrokenProcessPool:
             raise SgraphError(
                 "a worker process stopped unexpectedly (out of memory?); try again with --jobs 1."
             ) from None
         finally:
-            # On Ctrl-C or an error, drop the documents not yet started instead of waiting.
-            pool.shutdown(wait=True, cancel_futures=True)
+            if done and keep is not None:
+                keep.append(pool)
+            else:
+                # On Ctrl-C or an error, drop the documents not yet started instead of waiting.
+                pool.shutdown(wait=True, cancel_futures=True)
     else:
         for f in files:
             yield _extract_here((str(f), taxonomy_file))
@@ -379,11 +388,18 @@ def build(
     """
     home = home_dir(home)
     spool = _Spool()
+    workers: list[ProcessPoolExecutor] = []  # the extraction workers, lent to linking
     try:
         with _interrupts_noted(), cyclic_gc_paused():
-            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations)
+            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers)
     finally:
         spool.close()  # and its graph.json lines encoded ahead, if any
+        _shut_down(workers)
+
+
+def _shut_down(pools: list[ProcessPoolExecutor]) -> None:
+    while pools:
+        pools.pop().shutdown(wait=True, cancel_futures=True)
 
 
 def _build(
@@ -395,6 +411,7 @@ def _build(
     embedded: bool,
     progress: Callable[[str], None] | None,
     annotations: str | os.PathLike[str] | None = None,
+    workers: list[ProcessPoolExecutor] | None = None,
 ) -> BuildResult:
     # Annotation files are validated before any document is read: a bad one fails fast.
     found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
@@ -406,7 +423,7 @@ def _build(
     # Not with annotation files: they change the reviews before any goes into the graph.
     early: SortedGraphBuilder | None = SortedGraphBuilder(load_taxonomy(taxonomy_file)) if found is None else None
     tokens: dict[str, str] = {}  # learning point text -> its similarity tokens, from the workers
-    for path, x in zip(files, _iter_extracted(files, taxonomy_file, jobs, progress), strict=True):
+    for path, x in zip(files, _iter_extracted(files, taxonomy_file, jobs, progress, workers), strict=True):
         _stop_if_interrupted()
         spool.add(x)
         tokens.update(x.tokens or {})
@@ -429,16 +446,19 @@ def _build(
     ahead = None
     if early is not None:
         # The lines of graph.json that linking and the totals leave as they are are encoded
-        # in a thread meanwhile, while linking's sparse products run in worker processes.
-        # The thread starts once linking's worker processes are forked (recurring.py).
+        # in a thread meanwhile.
+        # Linking's sparse products run in the extraction's worker processes, idle by now
+        # (forked while this process was small: nothing of the graph is shared with them).
         ahead = spool.ahead = EncodedAhead(early.graph)
-        graph = early.finish(tokens, meanwhile=ahead.start)
+        graph = early.finish(tokens, meanwhile=ahead.start, pool=workers[0] if workers else None)
     else:
         # One review at a time is a pydantic object: read back, parsed, added to the graph, dropped.
         graph = graph_from_sorted(
             (ReviewRecord.model_validate_json(spool.json(e)) for e in ordered), load_taxonomy(taxonomy_file), tokens
         )
     tokens.clear()
+    if workers:
+        _shut_down(workers)
     _check_writable(home)
     # Written piece by piece, never as one string.
     records_json = spool.records_json(ordered)

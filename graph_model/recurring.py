@@ -30,7 +30,8 @@ import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -57,12 +58,13 @@ FREQUENT_TOKEN_SHARE = 0.05
 FREQUENT_TOKEN_MIN = 2000
 BLOCK_ROWS = 128  # rows of the similarity matrix computed at a time (a block of 128 x 92,000 stays small)
 SIMILARITY_THREADS = 4  # at most this many blocks computed at once (one per core)
-# From this many learning points (a few hundred reviews), the blocks are computed in worker
-# processes instead of threads: the build's main process encodes graph.json meanwhile
-# (``meanwhile`` below, pipeline.py), and in threads the blocks' many small numpy steps
-# queue for the interpreter lock behind it. Below it, processes cost more than they save.
+# From this many learning points (a few hundred reviews), and when the caller lends worker
+# processes (the build lends its extraction workers, idle by then: ``pool`` below), the
+# blocks are computed there instead of in threads: the build's main process encodes
+# graph.json meanwhile, and in threads the blocks' many small numpy steps queue for the
+# interpreter lock behind it. Below it, sending the matrices costs more than it saves.
 SIMILARITY_PROCESSES_FROM = 20_000
-BLOCKS_PER_TASK = 16  # blocks a worker process computes per task (results come back in order)
+SIMILARITY_TASKS = 12  # tasks the blocks are shared out in (each carries the two matrices, a few MB)
 
 CONCEPT_PREFIX = "\u00a7"  # concept tokens: "§Escalation and professional challenge"
 TOKEN_SEPARATOR = "\x1f"  # between the tokens of a text in :func:`known_tokens`
@@ -233,71 +235,13 @@ def _block_neighbours(
     return np.minimum(rows, cols), np.maximum(rows, cols), scores[keep]
 
 
-_SHARED: tuple[Any, Any, Any, float, int] | None = None  # a worker process's (x, xt, review_of, threshold, k)
-
-
-def _share_matrices(x: Any, xt: Any, review_of: Any, threshold: float, max_neighbours: int) -> None:
-    """Initialiser of a worker process of :func:`_blocks_in_processes` (forked: the
-    arguments are not copied). Ctrl-C is the main process's to handle (the terminal sends
-    it to the whole process group)."""
-    import signal
-
-    global _SHARED
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _SHARED = (x, xt, review_of, threshold, max_neighbours)
-
-
-def _blocks_task(span: tuple[int, int, int]) -> list[tuple[Any, Any, Any]]:
-    """The :func:`_block_neighbours` of the blocks starting in ``range(*span)`` (``span`` =
-    first row, stop row, block rows), in a worker process."""
-    assert _SHARED is not None
-    x, xt, review_of, threshold, k = _SHARED
-    first, stop, rows = span
+def _blocks_task(task: tuple[Any, Any, Any, float, int, int, int, int]) -> list[tuple[Any, Any, Any]]:
+    """In a worker process: the :func:`_block_neighbours` of the blocks of ``block_rows``
+    rows from ``first`` to ``stop``, for ``task`` = (x, xt, review_of, threshold,
+    max_neighbours, first, stop, block_rows)."""
+    x, xt, review_of, threshold, k, first, stop, rows = task
     found = (_block_neighbours(x, xt, s, min(s + rows, stop), review_of, threshold, k) for s in range(first, stop, rows))
     return [f for f in found if f is not None]
-
-
-def _blocks_in_processes(
-    x: Any, xt: Any, review_of: Any, n: int, block_rows: int, threshold: float, max_neighbours: int, workers: int
-) -> Iterator[list[tuple[Any, Any, Any]]] | None:
-    """Every block's :func:`_block_neighbours`, in block order (a list per task), computed
-    by ``workers`` processes forked here, now (like the build's extraction workers: the
-    children inherit the matrices instead of having them pickled; they run nothing but
-    numpy and scipy); the caller collects them from the iterator returned. None where
-    this system cannot fork."""
-    import gc
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    step = block_rows * BLOCKS_PER_TASK
-    spans = [(first, min(first + step, n), block_rows) for first in range(0, n, step)]
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_share_matrices,
-        initargs=(x, xt, review_of, threshold, max_neighbours),
-    )
-    gc.freeze()  # the children share the parent's objects: a collection there must not touch (copy) them
-    try:
-        results = pool.map(_blocks_task, spans)  # forks every worker, before the pool's own thread starts
-    except OSError:
-        pool.shutdown(cancel_futures=True)
-        return None
-    finally:
-        gc.unfreeze()
-
-    def collected() -> Iterator[list[tuple[Any, Any, Any]]]:
-        try:
-            yield from results
-        except BrokenProcessPool:
-            raise SgraphError("a similarity worker process stopped unexpectedly (out of memory?).") from None
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    return collected()
 
 
 def similar_learning_pairs(
@@ -331,11 +275,12 @@ def _similar_indices(
     block_rows: int = BLOCK_ROWS,
     tokens: Mapping[str, str] | None = None,
     meanwhile: Callable[[], object] | None = None,
+    pool: Executor | None = None,
 ) -> Iterator[tuple[int, int, float]]:
     """:func:`similar_learning_pairs` of ``items`` (in id order) as (index, index, score),
     produced a few thousand at a time (a national corpus's 700,000 pairs are never one list
-    of Python objects). ``meanwhile`` is called once, when the products have started (so
-    that it may start a thread: the worker processes are forked before it)."""
+    of Python objects). ``meanwhile`` is called once, when the products have started.
+    ``pool``: worker processes to compute the products in (see SIMILARITY_PROCESSES_FROM)."""
     import numpy as np
 
     n = len(items)
@@ -362,13 +307,19 @@ def _similar_indices(
     # SIMILARITY_PROCESSES_FROM rows, also while it does.
     threads = min(os.cpu_count() or 1, SIMILARITY_THREADS, len(starts))
     in_processes = None
-    if threads > 1 and n >= SIMILARITY_PROCESSES_FROM:
-        in_processes = _blocks_in_processes(x, xt, review_of, n, block_rows, threshold, max_neighbours, threads)
+    if pool is not None and threads > 1 and n >= SIMILARITY_PROCESSES_FROM:
+        step = -(-n // (SIMILARITY_TASKS * block_rows)) * block_rows  # whole blocks a task
+        tasks = [(x, xt, review_of, threshold, max_neighbours, first, min(first + step, n), block_rows)
+                 for first in range(0, n, step)]
+        in_processes = pool.map(_blocks_task, tasks)  # in block order
     if meanwhile is not None:
         meanwhile()
         meanwhile = None
     if in_processes is not None:
-        found = [f for part in in_processes for f in part]
+        try:
+            found = [f for part in in_processes for f in part]
+        except BrokenProcessPool:
+            raise SgraphError("a worker process stopped unexpectedly (out of memory?); try again with --jobs 1.") from None
     elif threads > 1:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             found = [f for f in pool.map(block, starts) if f is not None]
@@ -399,9 +350,10 @@ def add_similar_to(
     **options: Any,
 ) -> int:
     """Add ``SIMILAR_TO {id, score}`` relationships (lower id -> higher id) for ``pairs``
-    (default: :func:`similar_learning_pairs` of the graph, with ``options``); old ones go
-    first. Returns how many were added. ``meanwhile``: called once while the pairs are
-    being found (it may start a thread that reads the graph's other nodes)."""
+    (default: :func:`similar_learning_pairs` of the graph, with ``options``, which may
+    include ``pool``, worker processes to find them in); old ones go first. Returns how
+    many were added. ``meanwhile``: called once while the pairs are being found (it may
+    start a thread that reads the graph's other nodes)."""
     old = [
         (u, v, k)
         for u, nbrs in graph._succ.items()

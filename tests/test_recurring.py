@@ -13,6 +13,7 @@ addressed and escalated".
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import networkx as nx
@@ -223,33 +224,38 @@ def test_pairs_match_their_definition_with_many_ties(monkeypatch):
         monkeypatch.undo()
         # Worker processes (a national corpus's way), several blocks to a task: the same pairs.
         monkeypatch.setattr(recurring, "SIMILARITY_PROCESSES_FROM", 0)
-        monkeypatch.setattr(recurring, "BLOCKS_PER_TASK", 3)
         monkeypatch.setattr(recurring, "SIMILARITY_THREADS", 2)
         monkeypatch.setattr(recurring.os, "cpu_count", lambda: 2)
-        assert similar_learning_pairs(points, threshold=threshold, max_neighbours=k, block_rows=5) == expected
+        items = sorted(recurring.LearningText(*p) for p in points)
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            found = list(recurring._similar_indices(items, threshold, k, block_rows=5, pool=pool))
+        assert [SimilarPair(items[i].id, items[j].id, score) for i, j, score in found] == expected
         monkeypatch.undo()
 
 
-def test_linking_in_worker_processes_calls_meanwhile_once_after_forking(monkeypatch):
-    """The build starts its graph.json thread from ``meanwhile``: it must run exactly once,
-    after the worker processes exist (forking after the thread started could copy a lock
-    it holds), and the pairs are those the threads find."""
-    import multiprocessing
-
+def test_linking_in_lent_worker_processes_calls_meanwhile_once(monkeypatch):
+    """The build lends its extraction workers to linking and starts its graph.json thread
+    from ``meanwhile``: it runs exactly once, while the workers have the products, and the
+    pairs are those found without them."""
     monkeypatch.setattr(recurring, "SIMILARITY_PROCESSES_FROM", 0)
     monkeypatch.setattr(recurring, "SIMILARITY_THREADS", 2)
     monkeypatch.setattr(recurring.os, "cpu_count", lambda: 2)
-    seen: list[int] = []
-    g = _hand_graph([
+    points = [
         ("r1/lp1", "r1", "Escalation policy not used by the health visitor"),
         ("r2/lp1", "r2", "The escalation policy was not used by the health visitor"),
         ("r3/lp1", "r3", "Pre-birth assessment and discharge planning"),
-    ])
-    n = recurring.add_similar_to(g, block_rows=1, meanwhile=lambda: seen.append(len(multiprocessing.active_children())))
-    assert n == 1 and seen == [2]
-    monkeypatch.setattr(recurring, "SIMILARITY_PROCESSES_FROM", 10**9)
-    seen.clear()
-    assert recurring.add_similar_to(g, meanwhile=lambda: seen.append(0)) == 1 and seen == [0]
+    ]
+    seen: list[int] = []
+    alone = _hand_graph(points)
+    assert recurring.add_similar_to(alone, block_rows=1, meanwhile=lambda: seen.append(0)) == 1 and seen == [0]
+    lent = _hand_graph(points)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        calls = []
+        real_map = pool.map
+        monkeypatch.setattr(pool, "map", lambda fn, tasks: (calls.append(len(list(tasks))), real_map(fn, tasks))[1])
+        n = recurring.add_similar_to(lent, block_rows=1, pool=pool, meanwhile=lambda: seen.append(len(calls)))
+    assert n == 1 and seen == [0, 1] and calls == [3]  # one task a block here (3 rows, 1 row a block)
+    assert sorted(lent.edges(data=True)) == sorted(alone.edges(data=True))
 
 
 def _hand_graph(points: list[tuple[str, str, str]]) -> nx.MultiDiGraph:
