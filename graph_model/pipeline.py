@@ -445,10 +445,11 @@ def _build(
         ordered = _apply_annotations(spool, ordered, found, path_of, load_taxonomy(taxonomy_file), curation)
     ahead = None
     if early is not None:
-        # The lines of graph.json that linking and the totals leave as they are are encoded
-        # in a thread meanwhile.
         # Linking's sparse products run in the extraction's worker processes, idle by now
         # (forked while this process was small: nothing of the graph is shared with them).
+        # Meanwhile a thread encodes the lines of graph.json that linking and the totals
+        # leave as they are; it starts once the products are handed out, so as not to slow
+        # the vectors they need (both want the interpreter lock).
         ahead = spool.ahead = EncodedAhead(early.graph)
         graph = early.finish(tokens, meanwhile=ahead.start, pool=workers[0] if workers else None)
     else:
