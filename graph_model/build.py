@@ -488,8 +488,6 @@ class EncodedAhead:
 
     def lines(self) -> Iterator[str]:
         """The encoded lines, in order, once the thread is done."""
-        if self._thread.ident is None:  # pragma: no cover - started by whoever made it
-            self._thread.start()
         self._thread.join()
         if self._error is not None:
             raise self._error

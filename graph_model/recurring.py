@@ -236,9 +236,9 @@ def _block_neighbours(
 
 
 def _blocks_task(task: tuple[Any, Any, Any, float, int, int, int, int]) -> list[tuple[Any, Any, Any]]:
-    """In a worker process: the :func:`_block_neighbours` of the blocks of ``block_rows``
-    rows from ``first`` to ``stop``, for ``task`` = (x, xt, review_of, threshold,
-    max_neighbours, first, stop, block_rows)."""
+    """The :func:`_block_neighbours` of the blocks of ``block_rows`` rows from ``first`` to
+    ``stop`` (in a thread or a worker process), for ``task`` = (x, xt, review_of,
+    threshold, max_neighbours, first, stop, block_rows)."""
     x, xt, review_of, threshold, k, first, stop, rows = task
     found = (_block_neighbours(x, xt, s, min(s + rows, stop), review_of, threshold, k) for s in range(first, stop, rows))
     return [f for f in found if f is not None]
@@ -296,35 +296,29 @@ def _similar_indices(
     review_codes = {r: i for i, r in enumerate(sorted({p.review_id for p in items}))}
     review_of = np.array([review_codes[p.review_id] for p in items], dtype=np.int64)
     xt = x.T.tocsr()
-    starts = range(0, n, block_rows)
-
-    def block(start: int) -> tuple[Any, Any, Any] | None:
-        return _block_neighbours(x, xt, start, min(start + block_rows, n), review_of, threshold, max_neighbours)
-
     # Blocks are independent; results are taken in block order. scipy's sparse product
     # and numpy's array operations release the GIL, so threads use every core while
     # nothing else in the process wants the interpreter; worker processes, from
-    # SIMILARITY_PROCESSES_FROM rows, also while it does.
-    threads = min(os.cpu_count() or 1, SIMILARITY_THREADS, len(starts))
-    in_processes = None
-    if pool is not None and threads > 1 and n >= SIMILARITY_PROCESSES_FROM:
-        step = -(-n // (SIMILARITY_TASKS * block_rows)) * block_rows  # whole blocks a task
-        tasks = [(x, xt, review_of, threshold, max_neighbours, first, min(first + step, n), block_rows)
-                 for first in range(0, n, step)]
-        in_processes = pool.map(_blocks_task, tasks)  # in block order
+    # SIMILARITY_PROCESSES_FROM rows, also while it does. A task is one block in threads,
+    # and whole blocks, a SIMILARITY_TASKS-th of the rows, in processes (each task carries
+    # the matrices there).
+    threads = min(os.cpu_count() or 1, SIMILARITY_THREADS, -(-n // block_rows))
+    in_processes = pool is not None and threads > 1 and n >= SIMILARITY_PROCESSES_FROM
+    step = -(-n // (SIMILARITY_TASKS * block_rows)) * block_rows if in_processes else block_rows
+    tasks = [(x, xt, review_of, threshold, max_neighbours, first, min(first + step, n), block_rows)
+             for first in range(0, n, step)]
+    threaded = ThreadPoolExecutor(max_workers=threads) if threads > 1 and not in_processes else None
+    executor = pool if in_processes else threaded
+    parts = executor.map(_blocks_task, tasks) if executor is not None else map(_blocks_task, tasks)
     if meanwhile is not None:
         meanwhile()
-        meanwhile = None
-    if in_processes is not None:
-        try:
-            found = [f for part in in_processes for f in part]
-        except BrokenProcessPool:
-            raise SgraphError("a worker process stopped unexpectedly (out of memory?); try again with --jobs 1.") from None
-    elif threads > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            found = [f for f in pool.map(block, starts) if f is not None]
-    else:
-        found = [f for f in map(block, starts) if f is not None]
+    try:
+        found = [f for part in parts for f in part]
+    except BrokenProcessPool:
+        raise SgraphError("a worker process stopped unexpectedly (out of memory?); try again with --jobs 1.") from None
+    finally:
+        if threaded is not None:
+            threaded.shutdown()
     if not found:
         return
     lo, hi, score = (np.concatenate(parts) for parts in zip(*found, strict=True))
