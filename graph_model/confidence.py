@@ -20,7 +20,8 @@ Rules (each score is rounded to two decimals and kept within 0.05-1.0):
   "shared", ...) stands between the source, named first, and the target; 0.8 when
   undirected because the sentence says "between" the two; 0.7 for any other directed link
   (the direction inferred from "to", "from", "by"); 0.5 for an undirected link with no
-  such cue; minus 0.1 when the sentence names more than two agencies.
+  such cue; minus 0.1 when the sentence names more than two agencies; a link whose one end
+  was found outside its sentence (``inferred_end``) scores 0.45 (docs/extraction.md).
 """
 
 from __future__ import annotations
@@ -91,7 +92,14 @@ def missed_confidence(mo: MissedOpportunity) -> float:
     return _score(0.8 if mo.agencies else 0.5)
 
 
+# A link with one end found in the sentences around its own: below every link whose
+# sentence names both ends.
+INFERRED_LINK = 0.45
+
+
 def link_confidence(link: CommunicationLink, tax: Taxonomy, cache: dict[str, list] | None = None) -> float:
+    if link.inferred_end is not None:
+        return INFERRED_LINK
     quote = link.quote
     found = _finder(tax, cache)(quote)
     score = 0.5

@@ -163,6 +163,10 @@ class CommunicationLink(BaseModel):
     evidence: Evidence
     confidence: float = 1.0
     curated: bool = False
+    # Which end the sentence does not name and extraction found elsewhere: "source" (the
+    # agency that held the information, from the paragraph) or "target"; None when the
+    # sentence names both ends (docs/extraction.md).
+    inferred_end: Literal["source", "target"] | None = None
 
 
 class TimelineEvent(BaseModel):

@@ -61,7 +61,7 @@ _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 AGENCY_PHRASES: dict[str, list[tuple[str, bool]]] = {
     "Children's Social Care": [
-        ("children's social care", True), ("Children's Social Care", True), ("CSC", True), ("the MASH", False),
+        ("children's social care", True), ("Children's Social Care", True), ("CSC", True), ("social services", False),
         ("the duty social worker", False), ("children's services", True), ("the allocated social worker", False),
         ("the first response team", False), ("the referral and assessment team", False),
     ],
@@ -91,7 +91,7 @@ AGENCY_PHRASES: dict[str, list[tuple[str, bool]]] = {
         ("the constabulary", False),
     ],
     "Schools": [
-        ("the school", False), ("the primary school", False), ("the nursery", False),
+        ("the school", False), ("the primary school", False), ("the academy", False),
         ("the designated safeguarding lead", False), ("the head teacher", False), ("the secondary school", False),
     ],
     "Early Help Services": [

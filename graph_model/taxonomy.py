@@ -22,6 +22,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from .errors import TaxonomyError, UsageError, yaml_problem
 
 SHIPPED = "taxonomy.yaml"
+SHIPPED_CUES = "cues.yaml"
+_TOP_KEYS = ("agencies", "family_roles", "themes", "cues")
 ENV_VAR = "SGRAPH_TAXONOMY"
 
 # Words that on their own would match almost everywhere: never allowed as an alias.
@@ -64,6 +66,8 @@ class _TaxonomyFile(BaseModel):
     agencies: list[AgencyDef] = Field(default_factory=list)
     family_roles: list[RoleDef] = Field(default_factory=list)
     themes: list[ThemeDef] = Field(default_factory=list)
+    # Extraction's cue words by family (data/cues.yaml): regular expressions.
+    cues: dict[str, list[str]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -466,6 +470,8 @@ class Taxonomy:
             [(r.role, r.aliases, r.regex, r.not_after, r.not_before) for r in data.family_roles]
         )
         self.theme_matcher = Matcher([(t.name, t.triggers, t.regex, [], []) for t in data.themes])
+        # Extraction's cue words by family, compiled by graph_model.extract.cues.
+        self.cues: dict[str, tuple[str, ...]] = {family: tuple(items) for family, items in data.cues.items()}
 
     def sector(self, agency: str) -> str:
         return self.agencies[agency].sector
@@ -508,11 +514,11 @@ def _read_yaml(path: Path | None, text: str, label: str) -> dict:
         raise TaxonomyError(f"{label}: is empty.")
     if not isinstance(data, dict):
         raise TaxonomyError(f"{label}: must be a mapping with 'agencies', 'family_roles' and 'themes'.")
-    unknown = set(data) - {"agencies", "family_roles", "themes"}
+    unknown = set(data) - set(_TOP_KEYS)
     if unknown:
         raise TaxonomyError(
-            f"{label}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
-            "expected 'agencies', 'family_roles' and 'themes'."
+            f"{label}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}; "
+            "expected 'agencies', 'family_roles', 'themes' and 'cues'."
         )
     return data
 
@@ -574,7 +580,13 @@ def _merge(base: _TaxonomyFile, extra: _TaxonomyFile) -> _TaxonomyFile:
             themes[key].regex += t.regex
         else:
             themes[key] = t
-    return _TaxonomyFile(agencies=list(agencies.values()), family_roles=list(roles.values()), themes=list(themes.values()))
+    cues = {family: list(items) for family, items in base.cues.items()}
+    for family, items in extra.cues.items():
+        cues.setdefault(family, [])
+        cues[family] += [x for x in items if x not in cues[family]]
+    return _TaxonomyFile(
+        agencies=list(agencies.values()), family_roles=list(roles.values()), themes=list(themes.values()), cues=cues
+    )
 
 
 def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
@@ -618,18 +630,31 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
                     )
                 owner[key] = name
             for pattern in regexes:
-                try:
-                    compiled = re.compile(pattern, re.IGNORECASE)
-                except re.error as exc:
-                    raise TaxonomyError(f"{where(pattern)}: {kind} '{name}' has an invalid regex: {exc}.") from None
-                if compiled.search("") is not None:
-                    raise TaxonomyError(
-                        f"{where(pattern)}: {kind} '{name}' has a regex that matches empty text."
-                    )
+                _check_regex(pattern, f"{kind} '{name}'", where)
+    for family, cues in tax.cues.items():
+        for cue in cues:
+            _check_regex(cue, f"cue family '{family}'", where)
+            if any(re.fullmatch(rf"\b(?:{cue})", word, re.IGNORECASE) for word in _STOP_ALIASES):
+                raise TaxonomyError(
+                    f"{where(cue)}: cue family '{family}' has the cue '{cue}', which matches a common word "
+                    "on its own and would match almost every sentence."
+                )
 
 
-def _shipped_text() -> str:
-    return resources.files("graph_model").joinpath("data", SHIPPED).read_text(encoding="utf-8")
+def _check_regex(pattern: object, owner: str, where) -> None:
+    """Refuse a regex that is not a string, does not compile or matches empty text."""
+    if not isinstance(pattern, str):
+        raise TaxonomyError(f"{where(str(pattern))}: {owner} has {pattern!r}, which is not a regular expression.")
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise TaxonomyError(f"{where(pattern)}: {owner} has an invalid regex: {exc}.") from None
+    if compiled.search("") is not None:
+        raise TaxonomyError(f"{where(pattern)}: {owner} has a regex that matches empty text.")
+
+
+def _shipped_text(name: str = SHIPPED) -> str:
+    return resources.files("graph_model").joinpath("data", name).read_text(encoding="utf-8")
 
 
 def load_taxonomy(extra: str | os.PathLike[str] | None = None) -> Taxonomy:
@@ -643,6 +668,9 @@ def _load_cached(extra: str | None) -> Taxonomy:
     text = _shipped_text()
     texts = {"taxonomy.yaml (shipped)": text}
     data = _parse(_read_yaml(None, text, "taxonomy.yaml (shipped)"), text, "taxonomy.yaml (shipped)")
+    cues_text = _shipped_text(SHIPPED_CUES)
+    texts["cues.yaml (shipped)"] = cues_text
+    data.cues = _parse(_read_yaml(None, cues_text, "cues.yaml (shipped)"), cues_text, "cues.yaml (shipped)").cues
     sources = ("shipped",)
     if extra:
         path = Path(extra)
@@ -654,6 +682,12 @@ def _load_cached(extra: str | None) -> Taxonomy:
             raise TaxonomyError(f"{path}: is not UTF-8 text.") from None
         texts[str(path)] = user_text
         user = _parse(_read_yaml(path, user_text, str(path)), user_text, str(path))
+        for family in user.cues:
+            if family not in data.cues:
+                raise TaxonomyError(
+                    f"{path}{_line_of(user_text, family)}: unknown cue family '{family}'; "
+                    f"the families are {', '.join(sorted(data.cues))}."
+                )
         data = _merge(data, user)
         sources = (*sources, str(path))
     _check(data, texts)

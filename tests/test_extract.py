@@ -71,7 +71,9 @@ EXPECTED_AGENCIES = {
         "Safeguarding Partnership",  # addressee of the subgroup recommendations
         "Schools",
     },
-    S003: {"Children's Social Care", "Hospital and Paediatrics", "Police", "Schools"},
+    # The Coroner's Court that found the death consistent with overlay (the taxonomy gained
+    # the coroner in issue 17).
+    S003: {"Children's Social Care", "Coroner", "Hospital and Paediatrics", "Police", "Schools"},
     S004: {
         "Adult Mental Health",
         "Adult Social Care",
@@ -112,8 +114,9 @@ EXPECTED_ROLES = {
         ("parents", "Child Three"),
         ("sibling", "Child Three"),
     },
-    # "no male adult lived in the household": negated, so no other adult.
-    S003: {("baby", None), ("child", None), ("mother", None), ("parents", None), ("sibling", None)},
+    # "no male adult lived in the household": negated, so no other adult. The child at the
+    # centre is a 3-month-old baby and "the eldest child" is a sibling: no "child" role.
+    S003: {("baby", None), ("mother", None), ("parents", None), ("sibling", None)},
     S004: {
         ("child", None),
         ("extended family", None),
@@ -193,7 +196,7 @@ def test_learning_points_sample(records):
     # every lesson of SILR15b is for all agencies.
     assert all(p.all_agencies for p in records[S003].learning_points)
     assert records[S003].learning_points[0].agencies == [
-        "Children's Social Care", "Hospital and Paediatrics", "Police", "Schools"
+        "Children's Social Care", "Coroner", "Hospital and Paediatrics", "Police", "Schools"
     ]
     assert _lp(records[S002], "The commitment to safeguard was shared by all agencies").all_agencies
     assert _lp(records[S004], "Mother engaged with the Health Visitor and Family Support Worker.").agencies == [
@@ -355,8 +358,12 @@ def test_a_full_report_style_written_for_this_test():
     assert (r.id, r.review_type, r.year, r.board) == (
         "Baby T", "CSPR", 2022, "Anytown Safeguarding Children Partnership"
     )
-    assert [(x.source, x.target, x.status) for x in r.communication_links] == [
-        ("Health Visiting", "GP", "broken")
+    assert [(x.source, x.target, x.status, x.inferred_end) for x in r.communication_links] == [
+        ("Health Visiting", "GP", "broken", None),
+        # the sentence's second clause: its holder named in the first
+        ("Health Visiting", "Adult Mental Health", "broken", None),
+        # told across two sentences: the decision was children's social care's
+        ("Children's Social Care", "Health Visiting", "broken", "source"),
     ]
     mos = {m.quote.split(".")[0]: m.agencies for m in r.missed_opportunities}
     # Paragraph numbers ("3.1") are not part of the quote; the uninformed one is not blamed.

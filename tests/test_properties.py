@@ -122,25 +122,28 @@ _CUE_BITS = st.sampled_from(
 @settings(max_examples=2000, deadline=None)
 @given(st.lists(_CUE_BITS, max_size=14).map("".join))
 def test_factored_learning_point_filters_equal_the_single_patterns(text):
-    from graph_model import extract as x
+    from graph_model.extract import cues as x
 
-    assert x._not_a_finding(text) == bool(x._NOT_A_FINDING.search(text))
-    assert x._all_addressee(text) == bool(x._ALL_ADDRESSEE.search(text))
+    assert x.not_a_finding(text) == bool(x.NOT_A_FINDING.search(text))
+    assert x.all_addressee(text) == bool(x.ALL_ADDRESSEE.search(text))
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(_CUE_BITS, max_size=14).map("".join), st.integers(0, 40), st.integers(0, 40))
 def test_span_substring_prefilters_never_drop_a_match(text, a, b):
-    """The lower-cased document's ``find`` on a span, as extraction uses it to skip the
-    deficit and learning-for-all patterns, finds the words wherever those patterns match."""
-    from graph_model import extract as x
+    """The substring tests extraction runs before a pattern (a cue family's required words on
+    the lower-cased document, "all" before the learning-for-all pattern) never skip a match."""
+    from graph_model.extract import cues as x
+    from graph_model.taxonomy import case_plain
 
     s, e = sorted((min(a, len(text)), min(b, len(text))))
     low = text.lower()
-    if len(low) != len(text):
+    if len(low) != len(text) or not case_plain(text):
         return  # extraction then does not use the lower-cased document
-    assert bool(x._DEFICIT_WORD.search(low, s, e)) == bool(x._DEFICIT_WORD.search(text[s:e].lower()))
-    if x.case_plain(text) and x._LEARNING_FOR_ALL.search(text, s, e):
+    for family in x.cues_of(TAX).families.values():
+        if family.pattern.search(text, s, e) and family.words is not None:
+            assert family.words.search(low, s, e), family.pattern.pattern[:60]
+    if x.LEARNING_FOR_ALL.search(text, s, e):
         assert low.find("all", s, e) >= 0
 
 
@@ -200,25 +203,28 @@ _TWIN_BITS = st.sampled_from(
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(_TWIN_BITS, max_size=20).map(" ".join), st.integers(0, 300), st.integers(0, 300))
 def test_lower_case_twins_find_what_the_cue_patterns_find(text, a, b):
-    """extract._lower_twin: on the lower-cased text, with or without bounds, and on a
-    slice of it, the same spans as the case-insensitive cue patterns on the text."""
-    from graph_model import extract as x
+    """The lower-case twins of the cue families: on the lower-cased text, with or without
+    bounds, and on a slice of it, the same spans as the case-insensitive patterns on the text."""
+    from graph_model.extract import cues as x
+    from graph_model.taxonomy import case_plain
 
     low = text.lower()
-    if len(low) != len(text) or not x.case_plain(text):
+    if len(low) != len(text) or not case_plain(text):
         return  # extraction then uses the original patterns
     s, e = sorted((min(a, len(text)), min(b, len(text))))
-    pairs = [(x._DEFICIT, x._DEFICIT_L), (x._PRESCRIPTIVE, x._PRESCRIPTIVE_L), (x._COUNTERFACTUAL, x._COUNTERFACTUAL_L),
-             (x._PROFESSIONAL, x._PROFESSIONAL_L), (x._BROKEN, x._BROKEN_L), (x._EFFECTIVE, x._EFFECTIVE_L),
-             (x._TELLING_VERB, x._TELLING_VERB_L), (x._CONTRAST, x._CONTRAST_L)]
-    for slow, fast in pairs:
+    compiled = x.cues_of(TAX)
+    for cue in [*compiled.families.values(), compiled.broken]:
+        assert cue.twin is not None, cue.pattern.pattern[:60]  # the shipped cues are all lower case
+        slow, fast = cue.pattern, cue.twin
         assert [m.span() for m in fast.finditer(low, s, e)] == [m.span() for m in slow.finditer(text, s, e)]
         assert [m.span() for m in fast.finditer(low[s:e])] == [m.span() for m in slow.finditer(text[s:e])]
-    for slow, fast in [(x._NAF_HEAD, x._NAF_HEAD_L), (x._ALL_HEAD, x._ALL_HEAD_L)]:
+        found = cue.search(text, low, s, e)
+        assert (found and found.span()) == ((m := slow.search(text, s, e)) and m.span())
+    for slow, fast in [(x.NAF_HEAD, x.NAF_HEAD_L), (x.ALL_HEAD, x.ALL_HEAD_L)]:
         m1, m2 = slow.match(text[s:e]), fast.match(low[s:e])
         assert (m1 and m1.span()) == (m2 and m2.span())
-    assert x._not_a_finding(text[s:e], low[s:e]) == bool(x._NOT_A_FINDING.search(text[s:e]))
-    assert x._all_addressee(text[s:e], low[s:e]) == bool(x._ALL_ADDRESSEE.search(text[s:e]))
+    assert x.not_a_finding(text[s:e], low[s:e]) == bool(x.NOT_A_FINDING.search(text[s:e]))
+    assert x.all_addressee(text[s:e], low[s:e]) == bool(x.ALL_ADDRESSEE.search(text[s:e]))
 
 
 @settings(max_examples=1500, deadline=None)
@@ -228,7 +234,7 @@ def test_lower_case_twins_find_what_the_cue_patterns_find(text, a, b):
     st.integers(0, 14), st.integers(0, 14),
 )
 def test_inline_list_prefilter_never_skips_a_mark(text, a, b):
-    from graph_model import extract as x
+    from graph_model.extract import layer as x
 
     s, e = sorted((min(a, len(text)), min(b, len(text))))
     if x._INLINE_BULLET.search(text, s, e):

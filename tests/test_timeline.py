@@ -250,7 +250,7 @@ def test_silr_timeline_leaves_out_the_heading_date_and_the_partnership():
         ("2015", "2015-01-01", "2015-12-31", "year",
          "A Multi-Agency Serious Incident Learning Review was commissioned by Derbyshire Safeguarding Children Board in "
          "2015 following the sudden death of a 3 month old baby; considered by the Coroner's Court as being consistent "
-         "with overlay.", [], ["baby"], "other", None),
+         "with overlay.", ["Coroner"], ["baby"], "other", None),
     ]
 
 
@@ -299,11 +299,12 @@ def timeline_of(tmp_path: Path, text: str, name: str = "review.md", today: dt.da
     path.write_text(text, encoding="utf-8")
     if today is None:
         return extract(read_document(path)).timeline
-    from graph_model.extract import _Extraction
+    from graph_model.extract import Layer, extract_metadata
     from graph_model.taxonomy import load_taxonomy
 
-    x = _Extraction(read_document(path), load_taxonomy())
-    return find_timeline(x.text, x.units, x.review_id, x.evidence, x.tax.sector, today=today)
+    doc = read_document(path)
+    x = Layer(doc, load_taxonomy())
+    return find_timeline(x.text, x.units, extract_metadata(doc)["id"], x.evidence, x.tax.sector, today=today)
 
 
 DOC = """# Learning review: Child Q
@@ -426,6 +427,7 @@ def test_graph_has_the_events_of_each_review():
         ("TimelineEvent:Baby T/ev002", "Agency:Police"),
         ("TimelineEvent:Child X/ev001", "Agency:Health Visiting"),
         ("TimelineEvent:Child X/ev005", "Agency:Emergency Department"),
+        ("TimelineEvent:SILR15b/ev001", "Agency:Coroner"),
         ("TimelineEvent:unseen-briefing/ev001", "Agency:Children's Social Care"),
         ("TimelineEvent:unseen-briefing/ev001", "Agency:Schools"),
     ]

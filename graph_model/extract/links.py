@@ -1,0 +1,372 @@
+"""Communication links: which agency told, or failed to tell, which.
+
+A sentence is read clause by clause. In each clause a breakdown cue (data/cues.yaml, the
+``broken*`` families) says where each end of the link stands:
+
+* ``broken``: the holder before the cue, the recipient after it ("the GP did not refer the
+  family to children's social care");
+* ``broken_recipient``: the recipient before the cue ("the health visitor was not informed");
+* ``broken_refused``: the agency asked, before the cue, that declined ("the MASH were
+  reluctant to accept the referral"); the asker after "from" / "by";
+* ``broken_from``: the holder after the cue ("decided without input from the GP");
+* ``broken_between``: both ends, no direction ("poor communication between A and B", "A's
+  and B's failure to communicate").
+
+Where a clause names only one end, the other is looked for, in order: elsewhere in the same
+sentence; for a recipient, in a following sentence that opens with a consequence ("That
+meant the health visitor never had it"); in the sentences before it in the same section
+(the agency that held the information); for a holder, the agency the text last blamed for a
+failure. A link found so is marked ``inferred_end`` and scored lower (confidence.py); with no
+other end the sentence stays a missed opportunity only.
+
+Sentences with no breakdown cue and two agencies may be an effective link ("X referred the
+family to Y"), as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..models import CommunicationLink
+from ..taxonomy import Match
+from .layer import Layer, Unit, unique
+
+_LINK_EXCLUDED_SECTIONS = {"methodology"}
+# Where one clause of a sentence ends and the next begins.
+_CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas|although|though|yet|so)\s|\s(?:while|whereas)\s|,\s(?=which\s)")
+# Sentences before a one-ended breakdown that are searched for its other end.
+_CONTEXT_SENTENCES = 4
+_ONLY_ARTICLES = re.compile(r"\s+(?:(?:the|a|an|their|its|his|her)\s+)?(?:(?:allocated|duty|named|local|family|child's)\s+)?", re.I)
+# "the hospital's accident and emergency department": the first agency only names whose the second is.
+_OWNER_OF_NEXT = re.compile(r"(?:'s|\u2019s)\s+(?:\w+\s+){0,2}$")
+_BY_FROM = re.compile(r"\b(?:by|from)\s+(?:(?:the|a|an|their|its|his|her|other)\s+)?(?:[\w'\u2019]+\s+){0,2}$", re.I)
+_TO_WITH = re.compile(r"\b(?:to|with|into|for|of)\s+(?:(?:the|a|an|their|its|his|her|other)\s+)?(?:[\w'\u2019]+\s+){0,2}$", re.I)
+# "A and B failed to …", "A's and B's failure …": two agencies as one subject.
+_COORDINATED = re.compile(r"^(?:'s|\u2019s|\u2019)?\s*(?:,|and|&)\s*(?:(?:the|a|an)\s+)?$", re.I)
+
+
+@functools.cache
+def _preceded_by(words: str) -> re.Pattern[str]:
+    """"… <one of words> [the] [word] " at the end of a text (compiled once per word list)."""
+    return re.compile(rf"\b(?:{words})\s+(?:(?:the|a|an|their|his|her)\s+)?(?:\w+\s+)?$", re.I)
+
+
+class _Found:
+    __slots__ = ("source", "target", "status", "directed", "inferred", "unit")
+
+    def __init__(self, source: str, target: str, status: str, directed: bool, inferred: str | None, unit: Unit):
+        self.source, self.target, self.status = source, target, status
+        self.directed, self.inferred, self.unit = directed, inferred, unit
+
+
+def link_agencies(layer: Layer, u: Unit) -> list[Match]:
+    """The agencies of a sentence that can be an end of a link: the partnership aside, and
+    an agency named only as the owner of the next one ("the hospital's emergency department")."""
+    agencies = layer.agencies_in(u)
+    text = layer.text
+    kept = []
+    for i, m in enumerate(agencies):
+        nxt = agencies[i + 1] if i + 1 < len(agencies) else None
+        if nxt is not None and nxt.name != m.name and _OWNER_OF_NEXT.fullmatch(text, m.end, nxt.start):
+            continue
+        kept.append(m)
+    return kept
+
+
+def communication_links(layer: Layer, review_id: str) -> list[CommunicationLink]:
+    found: list[_Found] = []
+    layer.consumed = set()
+    for i, u in enumerate(layer.units):
+        kind = u.section.kind if u.section else "other"
+        if kind in _LINK_EXCLUDED_SECTIONS:
+            continue
+        agencies = link_agencies(layer, u)
+        if not agencies:
+            continue
+        broken = _broken_in(layer, i, u, agencies)
+        if broken:
+            for f in broken:
+                if f.inferred and i in layer.consumed:
+                    continue  # the consequence of a breakdown already told by the sentence before
+                # One breakdown told across two sentences is one link, not two.
+                if f.inferred and any(
+                    (g.source, g.target, g.status) == (f.source, f.target, f.status) and g.inferred
+                    for g in found[-3:]
+                ):
+                    continue
+                found.append(f)
+            continue
+        effective = _effective_in(layer, u, agencies, kind)
+        if effective is not None:
+            found.append(effective)
+    return [
+        CommunicationLink(
+            id=f"{review_id}/link{n:03d}",
+            source=f.source,
+            target=f.target,
+            status=f.status,
+            directed=f.directed,
+            case=f.unit.case,
+            quote=layer.text[f.unit.start : f.unit.end],
+            evidence=layer.evidence(f.unit.start, f.unit.end),
+            inferred_end=f.inferred,
+        )
+        for n, f in enumerate(found, start=1)
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Breakdowns
+
+
+def _clause(layer: Layer, u: Unit, start: int, end: int) -> tuple[int, int]:
+    """The clause of sentence ``u`` around the cue at ``start``-``end``."""
+    text = layer.text
+    lo, hi = u.start, u.end
+    for m in _CLAUSE_BREAK.finditer(text, u.start, u.end):
+        if m.end() <= start:
+            lo = m.end()
+        elif m.start() >= end:
+            hi = m.start()
+            break
+    return lo, hi
+
+
+def _cues_in(layer: Layer, u: Unit) -> list[tuple[str, int, int]]:
+    """The breakdown cues of a sentence: (family, start, end), in text order, overlaps dropped."""
+    low = layer.plain_low
+    if not layer.cues.broken.search(layer.text, low, u.start, u.end):
+        return []
+    hits = []
+    for rank, (family, cue) in enumerate(layer.cues.broken_kinds):
+        for m in cue.finditer(layer.text, low, u.start, u.end):
+            hits.append((m.start(), rank, family, m.end()))
+    hits.sort()
+    kept: list[tuple[str, int, int]] = []
+    for start, _rank, family, end in hits:
+        if kept and start < kept[-1][2]:
+            continue
+        kept.append((family, start, end))
+    return kept
+
+
+def _broken_in(layer: Layer, i: int, u: Unit, agencies: list[Match]) -> list[_Found]:
+    cues = _cues_in(layer, u)
+    result: list[_Found] = []
+    seen: set[tuple[str, str]] = set()
+    for family, cstart, cend in cues:
+        lo, hi = _clause(layer, u, cstart, cend)
+        in_clause = [m for m in agencies if lo <= m.start and m.end <= hi]
+        f = _ends(layer, i, u, family, cstart, cend, in_clause, agencies)
+        if f is None or f.source == f.target:
+            continue
+        key = (f.source, f.target) if f.directed else tuple(sorted((f.source, f.target)))
+        if key in seen:
+            continue
+        seen.add(key)
+        result.append(f)
+    return result
+
+
+def _other_end(
+    layer: Layer, i: int, u: Unit, known: str, sentence: list[Match], want: str, make
+) -> _Found | None:
+    """The link with its one named end ``known`` and the other end found: in the same
+    sentence (another clause names it: not inferred), else around it (inferred)."""
+    for m in sentence:
+        if m.name != known:
+            return make(m.name, None)
+    other = _context(layer, i, u, {known}, sentence, want)
+    return make(other, want) if other else None
+
+
+def _ends(
+    layer: Layer, i: int, u: Unit, family: str, cstart: int, cend: int, clause: list[Match], sentence: list[Match]
+) -> _Found | None:
+    text = layer.text
+    before = [m for m in clause if m.start < cend and not _after_by(text, u, m)]
+    after = [m for m in clause if m.start >= cend]
+    by_from = [m for m in clause if _BY_FROM.search(text, max(u.start, m.start - 40), m.start)]
+    to_with = [m for m in after if _TO_WITH.search(text, max(u.start, m.start - 40), m.start)]
+
+    if family == "broken_between" or _between(text, u, clause, cstart):
+        pair = _pair(layer, u, clause, cstart)
+        if pair is not None:
+            return _Found(pair[0], pair[1], "broken", False, None, u)
+        names = unique(m.name for m in clause)
+        if len(names) == 1 and family == "broken_between":
+            return _other_end(
+                layer, i, u, names[0], sentence, "target", lambda o, how: _Found(names[0], o, "broken", False, how, u)
+            )
+        return None
+
+    if family == "broken_recipient":
+        target = before[-1].name if before else None
+        source = next((m.name for m in after if m.name != target), None) if target else None
+        if target is None:
+            return None
+        if source is None:
+            return _other_end(layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u))
+        return _Found(source, target, "broken", True, None, u)
+
+    if family == "broken_refused":
+        target = before[-1].name if before else None
+        if target is None:
+            return None
+        source = next((m.name for m in after if m.name != target), None)
+        if source is None:
+            return _other_end(layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u))
+        return _Found(source, target, "broken", True, None, u)
+
+    if family == "broken_from":
+        source = after[0].name if after else None
+        if source is None:
+            return None
+        target = next((m.name for m in reversed(before) if m.name != source), None)
+        if target is None:
+            return _other_end(layer, i, u, source, sentence, "target", lambda o, how: _Found(source, o, "broken", True, how, u))
+        return _Found(source, target, "broken", True, None, u)
+
+    # broken: the holder before the cue (or after "by"), the recipient after it.
+    source = next((m.name for m in reversed(before)), None)
+    if source is None and by_from:
+        source = by_from[0].name
+    target = next((m.name for m in to_with + after if m.name != source), None)
+    if source is not None and target is not None:
+        return _Found(source, target, "broken", True, None, u)
+    if source is None and target is None:
+        return None
+    if target is None:
+        return _other_end(layer, i, u, source, sentence, "target", lambda o, how: _Found(source, o, "broken", True, how, u))
+    return _other_end(layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u))
+
+
+def _after_by(text: str, u: Unit, m: Match) -> bool:
+    return _BY_FROM.search(text, max(u.start, m.start - 40), m.start) is not None
+
+
+def _between(text: str, u: Unit, clause: list[Match], cstart: int) -> bool:
+    """"between A and B" in the clause, with two agencies after it."""
+    low = text[u.start : u.end].lower()
+    at = low.find("between")
+    if at < 0:
+        return False
+    return len({m.name for m in clause if m.start > u.start + at}) >= 2
+
+
+def _pair(layer: Layer, u: Unit, clause: list[Match], cstart: int) -> tuple[str, str] | None:
+    """Two ends of an undirected breakdown: "between A and B", "A's and B's failure", or a
+    clause naming exactly two agencies. Three or more named together is a general finding."""
+    text = layer.text
+    at = text.lower().find("between", u.start, u.end)
+    if at >= 0:
+        names = unique(m.name for m in clause if m.start > at)
+        if len(names) >= 2:
+            return names[0], names[1]
+    names = unique(m.name for m in clause)
+    if len(names) != 2:
+        return None
+    first = [m for m in clause if m.name == names[0]][-1]
+    second = next(m for m in clause if m.name == names[1])
+    if second.start < first.end:
+        return None
+    # Coordinated subjects ("A and B failed to communicate") or one on each side of the cue.
+    if _COORDINATED.fullmatch(text, first.end, second.start) or first.start < cstart <= second.start or second.start < cstart:
+        return names[0], names[1]
+    return None
+
+
+def _context(layer: Layer, i: int, u: Unit, exclude: set[str], sentence: list[Match], want: str) -> str | None:
+    """The other end of a one-ended breakdown, from the sentences around it (see the
+    module's docstring), or None."""
+    units, text, low = layer.units, layer.text, layer.plain_low
+    section = u.section
+
+    def same_part(j: int) -> bool:
+        return units[j].section is section and units[j].case == u.case
+
+    # 2. a recipient named in a consequence that follows ("That meant the HV never had it")
+    if want == "target" and i + 1 < len(units) and same_part(i + 1):
+        nxt = units[i + 1]
+        if layer.cues.consequence.search(text, low, nxt.start, min(nxt.end, nxt.start + 30)):
+            for m in layer.agencies_in(nxt):
+                if m.name not in exclude:
+                    layer.consumed.add(i + 1)
+                    return m.name
+    # 3. the sentence before; further back, only a sentence where the known end deals with
+    #    another agency ("the health visitor contacted children's social care")
+    for j in range(i - 1, max(-1, i - 1 - _CONTEXT_SENTENCES), -1):
+        if not same_part(j):
+            break
+        named = layer.agencies_in(units[j])
+        others = [m.name for m in named if m.name not in exclude]
+        if others and (j == i - 1 or any(m.name in exclude for m in named)):
+            return others[-1]
+    # 4. for the holder: the agency the text last blamed for a failure
+    if want == "source":
+        for j in range(i - 1, -1, -1):
+            if not same_part(j):
+                break
+            names = [m.name for m in layer.agencies_in(units[j]) if m.name not in exclude]
+            if names and layer.cues.deficit.search(units[j].text(layer.doc), None):
+                return names[-1]
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Effective links
+
+
+def _effective_in(layer: Layer, u: Unit, agencies: list[Match], kind: str) -> _Found | None:
+    if len({m.name for m in agencies}) < 2:
+        return None
+    cues, text, low = layer.cues, layer.text, layer.plain_low
+    if kind == "recommendations" or cues.prescriptive.search(text, low, u.start, u.end):
+        return None
+    cue = cues.effective.search(text, low, u.start, u.end)
+    if cue is None:
+        return None
+    link = _direction(layer, u, agencies, cue.start())
+    if link is None:
+        return None
+    return _Found(link[0], link[1], "effective", link[2], None, u)
+
+
+def _direction(layer: Layer, u: Unit, agencies: list[Match], cue_pos: int) -> tuple[str, str, bool] | None:
+    text = layer.text
+
+    def preceded_by(m: Match, words: str) -> bool:
+        before = text[max(u.start, m.start - 25) : m.start]
+        return _preceded_by(words).search(before) is not None
+
+    # "between A and B": undirected, in text order.
+    between = re.search(r"\bbetween\b", text[u.start : u.end], re.I)
+    if between:
+        after = [m for m in agencies if m.start > u.start + between.start()]
+        names = unique(m.name for m in after)
+        if len(names) >= 2:
+            return names[0], names[1], False
+    # "X informed Y", "X did not notify Y": the subject passes information to the object.
+    verb = layer.cues.telling.search(text, layer.plain_low, max(u.start, cue_pos - 5), u.end)
+    if verb:
+        before = [m for m in agencies if m.end <= verb.start()]
+        after = [m for m in agencies if m.start >= verb.end() and _ONLY_ARTICLES.fullmatch(text, verb.end(), m.start)]
+        if before and after and before[-1].name != after[0].name:
+            return before[-1].name, after[0].name, True
+    targets = [m for m in agencies if preceded_by(m, "to|with|into") and m.start > cue_pos - 40]
+    sources = [m for m in agencies if preceded_by(m, "from|by")]
+    target = targets[0].name if targets else None
+    source = next((m.name for m in sources if m.name != target), None)
+    if target is None and source is not None:
+        others = [m.name for m in agencies if m.name != source]
+        target = others[0] if others else None
+    if target is not None and source is None:
+        others = [m.name for m in agencies if m.name != target]
+        source = others[0] if others else None
+    if source and target and source != target:
+        return source, target, True
+    names = unique(m.name for m in agencies)
+    if len(names) >= 2:
+        return names[0], names[1], False
+    return None
