@@ -183,6 +183,7 @@ class _FragmentMaker:
                 review_id=rid,
                 status=link.status,
                 directed=link.directed,
+                inferred_end=link.inferred_end,
                 case=link.case,
                 **_ev(link.evidence),
                 **_fact(link),

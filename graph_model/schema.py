@@ -219,6 +219,7 @@ REL_TYPES: dict[str, RelType] = {
                 "review_id": "STRING",
                 "status": "STRING",
                 "directed": "BOOLEAN",
+                "inferred_end": "STRING",
                 "case": "STRING",
                 **EVIDENCE_PROPS,
                 **FACT_PROPS,
