@@ -16,7 +16,7 @@ import re
 from ..taxonomy import Taxonomy, _case_free, _required_strings, case_plain
 
 # The families extraction reads; a taxonomy file may add cues to these, not new families.
-BROKEN_FAMILIES = ("broken", "broken_recipient", "broken_refused", "broken_from", "broken_between")
+BROKEN_FAMILIES = ("broken", "broken_named", "broken_recipient", "broken_refused", "broken_from", "broken_between")
 
 
 class Cue:

@@ -37,11 +37,18 @@ _LINK_EXCLUDED_SECTIONS = {"methodology"}
 _CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas|although|though|yet|so)\s|\s(?:while|whereas)\s|,\s(?=which\s)")
 # Sentences before a one-ended breakdown that are searched for its other end.
 _CONTEXT_SENTENCES = 4
+# A sentence that points back at the one before: "this decision", "these concerns", "of it".
+_BACK_REFERENCE = re.compile(
+    r"\b(?:this|that|these|those|such)\s+(?:\w+\s+)?(?:decision|information|notification|referral|concerns?|fears?|"
+    r"outcome|plan|assessment|admission|incident|discharge|report|disclosure|allegation|change|news|risk)s?\b"
+    r"|\b(?:of|about)\s+(?:it|this|that|them)\b",
+    re.I,
+)
 _ONLY_ARTICLES = re.compile(r"\s+(?:(?:the|a|an|their|its|his|her)\s+)?(?:(?:allocated|duty|named|local|family|child's)\s+)?", re.I)
 # "the hospital's accident and emergency department": the first agency only names whose the second is.
 _OWNER_OF_NEXT = re.compile(r"(?:'s|\u2019s)\s+(?:\w+\s+){0,2}$")
 _BY_FROM = re.compile(r"\b(?:by|from)\s+(?:(?:the|a|an|their|its|his|her|other)\s+)?(?:[\w'\u2019]+\s+){0,2}$", re.I)
-_TO_WITH = re.compile(r"\b(?:to|with|into|for|of)\s+(?:(?:the|a|an|their|its|his|her|other)\s+)?(?:[\w'\u2019]+\s+){0,2}$", re.I)
+_TO_WITH = re.compile(r"\b(?:to|with|into|for|attention\s+of)\s+(?:(?:the|a|an|their|its|his|her|other)\s+)?(?:[\w'\u2019]+\s+){0,2}$", re.I)
 # "A and B failed to …", "A's and B's failure …": two agencies as one subject.
 _COORDINATED = re.compile(r"^(?:'s|\u2019s|\u2019)?\s*(?:,|and|&)\s*(?:(?:the|a|an)\s+)?$", re.I)
 
@@ -170,14 +177,14 @@ def _broken_in(layer: Layer, i: int, u: Unit, agencies: list[Match]) -> list[_Fo
 
 
 def _other_end(
-    layer: Layer, i: int, u: Unit, known: str, sentence: list[Match], want: str, make
+    layer: Layer, i: int, u: Unit, known: str, sentence: list[Match], want: str, make, family: str = "broken"
 ) -> _Found | None:
     """The link with its one named end ``known`` and the other end found: in the same
     sentence (another clause names it: not inferred), else around it (inferred)."""
     for m in sentence:
         if m.name != known:
             return make(m.name, None)
-    other = _context(layer, i, u, {known}, sentence, want)
+    other = _context(layer, i, u, {known}, sentence, want, family)
     return make(other, want) if other else None
 
 
@@ -207,7 +214,9 @@ def _ends(
         if target is None:
             return None
         if source is None:
-            return _other_end(layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u))
+            return _other_end(
+                layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u), family
+            )
         return _Found(source, target, "broken", True, None, u)
 
     if family == "broken_refused":
@@ -216,7 +225,9 @@ def _ends(
             return None
         source = next((m.name for m in after if m.name != target), None)
         if source is None:
-            return _other_end(layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u))
+            return _other_end(
+                layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u), family
+            )
         return _Found(source, target, "broken", True, None, u)
 
     if family == "broken_from":
@@ -228,11 +239,17 @@ def _ends(
             return _other_end(layer, i, u, source, sentence, "target", lambda o, how: _Found(source, o, "broken", True, how, u))
         return _Found(source, target, "broken", True, None, u)
 
-    # broken: the holder before the cue (or after "by"), the recipient after it.
-    source = next((m.name for m in reversed(before)), None)
-    if source is None and by_from:
-        source = by_from[0].name
-    target = next((m.name for m in to_with + after if m.name != source), None)
+    if family == "broken_named":
+        source = next((m.name for m in reversed(before)), None) or (by_from[0].name if by_from else None)
+        target = next((m.name for m in to_with + after if m.name != source), None)
+        return _Found(source, target, "broken", True, None, u) if source and target else None
+
+    # broken: the holder before the cue (or after "by"), the recipient after it or after
+    # "to" ("a referral to CAMHS was not made").
+    holders = [m for m in before if not _TO_WITH.search(text, max(u.start, m.start - 40), m.start)]
+    source = holders[-1].name if holders else (by_from[0].name if by_from else None)
+    recipients = [m for m in before if m not in holders] + to_with + after
+    target = next((m.name for m in recipients if m.name != source), None)
     if source is not None and target is not None:
         return _Found(source, target, "broken", True, None, u)
     if source is None and target is None:
@@ -277,40 +294,55 @@ def _pair(layer: Layer, u: Unit, clause: list[Match], cstart: int) -> tuple[str,
     return None
 
 
-def _context(layer: Layer, i: int, u: Unit, exclude: set[str], sentence: list[Match], want: str) -> str | None:
-    """The other end of a one-ended breakdown, from the sentences around it (see the
-    module's docstring), or None."""
-    units, text, low = layer.units, layer.text, layer.plain_low
+def _context(
+    layer: Layer, i: int, u: Unit, exclude: set[str], sentence: list[Match], want: str, family: str
+) -> str | None:
+    """The other end of a one-ended breakdown where the sentences around it make it clear
+    (see the module's docstring), or None."""
+    units, text, low, cues = layer.units, layer.text, layer.plain_low, layer.cues
     section = u.section
 
     def same_part(j: int) -> bool:
-        return units[j].section is section and units[j].case == u.case
+        return 0 <= j < len(units) and units[j].section is section and units[j].case == u.case
+
+    def others(j: int) -> list[str]:
+        return [m.name for m in layer.agencies_in(units[j]) if m.name not in exclude]
 
     # 2. a recipient named in a consequence that follows ("That meant the HV never had it")
-    if want == "target" and i + 1 < len(units) and same_part(i + 1):
+    if want == "target" and same_part(i + 1):
         nxt = units[i + 1]
-        if layer.cues.consequence.search(text, low, nxt.start, min(nxt.end, nxt.start + 30)):
-            for m in layer.agencies_in(nxt):
-                if m.name not in exclude:
-                    layer.consumed.add(i + 1)
-                    return m.name
-    # 3. the sentence before; further back, only a sentence where the known end deals with
+        if cues.consequence.search(text, low, nxt.start, min(nxt.end, nxt.start + 30)) and others(i + 1):
+            layer.consumed.add(i + 1)
+            return others(i + 1)[0]
+    # 3. the sentence before, where this one refers back to it ("this decision") or it is
+    #    itself about passing information ("A notification was sent to X.")
+    #    (for one left uninformed: "A notification was sent to X. The HV was not told.")
+    told = family == "broken_recipient"
+    if same_part(i - 1) and others(i - 1):
+        prev = units[i - 1]
+        if _BACK_REFERENCE.search(text, u.start, u.end) or (
+            told and any(c.search(text, low, prev.start, prev.end) for c in (cues.effective, cues.telling))
+        ):
+            return others(i - 1)[-1]
+    #    for one that declined or was not told: further back, a sentence where it dealt with
     #    another agency ("the health visitor contacted children's social care")
-    for j in range(i - 1, max(-1, i - 1 - _CONTEXT_SENTENCES), -1):
+    for j in range(i - 1, i - 1 - _CONTEXT_SENTENCES if told or family == "broken_refused" else i - 1, -1):
         if not same_part(j):
             break
-        named = layer.agencies_in(units[j])
-        others = [m.name for m in named if m.name not in exclude]
-        if others and (j == i - 1 or any(m.name in exclude for m in named)):
-            return others[-1]
-    # 4. for the holder: the agency the text last blamed for a failure
+        named = {m.name for m in layer.agencies_in(units[j])}
+        if named & exclude and others(j):
+            return others(j)[-1]
+    # 4. for the holder: the agency a reported finding last blamed ("failures by health
+    #    professionals, the report found")
     if want == "source":
         for j in range(i - 1, -1, -1):
             if not same_part(j):
                 break
-            names = [m.name for m in layer.agencies_in(units[j]) if m.name not in exclude]
-            if names and layer.cues.deficit.search(units[j].text(layer.doc), None):
-                return names[-1]
+            prev = units[j]
+            if others(j) and cues.reporting.search(text, low, prev.start, prev.end) and cues.deficit.search(
+                prev.text(layer.doc), None
+            ):
+                return others(j)[-1]
     return None
 
 
