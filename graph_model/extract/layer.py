@@ -183,6 +183,7 @@ class Layer:
         _bucket(all_roles, self.units, "roles")
         _bucket(all_themes, self.units, "themes")
         self._evidence: dict[tuple[int, int], Evidence] = {}
+        self._agencies_in: dict[int, list[Match]] = {}
         # Sentences whose one-ended breakdown was told by the sentence before (links.py).
         self.consumed: set[int] = set()
 
@@ -252,8 +253,13 @@ class Layer:
 
     def agencies_in(self, u: Unit) -> list[Match]:
         """The agencies a sentence names, the partnership (the review's author) left out."""
-        sector = self.tax.sector
-        return [m for m in u.agencies if sector(m.name) != PARTNERSHIP]
+        if not u.agencies:
+            return u.agencies
+        found = self._agencies_in.get(u.start)
+        if found is None:
+            sector = self.tax.sector
+            found = self._agencies_in[u.start] = [m for m in u.agencies if sector(m.name) != PARTNERSHIP]
+        return found
 
     def evidence(self, start: int, end: int) -> Evidence:
         # Evidence is frozen: the agencies, roles and themes of one sentence share one object

@@ -35,6 +35,7 @@ from .layer import Layer, Unit, unique
 _LINK_EXCLUDED_SECTIONS = {"methodology"}
 # Where one clause of a sentence ends and the next begins.
 _CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas|although|though|yet|so)\s|\s(?:while|whereas)\s|,\s(?=which\s)")
+_BETWEEN = re.compile(r"\bbetween\b", re.I)
 # Sentences before a one-ended breakdown that are searched for its other end.
 _CONTEXT_SENTENCES = 4
 # A sentence that points back at the one before: "this decision", "these concerns", "of it".
@@ -46,7 +47,7 @@ _BACK_REFERENCE = re.compile(
 )
 _ONLY_ARTICLES = re.compile(r"\s+(?:(?:the|a|an|their|its|his|her)\s+)?(?:(?:allocated|duty|named|local|family|child's)\s+)?", re.I)
 # "the hospital's accident and emergency department": the first agency only names whose the second is.
-_OWNER_OF_NEXT = re.compile(r"(?:'s|\u2019s)\s+(?:\w+\s+){0,2}$")
+_OWNER_OF_NEXT = re.compile(r"(?:'s|\u2019s)\s+(?!(?:and|or)\b)(?:\w+\s+){0,2}$")
 _BY_FROM = re.compile(r"\b(?:by|from)\s+(?:(?:the|a|an|their|its|his|her|other)\s+)?(?:[\w'\u2019]+\s+){0,2}$", re.I)
 _TO_WITH = re.compile(r"\b(?:to|with|into|for|attention\s+of)\s+(?:(?:the|a|an|their|its|his|her|other)\s+)?(?:[\w'\u2019]+\s+){0,2}$", re.I)
 # "A and B failed to …", "A's and B's failure …": two agencies as one subject.
@@ -162,6 +163,7 @@ def _broken_in(layer: Layer, i: int, u: Unit, agencies: list[Match]) -> list[_Fo
     cues = _cues_in(layer, u)
     result: list[_Found] = []
     seen: set[tuple[str, str]] = set()
+    pairs: set[frozenset[str]] = set()
     for family, cstart, cend in cues:
         lo, hi = _clause(layer, u, cstart, cend)
         in_clause = [m for m in agencies if lo <= m.start and m.end <= hi]
@@ -169,9 +171,11 @@ def _broken_in(layer: Layer, i: int, u: Unit, agencies: list[Match]) -> list[_Fo
         if f is None or f.source == f.target:
             continue
         key = (f.source, f.target) if f.directed else tuple(sorted((f.source, f.target)))
-        if key in seen:
-            continue
+        pair = frozenset(key)
+        if key in seen or (not f.directed and pair in pairs):
+            continue  # a second cue of the same breakdown ("unable to challenge …, unresolved")
         seen.add(key)
+        pairs.add(pair)
         result.append(f)
     return result
 
@@ -222,7 +226,17 @@ def _ends(
     if family == "broken_refused":
         target = before[-1].name if before else None
         if target is None:
-            return None
+            # "A contacted B, but the referral was not accepted", "…, which declined it": the
+            # refuser is the last agency named before the cue, the asker the one before it.
+            prior = unique(m.name for m in sentence if m.end <= cstart)
+            if not prior:
+                return None
+            target = prior[-1]
+            if len(prior) >= 2:
+                return _Found(prior[-2], target, "broken", True, None, u)
+            return _other_end(
+                layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u), family
+            )
         source = next((m.name for m in after if m.name != target), None)
         if source is None:
             return _other_end(
@@ -239,10 +253,16 @@ def _ends(
             return _other_end(layer, i, u, source, sentence, "target", lambda o, how: _Found(source, o, "broken", True, how, u))
         return _Found(source, target, "broken", True, None, u)
 
-    if family == "broken_named":
+    if family == "broken_named":  # both ends in the sentence, never from the paragraph
         source = next((m.name for m in reversed(before)), None) or (by_from[0].name if by_from else None)
         target = next((m.name for m in to_with + after if m.name != source), None)
-        return _Found(source, target, "broken", True, None, u) if source and target else None
+        if source and target:
+            return _Found(source, target, "broken", True, None, u)
+        known = source or target
+        other = next((m.name for m in sentence if m.name != known), None) if known else None
+        if other is None:
+            return None
+        return _Found(other, target, "broken", True, None, u) if target else _Found(source, other, "broken", True, None, u)
 
     # broken: the holder before the cue (or after "by"), the recipient after it or after
     # "to" ("a referral to CAMHS was not made").
@@ -265,20 +285,17 @@ def _after_by(text: str, u: Unit, m: Match) -> bool:
 
 def _between(text: str, u: Unit, clause: list[Match], cstart: int) -> bool:
     """"between A and B" in the clause, with two agencies after it."""
-    low = text[u.start : u.end].lower()
-    at = low.find("between")
-    if at < 0:
-        return False
-    return len({m.name for m in clause if m.start > u.start + at}) >= 2
+    at = _BETWEEN.search(text, u.start, u.end)
+    return at is not None and len({m.name for m in clause if m.start > at.start()}) >= 2
 
 
 def _pair(layer: Layer, u: Unit, clause: list[Match], cstart: int) -> tuple[str, str] | None:
     """Two ends of an undirected breakdown: "between A and B", "A's and B's failure", or a
     clause naming exactly two agencies. Three or more named together is a general finding."""
     text = layer.text
-    at = text.lower().find("between", u.start, u.end)
-    if at >= 0:
-        names = unique(m.name for m in clause if m.start > at)
+    between = _BETWEEN.search(text, u.start, u.end)
+    if between is not None:
+        names = unique(m.name for m in clause if m.start > between.start())
         if len(names) >= 2:
             return names[0], names[1]
     names = unique(m.name for m in clause)
