@@ -518,7 +518,7 @@ def test_review_queue_rows_on_the_seeds(auto_home, capsys):
         "0.60,Child X,agency,Emergency Department,Mother's presentation to A&E for Child X's incident in September 2015 "
         "was not in keeping with previous proportionate presentations."
     )
-    assert len(csv_lines) == 1 + 27 + 11 + 29 + 1  # missed opportunities, family members, themes at 0.55, one agency
+    assert len(csv_lines) == 1 + 27 + 11 + 28 + 1  # missed opportunities, family members, themes at 0.55, one agency
     assert main(["review-queue", "--below", "0.3", "--home", str(auto_home)]) == 0
     assert capsys.readouterr().out == "No facts below that confidence.\n"
     assert main(["review-queue", "--below", "0.51", "--format", "json", "--home", str(auto_home)]) == 0
