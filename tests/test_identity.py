@@ -251,6 +251,28 @@ Child R's health visitor had not been told that the family had moved.
     assert m["id"] == "review"
 
 
+def test_a_report_cover_of_short_lines(tmp_path):
+    """A report's cover: the board, the type, the code and the date on lines of their own."""
+    text = """Northbury Local Safeguarding Children Board
+
+Serious Case Review
+
+Child D
+
+Overview Report
+
+March 2015
+
+1. Introduction
+
+1.1 Child D was seen by the GP in 2013 and by the health visitor in 2014.
+"""
+    m = meta(tmp_path, text)
+    assert (m["title"], m["id"], m["board"], m["year"]) == (
+        "Serious Case Review \u2013 Child D", "Child D", "Northbury Local Safeguarding Children Board", 2015
+    )
+
+
 # -- boards
 
 
@@ -269,6 +291,15 @@ def test_board_names(tmp_path):
     assert meta(tmp_path, text)["board"] == "Ashby and Thorne Local Safeguarding Children Board"
     text = "Review\n\nIt was published by Newton-upon-Wold Safeguarding Children Partnership.\n"
     assert meta(tmp_path, text)["board"] == "Newton-upon-Wold Safeguarding Children Partnership"
+    text = "Review\n\nThe Isle of Skerry Children's Safeguarding Partnership published it.\n"
+    assert meta(tmp_path, text)["board"] == "Isle of Skerry Children's Safeguarding Partnership"
+    # Words before the place are not part of the board's name.
+    text = "Review\n\nThe Independent Chair of Northbury Safeguarding Children Board said agencies had learned.\n"
+    assert meta(tmp_path, text)["board"] == "Northbury Safeguarding Children Board"
+    text = "Review\n\nYesterday Northbury Safeguarding Children Board published the review.\n"
+    assert meta(tmp_path, text)["board"] == "Northbury Safeguarding Children Board"
+    # Scotland's committees, also by their acronym alone.
+    assert meta(tmp_path, "Review\n\nThe GCPC asked for it.\n")["board"] == "GCPC"
 
 
 # -- years

@@ -2,7 +2,7 @@
 
 Real documents do not start with their title: a web page starts with "Skip to content", a
 mirror of a PDF with its upload details, a news report with a headline and a photo credit, a
-briefing with "Background". The rules here (docs/extraction.md, "Which review this is"):
+briefing with "Background". The rules here (docs/extract-json.md, "Which review this is"):
 
 - **Title**: page furniture (skip links, cookie and navigation text, "Register now", "Most
   read", upload details, "Version 0 of 1", bare URLs, photo credits, dates) is never a title,
@@ -79,7 +79,9 @@ _CODE_INTRODUCED = re.compile(
 
 _YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
 _DATE_LINE = re.compile(
-    r"\b(?:completed|published|publication|released|issued|dated|date)\b[^\n.]{0,60}?\b(19[89]\d|20\d\d)\b", re.I
+    r"\b(?:completed|published|publication|released|issued|dated|date(?!\s+of\s+(?:birth|death)))\b"
+    r"[^\n.]{0,60}?\b(19[89]\d|20\d\d)\b",
+    re.I,
 )
 _CITATION_YEAR = re.compile(r"\((19[89]\d|20\d\d)\)")
 # A deadline's year: "by March 2019", "until the end of 2020", "before 1 April 2018".
@@ -93,16 +95,20 @@ _DEADLINE = re.compile(
 _PLACE_WORD = r"(?:[A-Z][\w'\u2019-]*|&|and|upon|on|of|under)"
 _BOARD_KIND = (
     r"(?i:(?:local\s+)?safeguarding\s+(?:children(?:'s|\u2019s)?\s+|adults\s+)?(?:board|partnership|partners)"
-    r"|child\s+protection\s+committee)"
+    r"|children(?:'s|\u2019s)?\s+safeguarding\s+(?:assurance\s+)?(?:board|partnership)"
+    r"|(?:child|public)\s+protection\s+committee)"
 )
 _BOARD_FULL = re.compile(rf"\b((?:{_PLACE_WORD}[ \t]+){{1,6}}?){_BOARD_KIND}\b")
-_BOARD_ACRONYM = re.compile(r"\b([A-Z]{1,4}SC[BP])\b")
+_BOARD_ACRONYM = re.compile(r"\b([A-Z]{1,4}SC[BP]|[A-Z]{1,4}CPC)\b")
 _GENERIC_ACRONYMS = {"LSCB", "LSCP", "SCB", "SCP"}
 # Words before a board's name that are not part of its place.
 _NOT_PLACE = {
     "the", "a", "an", "by", "of", "from", "for", "and", "&", "on", "upon", "under", "local", "our", "its", "their",
     "this", "that", "new", "independent", "chair", "said", "says", "in", "at", "to", "with", "was", "were",
+    "yesterday", "today", "last", "following", "after", "when", "but", "however", "meanwhile", "now", "both",
 }
+# Words before "of" that keep it in a place's name ("Isle of Wight", "City of London").
+_OF_PLACE = {"isle", "city", "county", "borough", "vale", "royal", "district"}
 
 # Page furniture: never a title.
 _FURNITURE = re.compile(
@@ -113,6 +119,9 @@ _FURNITURE = re.compile(
     r"|(?:last\s+|first\s+)?(?:updated|published|posted|uploaded|modified)\b|upload(?:ed)?\s+(?:by|on|date)"
     r"|download|file\s+size|document\s+(?:details|information)|page\s+\d+(?:\s+of\s+\d+)?$"
     r"|version\s+\d+\s+of\s+\d+|(?:pic(?:ture)?|photo(?:graph)?|image|credit|source)s?\s*:"
+    r"|copyright|\u00a9|all\s+rights\s+reserved|privacy|terms\s+(?:and|&)\s+conditions|accessibility|contact\s+us"
+    r"|translate\b|embed\b|report\s+this\b|flag\s+(?:for|as)\b|\d+\s*%\s+found\s+this|\d+\s+ratings?\b"
+    r"|open\s+in\s+(?:the\s+)?app|view\s+(?:the\s+)?(?:full\s+)?(?:pdf|document)\b"
     r"|(?:https?://|www\.)\S+$|\S+\.(?:pdf|docx?|html?)$)"
     r"|\bcookies?\b|\b(?:pic|photo|picture|image)\s*:|\((?:source|photo|picture|image|credit)\s*:[^)]*\)\s*$"
     r"|\b(?:uploaded|downloads?|views)\b.*\b(?:19|20)\d\d\b|\s[>\u00bb]\s",
@@ -131,7 +140,11 @@ _GENERIC_HEADING = re.compile(
     re.I,
 )
 _INNER_SENTENCE_END = re.compile(r"[a-z0-9)\"'\u2019\u201d][.!?][\"'\u2019\u201d]?\s+[\"'\u2018\u201c]?[A-Z]")
-_SUBJECT_WORD = re.compile(r"\b(?:review|child|baby|boy|girl|death|died|abuse|neglect|safeguarding|case|family)\b", re.I)
+_SUBJECT_WORD = re.compile(
+    r"\b(?:reviews?|report|child|baby|boy|girl|teenager|toddler|infant|son|daughter|mother|father|parents|family"
+    r"|death|died|killed|abuse|neglect|harm|injur\w*|safeguarding|protection|case|fail\w*|criticis\w*|missed|lessons?)\b",
+    re.I,
+)
 
 
 def _review_type(title_text: str, text: str) -> str:
@@ -184,15 +197,24 @@ def _heading_like(line: str) -> bool:
 class _Head(NamedTuple):
     title_lines: list[str]  # heading-like lines before the prose, furniture and generic headings left out
     first_sentence: str | None  # the first sentence of prose
+    dates: list[str]  # lines before the prose that date the document ("March 2015", "Published 14 May 2015")
+
+
+_DATING_LINE = re.compile(r"^(?:(?:first\s+)?published|posted|publication\s+date|date\s+of\s+publication)\b", re.I)
 
 
 def _read_head(doc: Document, limit: int = 12) -> _Head:
     lines: list[str] = []
+    dates: list[str] = []
     first_sentence = None
     seen = 0
     for s, e in item_spans(doc.text[:4000]):
         line = _clean(doc.text[s:e])
-        if not line or is_furniture(line):
+        if not line:
+            continue
+        if is_furniture(line):
+            if _DATE_ONLY.match(line) or _DATING_LINE.match(line):
+                dates.append(line)
             continue
         seen += 1
         if seen > limit:
@@ -205,7 +227,7 @@ def _read_head(doc: Document, limit: int = 12) -> _Head:
             continue
         first_sentence = re.split(r"(?<=[a-z0-9)\"'\u2019\u201d][.!?])\s+(?=[\"'\u2018\u201c]?[A-Z])", line, maxsplit=1)[0]
         break
-    return _Head(lines, first_sentence)
+    return _Head(lines, first_sentence, dates)
 
 
 def _pick_title(lines: list[str], code: str | None) -> str | None:
@@ -221,8 +243,16 @@ def _pick_title(lines: list[str], code: str | None) -> str | None:
             score += 2
         if len(line.split()) >= 4:
             score += 1
+        if _BOARD_FULL.fullmatch(line):  # the board's name on its own line names the author
+            score -= 6
         if score > best_score:
             best, best_score = line, score
+    if best is not None and best == code:
+        # "Serious Case Review" and "Child D" on lines of their own: one title.
+        typed = [line for line in lines if line != code and any(p.search(line) for _, p in _TYPE_PATTERNS)]
+        typed = [line for line in typed if not _BOARD_FULL.fullmatch(line)]
+        if typed:
+            return f"{typed[0]} \u2013 {code}"
     return best
 
 
@@ -248,14 +278,24 @@ def _body_code(text: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _place(words: list[str]) -> list[str]:
+    """The place in the capitalised words before a board's kind: "Leicestershire and
+    Rutland", "Isle of Wight", not "Yesterday Northbury" or "Chair of Northbury"."""
+    for i in range(len(words) - 1, 0, -1):
+        if words[i].lower() == "of" and words[i - 1].lower() not in _OF_PLACE:
+            words = words[i + 1 :]
+            break
+    while words and words[0].lower() in _NOT_PLACE:
+        words = words[1:]
+    while words and words[-1].lower() in _NOT_PLACE - {"local"}:
+        words = words[:-1]
+    return [] if words in ([], ["Local"]) else words
+
+
 def _board(text: str) -> str | None:
     for m in _BOARD_FULL.finditer(text):
-        words = m.group(1).split()
-        while words and words[0].lower() in _NOT_PLACE:
-            words.pop(0)
-        while words and words[-1].lower() in _NOT_PLACE - {"local"}:
-            words.pop()
-        if not words or words[-1].lower() == "local" and len(words) == 1:
+        words = _place(m.group(1).split())
+        if not words:
             continue
         kind = re.sub(r"\s+", " ", m.group(0)[len(m.group(1)) :])
         kind = " ".join(w if w.isupper() else w[:1].upper() + w[1:].lower() for w in kind.split())
@@ -277,7 +317,7 @@ def board_place(board: str | None) -> str | None:
 
 def _year(title_lines: list[str], text: str) -> int | None:
     this_year = _dt.date.today().year
-    for line in title_lines:
+    for line in title_lines:  # and the lines dating the document, after them
         for m in _YEAR.finditer(line):
             if int(m.group(1)) <= this_year:
                 return int(m.group(1))
@@ -319,7 +359,7 @@ def extract_metadata(doc: Document) -> dict:
         "title": title,
         "board": _board(doc.text),
         "review_type": review_type,
-        "year": _year(head.title_lines[:6], doc.text),
+        "year": _year(head.title_lines[:6] + head.dates, doc.text),
     }
 
 
@@ -343,7 +383,7 @@ def told_apart(claims: Sequence[Claim]) -> tuple[list[str], list[str]]:
     (in the order of ``claims``) and one warning per id still shared after board and year.
 
     A review keeps its plain id when no other shares it: ids depend on the other reviews of
-    the corpus only where the codes collide (docs/extraction.md)."""
+    the corpus only where the codes collide (docs/extract-json.md)."""
     ids = [c.id for c in claims]
     warnings: list[str] = []
     groups: dict[str, list[int]] = defaultdict(list)
