@@ -112,19 +112,26 @@ _OF_PLACE = {"isle", "city", "county", "borough", "vale", "royal", "district"}
 
 # Page furniture: never a title.
 _FURNITURE = re.compile(
-    r"^(?:skip\s+to\b|skip\s+navigation|jump\s+to\b|back\s+to\s+top|menu|main\s+menu|navigation|home|search"
-    r"|sign\s+in|sign\s+up|log\s*in|log\s*out|register\b|subscribe|already\s+have\s+an\s+account"
-    r"|continue\s+reading|read\s+more|read\s+next|most\s+(?:read|popular|viewed|shared)|related\s+(?:articles|stories|content)"
-    r"|share\b|follow\s+us|advertisement|sponsored|print\b|email\b|tweet\b"
-    r"|(?:last\s+|first\s+)?(?:updated|published|posted|uploaded|modified)\b|upload(?:ed)?\s+(?:by|on|date)"
-    r"|download|file\s+size|document\s+(?:details|information)|page\s+\d+(?:\s+of\s+\d+)?$"
-    r"|version\s+\d+\s+of\s+\d+|(?:pic(?:ture)?|photo(?:graph)?|image|credit|source)s?\s*:"
-    r"|copyright|\u00a9|all\s+rights\s+reserved|privacy|terms\s+(?:and|&)\s+conditions|accessibility|contact\s+us"
-    r"|translate\b|embed\b|report\s+this\b|flag\s+(?:for|as)\b|\d+\s*%\s+found\s+this|\d+\s+ratings?\b"
-    r"|open\s+in\s+(?:the\s+)?app|view\s+(?:the\s+)?(?:full\s+)?(?:pdf|document)\b"
+    # lines that are only a navigation item
+    r"^(?:menu|main\s+menu|navigation|home|search|share|print|email|tweet|advertisement|sponsored(?:\s+content)?"
+    r"|subscribe|register|sign\s+in|sign\s+up|log\s*in|log\s*out|accessibility|contact\s+us|download)$"
+    # lines that start as furniture does
+    r"|^(?:skip\s+to\b|skip\s+navigation|jump\s+to\b|back\s+to\s+top|home\s*[>|/\u00bb]|search\s+(?:this|the)\s+site"
+    r"|sign\s+(?:in|up)\b|log\s*(?:in|out)\b|register\s+(?:now|today|here|for\s+free)|subscribe\s+(?:now|to|today)"
+    r"|already\s+have\s+an\s+account|continue\s+reading|read\s+(?:more|next)\b|most\s+(?:read|popular|viewed|shared)\b"
+    r"|related\s+(?:articles|stories|content|links)\b|share\s+(?:this|on|via)\b|follow\s+us\b|print\s+this\b"
+    r"|email\s+(?:this|us)\b|(?:last\s+|first\s+)?(?:updated|published|posted|uploaded|modified)\s*"
+    r"(?::|on\b|at\b|by\b|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|$)"
+    r"|upload(?:ed)?\s+(?:by|on|date)\b|download\s+(?:the\s+)?(?:pdf|document|report|file|now)\b|file\s+size\b"
+    r"|document\s+(?:details|information)$|page\s+\d+(?:\s+of\s+\d+)?$|version\s+\d+\s+of\s+\d+"
+    r"|(?:pic(?:ture)?|photo(?:graph)?|image|credit|source)s?\s*:|copyright\b|\u00a9|all\s+rights\s+reserved"
+    r"|privacy\s+(?:policy|notice|settings)|terms\s+(?:and|&)\s+conditions|accessibility\s+statement"
+    r"|translate\s+this\b|embed\b|report\s+this\b|flag\s+(?:for|as)\b|\d+\s*%\s+found\s+this|\d+\s+ratings?\b"
+    r"|open\s+in\s+(?:the\s+)?app\b|view\s+(?:the\s+)?(?:full\s+)?(?:pdf|document)\b"
     r"|(?:https?://|www\.)\S+$|\S+\.(?:pdf|docx?|html?)$)"
+    # furniture anywhere in the line
     r"|\bcookies?\b|\b(?:pic|photo|picture|image)\s*:|\((?:source|photo|picture|image|credit)\s*:[^)]*\)\s*$"
-    r"|\b(?:uploaded|downloads?|views)\b.*\b(?:19|20)\d\d\b|\s[>\u00bb]\s",
+    r"|\buploaded\s+(?:by|on)\b|\b\d[\d,.]*\s*(?:views|downloads)\b|\s[>\u00bb]\s",
     re.I,
 )
 # A line that is only a date ("14 May 2015", "May 2015", "2015-05-14").
