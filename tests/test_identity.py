@@ -275,6 +275,23 @@ March 2015
     )
 
 
+def test_a_cover_in_capitals(tmp_path):
+    text = """NORTHBURY AND WESTMARCH LOCAL SAFEGUARDING CHILDREN BOARD
+
+SERIOUS CASE REVIEW \u2013 CHILD D
+
+EXECUTIVE SUMMARY
+
+Child D was seen by the GP in 2013.
+"""
+    m = meta(tmp_path, text)
+    assert (m["id"], m["title"], m["board"], m["year"]) == (
+        "Child D", "SERIOUS CASE REVIEW \u2013 CHILD D", "Northbury and Westmarch Local Safeguarding Children Board", 2013
+    )
+    # "BABY IN" of a title in capitals is no code.
+    assert meta(tmp_path, "DEATH OF BABY IN HOSPITAL\n\nThe baby was seen in 2013.\n")["id"] == "review"
+
+
 # -- boards
 
 

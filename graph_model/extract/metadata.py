@@ -65,6 +65,8 @@ _TYPE_TITLE = {
 _CODE = re.compile(
     r"\b((?:[A-Z]{2,6}\d{1,4}[a-z]?)|(?:Child|Baby|Family|Young\s+Person|Sibling|Adult)\s+[A-Z]{1,2}\d{0,2})\b"
     r"(?:(?![a-z'\u2019])|(?=['\u2019](?:s\b|[^A-Za-z]|$)))"
+    # on a title in capitals, where it ends the title or a part of it ("SERIOUS CASE REVIEW – CHILD D")
+    r"|\b((?:CHILD|BABY|FAMILY|YOUNG\s+PERSON)\s+[A-Z]{1,2}\d{0,2})(?=\s*(?:$|[:\u2013\u2014),-]))"
 )
 # A child's code as a news report or briefing gives it in its body.
 _CHILD_CODE = re.compile(
@@ -242,7 +244,7 @@ def _pick_title(lines: list[str], code: str | None) -> str | None:
     best_score = -1
     for line in lines:
         score = 0
-        if code and code in line:
+        if code and code.lower() in line.lower():
             score += 8
         if any(p.search(line) for _, p in _TYPE_PATTERNS):
             score += 4
@@ -306,6 +308,10 @@ def _board(text: str) -> str | None:
             continue
         kind = re.sub(r"\s+", " ", m.group(0)[len(m.group(1)) :])
         kind = " ".join(w if w.isupper() else w[:1].upper() + w[1:].lower() for w in kind.split())
+        if m.group(0).isupper():  # "NORTHBURY SAFEGUARDING CHILDREN BOARD"
+            words = [w if w in ("&",) else w.title() if w.isalpha() or "-" in w else w for w in words]
+            words = [w.lower() if w.lower() in ("and", "of", "upon", "on") else w for w in words]
+            kind = kind.title()
         return " ".join(words) + " " + kind
     for m in _BOARD_ACRONYM.finditer(text):
         if m.group(1) not in _GENERIC_ACRONYMS:
@@ -348,7 +354,9 @@ def extract_metadata(doc: Document) -> dict:
     for line in head.title_lines[:6]:
         m = _CODE.search(line)
         if m:
-            code = re.sub(r"\s+", " ", m.group(1))
+            code = re.sub(r"\s+", " ", m.group(1) or m.group(2))
+            if m.group(2):  # "CHILD D" -> "Child D"
+                code = re.sub(r"^[A-Z]+(?: [A-Z]+)?(?= [A-Z]{1,2}\d{0,2}$)", lambda w: w.group(0).title(), code)
             break
     if code is None:
         code = _body_code(doc.text)
