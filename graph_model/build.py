@@ -246,7 +246,9 @@ def put_edge(succ: dict, pred: dict, u: str, v: str, key: str, props: dict) -> N
 
 
 def check_unique_ids(records: Iterable[ReviewRecord]) -> None:
-    """Two documents claiming the same review id is an error naming both files."""
+    """Two documents claiming the same review id is an error naming both files. The pipeline
+    tells shared ids apart before (``extract.metadata.told_apart``): this guards a caller
+    that hands over records of its own."""
     seen: dict[str, str] = {}
     for r in records:
         if r.id in seen:

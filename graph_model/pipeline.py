@@ -13,11 +13,12 @@ import os
 import signal
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,6 +41,7 @@ from .collector import cyclic_gc_paused
 from .curation import Annotation, CurationSummary, apply_annotation, load_annotations
 from .errors import OutputError, SgraphError
 from .extract import extract
+from .extract.metadata import distinct_records
 from .models import ReviewRecord
 from .read import iter_document_paths, read_document
 from .taxonomy import Taxonomy, load_taxonomy
@@ -147,10 +149,13 @@ def extract_files(
     taxonomy_file: str | None = None,
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[ReviewRecord]:
-    """Extract every document under ``paths`` (files or folders), using ``jobs`` processes."""
+    """Extract every document under ``paths`` (files or folders), using ``jobs`` processes.
+    Reviews sharing an id are told apart (``extract.metadata.told_apart``); ``warn`` gets a
+    line for each id still shared after board and year."""
     return [
-        ReviewRecord.model_validate_json(x.json) for x in extract_json(paths, taxonomy_file, jobs, progress)
+        ReviewRecord.model_validate_json(x.json) for x in extract_json(paths, taxonomy_file, jobs, progress, warn)
     ]
 
 
@@ -159,9 +164,19 @@ def extract_json(
     taxonomy_file: str | None = None,
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Extracted]:
     """Like :func:`extract_files`, each review kept as its JSON."""
     records = list(_iter_extracted(iter_document_paths(paths), taxonomy_file, jobs, progress))
+    if len({x.id for x in records}) < len(records):
+        parsed, warnings = distinct_records([ReviewRecord.model_validate_json(x.json) for x in records])
+        records = [
+            x if x.id == r.id else Extracted(r.id, r.source, _json_bytes(r))
+            for x, r in zip(records, parsed, strict=True)
+        ]
+        for line in warnings:
+            if warn:
+                warn(line)
     check_unique_ids(records)
     return records
 
@@ -285,6 +300,7 @@ class BuildResult:
     graph: nx.MultiDiGraph
     review_count: int
     curation: CurationSummary | None = None  # what the annotation files did, when given
+    warnings: list[str] = field(default_factory=list)  # reviews whose shared id only their file tells apart
 
     @property
     def records(self) -> list[ReviewRecord]:
@@ -416,7 +432,7 @@ def _build(
     # Annotation files are validated before any document is read: a bad one fails fast.
     found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
     files = iter_document_paths(paths)
-    path_of: dict[str, Path] = {}
+    path_of: dict[tuple[str, str, int, int], Path] = {}  # spool entry -> its document
     # While the reviews arrive in increasing id order (documents named by their review's
     # code), each is added to the graph as it arrives, so the graph is built while the
     # workers are still extracting; the graph is the same as built afterwards in id order.
@@ -427,7 +443,7 @@ def _build(
         _stop_if_interrupted()
         spool.add(x)
         tokens.update(x.tokens or {})
-        path_of.setdefault(x.id, path)
+        path_of[spool.index[-1]] = path
         if early is not None:
             added = (
                 early.add(ReviewRecord.model_validate_json(x.json))
@@ -437,7 +453,9 @@ def _build(
             if not added:
                 early = None  # out of order: built below from the sorted reviews instead
     _stop_if_interrupted()
-    ordered = sorted(spool.index)
+    ordered, id_warnings = _distinct_ids(spool, sorted(spool.index), path_of)
+    if id_warnings is not None:
+        early = None  # it holds reviews under the ids they shared: built below instead
     check_unique_ids([Extracted(rid, source, b"") for rid, source, _o, _n in ordered])
     curation = None
     if found is not None:
@@ -495,14 +513,35 @@ def _build(
         for tmp in staged:
             if tmp.exists():
                 tmp.unlink()
-    return BuildResult(home, graph, len(ordered), curation)
+    return BuildResult(home, graph, len(ordered), curation, id_warnings or [])
+
+
+def _distinct_ids(
+    spool: _Spool, ordered: list[tuple[str, str, int, int]], path_of: dict[tuple[str, str, int, int], Path]
+) -> tuple[list[tuple[str, str, int, int]], list[str] | None]:
+    """The spool entries (in id order) with the ids they share told apart, each renamed review
+    stored again under its new id (``path_of`` follows); and the warnings, None when no id
+    was shared. Only the reviews sharing an id are read back."""
+    shared = {rid for rid, n in Counter(e[0] for e in ordered).items() if n > 1}
+    if not shared:
+        return ordered, None
+    records = {e: ReviewRecord.model_validate_json(spool.json(e)) for e in ordered if e[0] in shared}
+    renamed, warnings = distinct_records(list(records.values()))
+    result = [e for e in ordered if e[0] not in shared]
+    for entry, record in zip(records, renamed, strict=True):
+        if record.id != entry[0]:
+            spool.add(Extracted(record.id, record.source, _json_bytes(record)))
+            path_of[spool.index[-1]] = path_of.pop(entry)
+            entry = spool.index[-1]
+        result.append(entry)
+    return sorted(result), warnings
 
 
 def _apply_annotations(
     spool: _Spool,
     ordered: list[tuple[str, str, int, int]],
     found: dict[str, Annotation],
-    path_of: dict[str, Path],
+    path_of: dict[tuple[str, str, int, int], Path],
     tax: Taxonomy,
     summary: CurationSummary,
 ) -> list[tuple[str, str, int, int]]:
@@ -518,7 +557,7 @@ def _apply_annotations(
             result.append(entry)
             continue
         record = ReviewRecord.model_validate_json(spool.json(entry))
-        applied = apply_annotation(record, ann, read_document(path_of[entry[0]]), tax)
+        applied = apply_annotation(record, ann, read_document(path_of[entry]), tax)
         summary.add(applied)
         spool.add(Extracted(entry[0], entry[1], _json_bytes(applied.record)))
         result.append(spool.index[-1])

@@ -36,7 +36,8 @@ def test_seed_folder_holds_the_five_documents():
         # The learning review follows SCR JN15 (the sibling's review): JN15 is not its own code.
         (S000, "000-d5bcbe7d1a8f4ecb", "learning review", 2015, "NSCB"),
         (S001, "IN14", "SCR", 2013, "NSCB"),
-        (S002, "002-2b128cb0abd04d34", "special practice review", 2012, "Local Safeguarding Children Board"),
+        # "The Local Safeguarding Children Board (LSCB)" names no place: no board is named.
+        (S002, "002-2b128cb0abd04d34", "special practice review", 2012, None),
         (S003, "SILR15b", "SILR", 2018, "Derbyshire Safeguarding Children Board"),
         (S004, "Child X", "learning summary", 2016, None),
     ],

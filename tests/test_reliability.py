@@ -331,13 +331,8 @@ def _(ctx):
     return build_argv(ctx, folder), f"{bad}: is empty."
 
 
-@case("two-documents-claim-the-same-review-id")
-def _(ctx):
-    a = write(ctx.tmp / "docs" / "a.txt", IN14.read_bytes())
-    b = write(ctx.tmp / "docs" / "b.txt", IN14.read_bytes())
-    return build_argv(ctx, ctx.tmp / "docs"), (
-        f"{b.name}: claims review id 'IN14', which {a.name} already has; rename one file or give each review its own code."
-    )
+# Two documents claiming the same review id are told apart and reported, not refused:
+# tests/test_identity.py.
 
 
 # -- taxonomy

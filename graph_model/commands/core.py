@@ -42,6 +42,8 @@ def build(
             progress=lambda _p: bar.advance(task),
             annotations=annotations,
         )
+    for line in result.warnings:
+        err.print(f"Warning: {line}", markup=False)
     if result.curation is not None:
         for line in result.curation.notes + result.curation.stale:
             err.print(f"Warning: {line}", markup=False)
@@ -75,7 +77,9 @@ def extract(
     """
     if format not in ("json", "yaml"):
         raise UsageError(f"Unknown format '{format}'; use json or yaml.")
-    records = pipeline.extract_files(files, str(taxonomy) if taxonomy else None, jobs=1)
+    records = pipeline.extract_files(
+        files, str(taxonomy) if taxonomy else None, jobs=1, warn=lambda line: err.print(f"Warning: {line}", markup=False)
+    )
     if out_dir is not None:
         from ..curation import write_annotations
 
