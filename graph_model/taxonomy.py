@@ -500,7 +500,7 @@ def did_you_mean(name: str, choices: dict[str, str]) -> str:
 
     ``choices`` maps each lower-case spelling to the name to suggest (several spellings,
     e.g. an agency's aliases, may suggest the same name)."""
-    close = difflib.get_close_matches(_norm(name).lower(), list(choices), n=6, cutoff=0.5)
+    close = difflib.get_close_matches(_norm(name).lower(), list(choices), n=6, cutoff=0.6)
     suggestions = list(dict.fromkeys(choices[c] for c in close))[:3]
     return f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
 

@@ -806,7 +806,7 @@ def test_cli_unknown_agency_and_format(workspace, tmp_path, capsys):
     code, _out, err = run(
         capsys, "export", "agency", "Helth Visitng", "--out", tmp_path / "x.md", "--home", home
     )
-    assert code == 2 and "Unknown agency 'Helth Visitng'. Did you mean: Health Visiting?" in err
+    assert code == 2 and "Unknown agency 'Helth Visitng'. Did you mean: Health Visiting, Health (unspecified)?" in err
     code, _out, err = run(
         capsys, "export", "agency", "HV", "--format", "pdf", "--out", tmp_path / "x", "--home", home
     )

@@ -281,7 +281,7 @@ def test_recurring_lessons_against_graph(backend, graph):
         if d["type"] == "SIMILAR_TO":
             a, b = graph.nodes[u]["id"], graph.nodes[v]["id"]
             want |= {(a, b, d["score"]), (b, a, d["score"])}
-    assert len(want) == 28
+    assert len(want) == 26  # 13 pairs on the seeds as extracted since issue 17
     assert {(r["point"], r["similar_point"], r["score"]) for r in rows} == want
     assert all(r["review_id"] != r["similar_review_id"] for r in rows)
     assert run("recurring-lessons", backend, min_score=0.99) == []

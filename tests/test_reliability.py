@@ -417,7 +417,7 @@ def _(ctx):
 @case("export-unknown-agency-with-suggestion", code=2)
 def _(ctx):
     return ["export", "agency", "Helth Visitng", "--out", ctx.tmp / "x.md", "--home", ctx.ws], (
-        "Unknown agency 'Helth Visitng'. Did you mean: Health Visiting? Run 'sgraph taxonomy' to list agencies."
+        "Unknown agency 'Helth Visitng'. Did you mean: Health Visiting, Health (unspecified)? Run 'sgraph taxonomy' to list agencies."
     )
 
 
@@ -584,7 +584,7 @@ def _(ctx):
     folder = in14_annotations(ctx, lambda t: t.replace("- name: Hospital and Paediatrics\n", "- name: Hospitl\n"))
     f = folder / "IN14.yaml"
     return build_argv(ctx, IN14) + ["--annotations", folder], (
-        f"{f}, line {line_of(f, '- name: Hospitl')}: Unknown agency 'Hospitl'. Did you mean: Hospital and Paediatrics, Housing? "
+        f"{f}, line {line_of(f, '- name: Hospitl')}: Unknown agency 'Hospitl'. Did you mean: Hospital and Paediatrics? "
         "Run 'sgraph taxonomy' to list agencies."
     )
 
