@@ -132,6 +132,9 @@ class CommunicationLinkEntry(_Entry):
     target: str
     status: LinkStatus
     directed: bool = True
+    # The end extraction found around the quote rather than in it (docs/extraction.md); an
+    # analyst who confirms the link removes it.
+    inferred_end: Literal["source", "target"] | None = None
     case: str | None = None
     quote: str
 
@@ -221,6 +224,7 @@ def record_to_annotation(record: ReviewRecord) -> dict:
                 "target": link.target,
                 "status": link.status,
                 "directed": link.directed,
+                **({"inferred_end": link.inferred_end} if link.inferred_end else {}),
                 "case": link.case,
                 **ev(link.evidence, link.confidence),
             }
@@ -676,7 +680,8 @@ def apply_annotation(record: ReviewRecord, ann: Annotation, doc: Document, tax: 
         check_case(e.case, ("communication_links", i, "case"))
         old = auto_links.get(e.id) if e.id else None
         if old is not None and _same(e.quote, old.quote) and (
-            (e.source, e.target, e.status, e.directed, e.case) == (old.source, old.target, old.status, old.directed, old.case)
+            (e.source, e.target, e.status, e.directed, e.inferred_end, e.case)
+            == (old.source, old.target, old.status, old.directed, old.inferred_end, old.case)
         ):
             links.append(old)
             continue
@@ -692,7 +697,7 @@ def apply_annotation(record: ReviewRecord, ann: Annotation, doc: Document, tax: 
         links.append(
             CommunicationLink(
                 id=link_id, source=e.source, target=e.target, status=e.status, directed=e.directed, case=e.case,
-                quote=ev.quote, evidence=ev, confidence=1.0, curated=True,
+                inferred_end=e.inferred_end, quote=ev.quote, evidence=ev, confidence=1.0, curated=True,
             )
         )
     out.removed += len(set(auto_links) - {e.id for e in d.communication_links})

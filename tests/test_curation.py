@@ -188,6 +188,7 @@ def test_extract_out_writes_one_valid_file_per_review(tmp_path, capsys):
         "target": "Children's Social Care",
         "status": "broken",
         "directed": True,
+        "inferred_end": None,  # both ends are in the quote
         "case": None,
         "quote": "Child X seen by GP four days prior to presentation at A&E, but this did not result in a Child "
         "Protection referral to CSC.",
