@@ -45,6 +45,8 @@ CSC = "Children's Social Care"
         ("The MASH declined the referral from the school.", ("Schools", "MASH")),
         ("Children's social care refused to accept the referral made by the GP.", ("GP", CSC)),
         ("CAMHS were reluctant to take the case on without more detail from the school nurse.", ("School Nursing", "CAMHS")),
+        ("The referral from the school was declined by the MASH.", ("Schools", "MASH")),
+        ("The GP's concerns were not taken into account by children's social care.", ("GP", CSC)),
         # acted without what the other held
         ("Children's social care closed the case without input from the GP.", ("GP", CSC)),
         ("The police made the decision without any information from the health visitor.", ("Health Visiting", "Police")),
@@ -52,6 +54,9 @@ CSC = "Children's Social Care"
         # a challenge not made
         ("The paediatrician was unable to challenge the police about the bail conditions.", ("Hospital and Paediatrics", "Police")),
         ("The inability of the health visitor to challenge children's social care left the concern unresolved.", ("Health Visiting", CSC)),
+        # a finding reported by the review
+        ("The health visitor was criticised for not passing the concerns to the GP.", ("Health Visiting", "GP")),
+        ("There was no record in the GP notes despite conversations with the health visitor.", ("Health Visiting", "GP")),
     ],
 )
 def test_a_breakdown_with_both_ends_named(tmp_path, body, want):
@@ -83,6 +88,20 @@ def test_three_agencies_failing_together_is_a_finding_not_a_link(tmp_path, body)
     r = _record(tmp_path, body)
     assert r.communication_links == []
     assert len(r.missed_opportunities) == 1
+
+
+@pytest.mark.parametrize(
+    "body, missed_by",
+    [
+        ("The GP did not refer the family to children's social care.", "GP"),  # the holder
+        ("The health visitor was not informed by the hospital of the discharge.", "Hospital and Paediatrics"),
+        ("The MASH declined the referral from the school.", "MASH"),  # the one that declined
+        ("Children's social care closed the case without input from the GP.", CSC),  # acted without it
+    ],
+)
+def test_a_breakdown_is_missed_by_the_agency_that_failed(tmp_path, body, missed_by):
+    r = _record(tmp_path, body)
+    assert [m.agencies for m in r.missed_opportunities] in ([[missed_by]], [])
 
 
 def test_more_than_one_link_in_a_sentence(tmp_path):

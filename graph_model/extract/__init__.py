@@ -48,7 +48,7 @@ def review_record(layer: Layer) -> ReviewRecord:
     involved = involved_agencies(layer)
     points = learning_points(layer, review_id, list(involved))
     links = communication_links(layer, review_id)
-    mos = missed_opportunities(layer, review_id, {link.evidence.start: link for link in links})
+    mos = missed_opportunities(layer, review_id)
     # Agencies named only as addressees (e.g. the partnership's subgroups), at either end of
     # a link, or the partnership where the text speaks of what it does (not only of it as
     # the review's author) still appear in the review's agency list, with their evidence.

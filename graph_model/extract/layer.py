@@ -186,6 +186,8 @@ class Layer:
         self._agencies_in: dict[int, list[Match]] = {}
         # Sentences whose one-ended breakdown was told by the sentence before (links.py).
         self.consumed: set[int] = set()
+        # Per sentence that is a breakdown: the agency that missed the opportunity (links.py).
+        self.missed_by: dict[int, str] = {}
 
     # -- structure ------------------------------------------------------------------------
     def _cases(self) -> list[tuple[str, int, int]]:

@@ -36,6 +36,8 @@ _LINK_EXCLUDED_SECTIONS = {"methodology"}
 # Where one clause of a sentence ends and the next begins.
 _CLAUSE_BREAK = re.compile(r";|,\s*(?:and|but|while|whereas|although|though|yet|so)\s|\s(?:while|whereas)\s|,\s(?=which\s)")
 _BETWEEN = re.compile(r"\bbetween\b", re.I)
+# Right after a refusal cue, its agent: "was declined | by the | MASH".
+_REFUSED_BY = re.compile(r"\s+by\s+(?:(?:the|a|an|its|their)\s+)?(?:\w+\s+)?", re.I)
 # Sentences before a one-ended breakdown that are searched for its other end.
 _CONTEXT_SENTENCES = 4
 # A sentence that points back at the one before: "this decision", "these concerns", "of it".
@@ -61,11 +63,21 @@ def _preceded_by(words: str) -> re.Pattern[str]:
 
 
 class _Found:
-    __slots__ = ("source", "target", "status", "directed", "inferred", "unit")
+    __slots__ = ("source", "target", "status", "directed", "inferred", "unit", "family")
 
     def __init__(self, source: str, target: str, status: str, directed: bool, inferred: str | None, unit: Unit):
         self.source, self.target, self.status = source, target, status
         self.directed, self.inferred, self.unit = directed, inferred, unit
+        self.family = "broken" if status == "broken" else "effective"
+
+    def missed_by(self) -> str | None:
+        """Who missed the opportunity the link's sentence tells of: the holder that did not
+        pass it on; the agency that declined, or acted without what the other held."""
+        if not self.directed or self.status != "broken":
+            return None
+        if self.family in ("broken_refused", "broken_from"):
+            return self.target if self.inferred != "target" else None
+        return self.source if self.inferred != "source" else None
 
 
 def link_agencies(layer: Layer, u: Unit) -> list[Match]:
@@ -85,6 +97,7 @@ def link_agencies(layer: Layer, u: Unit) -> list[Match]:
 def communication_links(layer: Layer, review_id: str) -> list[CommunicationLink]:
     found: list[_Found] = []
     layer.consumed = set()
+    layer.missed_by = {}
     for i, u in enumerate(layer.units):
         kind = u.section.kind if u.section else "other"
         if kind in _LINK_EXCLUDED_SECTIONS:
@@ -104,6 +117,8 @@ def communication_links(layer: Layer, review_id: str) -> list[CommunicationLink]
                 ):
                     continue
                 found.append(f)
+                if u.start not in layer.missed_by and f.missed_by():
+                    layer.missed_by[u.start] = f.missed_by()
             continue
         effective = _effective_in(layer, u, agencies, kind)
         if effective is not None:
@@ -170,6 +185,7 @@ def _broken_in(layer: Layer, i: int, u: Unit, agencies: list[Match]) -> list[_Fo
         f = _ends(layer, i, u, family, cstart, cend, in_clause, agencies)
         if f is None or f.source == f.target:
             continue
+        f.family = family
         key = (f.source, f.target) if f.directed else tuple(sorted((f.source, f.target)))
         pair = frozenset(key)
         if key in seen or (not f.directed and pair in pairs):
@@ -224,6 +240,16 @@ def _ends(
         return _Found(source, target, "broken", True, None, u)
 
     if family == "broken_refused":
+        # "… was declined by the MASH": the refuser follows "by"; the asker is the other one.
+        refuser = next((m for m in after if _REFUSED_BY.fullmatch(text, cend, m.start)), None)
+        if refuser is not None:
+            target = refuser.name
+            asker = next((m.name for m in clause if m.name != target), None)
+            if asker is not None:
+                return _Found(asker, target, "broken", True, None, u)
+            return _other_end(
+                layer, i, u, target, sentence, "source", lambda o, how: _Found(o, target, "broken", True, how, u), family
+            )
         target = before[-1].name if before else None
         if target is None:
             # "A contacted B, but the referral was not accepted", "…, which declined it": the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..models import CommunicationLink, MissedOpportunity
+from ..models import MissedOpportunity
 from ..taxonomy import Match
 from .cues import not_a_finding
 from .layer import Layer, Unit, unique
@@ -21,12 +21,14 @@ PASSIVE_RECIPIENT = re.compile(
 _NEW_SUBJECT = re.compile(r",?\s+(?:it|this|that|there|they|these|those|which|no|nobody|none|other|the\s+\w+\s+(?:was|were|did))\b", re.I)
 
 
-def _missed_by(layer: Layer, u: Unit, agencies: list[Match], deficit_start: int, link: CommunicationLink | None) -> list[str]:
+def _missed_by(layer: Layer, u: Unit, agencies: list[Match], deficit_start: int) -> list[str]:
     """The agencies that missed the opportunity, not those that were to receive or that
     are credited in a contrasting clause ("Health Visitor noted this, but it was not
-    considered"). Where the sentence is also a broken link, its source missed it."""
-    if link is not None and link.directed and link.status == "broken" and not link.inferred_end:
-        return [link.source]
+    considered"). Where the sentence is also a breakdown, the agency the breakdown says
+    missed it (links.py: the holder, or the agency that declined)."""
+    named = layer.missed_by.get(u.start)
+    if named is not None:
+        return [named]
     text = layer.text
     cue = deficit_start + u.start
     names = []
@@ -63,7 +65,8 @@ def is_missed_opportunity(layer: Layer, u: Unit) -> re.Match[str] | None:
     return deficit
 
 
-def missed_opportunities(layer: Layer, review_id: str, links_by_unit: dict[int, CommunicationLink]) -> list[MissedOpportunity]:
+def missed_opportunities(layer: Layer, review_id: str) -> list[MissedOpportunity]:
+    """The missed opportunities of a review; run after :func:`links.communication_links`."""
     result = []
     for u in layer.units:
         kind = u.section.kind if u.section else "other"
@@ -73,7 +76,7 @@ def missed_opportunities(layer: Layer, review_id: str, links_by_unit: dict[int, 
         if deficit is None:
             continue
         text = u.text(layer.doc)
-        agencies = _missed_by(layer, u, layer.agencies_in(u), deficit.start(), links_by_unit.get(u.start))
+        agencies = _missed_by(layer, u, layer.agencies_in(u), deficit.start())
         result.append(
             MissedOpportunity(
                 id=f"{review_id}/mo{len(result) + 1:03d}",
