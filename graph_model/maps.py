@@ -77,7 +77,7 @@ HUB_EDGE = "#dcdcdc"
 REVIEW_COLOUR = "#34495e"
 CASE_COLOUR = "#6b6b6b"
 FAMILY_COLOUR = "#17a2b8"
-MISSED_COLOUR = "#e6550d"
+MISSED_COLOUR = "#7b5ea7"  # a violet: never to be read as a second red (broken links are red)
 THEME_COLOUR = "#f3e3b5"
 RECURRING_THEME_COLOUR = "#a6611a"
 
@@ -219,6 +219,7 @@ def _write_assets(folder: Path) -> None:
     _write(folder / MAP_JS_FILE, js)
     _write(folder / MAP_CSS_FILE, vis_css + "\n" + css)
     _write(folder / PACK_JS_FILE, _template_text(PACK_JS_FILE))
+    _write(folder / "report.css", _template_text("report.css"))
 
 
 # --------------------------------------------------------------------------- graph index
@@ -396,15 +397,6 @@ class _Index:
         """Sort key: reviews of the latest year first (unknown years last), then by id."""
         year = self.review_year(rid)
         return (-int(year) if year.isdigit() else 1, rid)
-
-    def review_option(self, rid: str) -> list[str]:
-        info = self.review_info(rid)
-        text = rid
-        if info.get("title") and info["title"] != rid:  # the title alone when it names the review
-            text = _short(info["title"], 60) if rid in info["title"] else f"{rid} \u2014 {_short(info['title'], 60)}"
-        if info.get("year"):
-            text += f" ({info['year']})"
-        return [rid, text]
 
 
 CURATED_NOTE = "curated by an analyst"
@@ -1023,7 +1015,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
     n_broken = sum(1 for *_x, d in links if _s(d.get("status")) == "broken")
     b = _MapBuilder(
         "review",
-        f"Review {rid}: {info.get('title', '')}".rstrip(": ").strip(),
+        index.review_label(rid),
         " \u00b7 ".join(
             x for x in (
                 info.get("type", ""), info.get("board", ""), info.get("year", ""),
@@ -1035,10 +1027,12 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
     )
     b.use_review(index, rid)
     b.intro = [
-        "The square is the review. Around it: its cases (triangles), family members (turquoise), the agencies "
-        "involved (circles by sector), missed opportunities (orange diamonds) and learning themes (hexagons).",
-        "Red lines between agencies are communication that broke down; dashed green lines communication that worked.",
-        "Click anything to read the evidence from the review.",
+        "The square is the review. Around it: the agencies involved (circles by sector) and its cases (triangles).",
+        "Red lines between agencies are communication that broke down; dashed green lines communication that worked. "
+        "An arrow points from the agency that did not pass information on to the one that should have had it.",
+        "Tick \u201cFamily\u201d, \u201cMissed opportunities\u201d (violet diamonds, named by their first words and the "
+        "agency that missed them) or \u201cThemes\u201d (hexagons) above to add them. Click anything to read the "
+        "evidence from the review; the timeline is in the review's panel (click the square).",
     ]
 
     kinds = {"Case": "case", "FamilyMember": "family", "Agency": "agency", "MissedOpportunity": "missed", "Theme": "theme"}
@@ -1086,7 +1080,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
 
     rd = index.props(rnode)
     b.node(
-        rnode, _short(rid, 40), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=28, pos=pos[rnode],
+        rnode, _short(info.get("title") or rid, 40), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=28, pos=pos[rnode],
         font={"size": 18, "color": "#1d1d1d"}, search=f"{rid} {info.get('title', '')}",
         detail={
             "kind": "Review",
@@ -1139,9 +1133,9 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
                                _list("How the review mentions it", [{"quote": _s(inv.get("quote")), "note": _evidence_note(inv), **_curated(inv)}] if inv.get("quote") else [], None),
                            ]})
         elif lab == "MissedOpportunity":
-            number = mos.index(n) + 1 if n in mos else 0
-            b.node(n, f"Missed opportunity {number}", shape="diamond", colour=_node_colour(MISSED_COLOUR, "#7f2704"), size=13,
-                   pos=pos[n], f={"kind": [kind]}, font={"size": 13}, search=f"missed opportunity {number} {_s(d.get('text'))}",
+            who = ", ".join(sorted(index.name(a) for a in index.mo_agencies.get(n, [])))
+            b.node(n, _mo_label(_s(d.get("text")), who), shape="diamond", colour=_node_colour(MISSED_COLOUR, "#3f2a66"), size=13,
+                   pos=pos[n], f={"kind": [kind]}, font={"size": 13}, search=f"missed opportunity {who} {_s(d.get('text'))}",
                    detail={"kind": "Missed opportunity", "title": _short(_s(d.get("text")), 120),
                            "facts": [[k, v] for k, v in (
                                ("Missed by", ", ".join(sorted(index.name(a) for a in index.mo_agencies.get(n, [])))),
@@ -1219,13 +1213,21 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
                          "label": "Dotted: link added or changed by an analyst"})
     b.legend.append({"type": "edge", "color": MISSED_COLOUR, "width": 1.5, "label": "Missed by (agency)"})
     b.filters = [
+        # The map starts with the agencies and their links; the rest is a tick away.
         {"key": "kind", "label": "Show", "type": "checks", "match": "all",
          "options": [["case", "Cases"], ["family", "Family"], ["agency", "Agencies"], ["missed", "Missed opportunities"],
-                     ["theme", "Themes"]]},
+                     ["theme", "Themes"]], "off": ["family", "missed", "theme"]},
         {"key": "status", "label": "Links", "type": "checks", "match": "any",
          "options": [["broken", "Broken"], ["effective", "Effective"]]},
     ]
     return b.html(_options(iterations=300, spring=110, gravity=-60), "items", "lines")
+
+
+def _mo_label(text: str, who: str, words: int = 5) -> str:
+    """A missed opportunity on the review map: its first words and the agencies that missed it."""
+    first = text.split()
+    head = " ".join(first[:words]) + ("\u2026" if len(first) > words else "")
+    return head + (f"\n({_short(who, 40)})" if who else "")
 
 
 def review_map_html(graph: nx.MultiDiGraph, review_id: str) -> str:
@@ -1330,7 +1332,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
         info = index.review_info(rid)
         ts = sorted(t for t in index.raises if rid in index.raises[t] and t in pos)
         b.node(
-            rn, _short(rid, 24), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=10, pos=pos[rn],
+            rn, _short(info.get("title") or rid, 24), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=10, pos=pos[rn],
             font={"size": 17, "color": "#333333"},
             f={"review": [rid], "theme": sorted(index.name(t) for t in ts), "recurrence": sorted({recurrence(t) for t in ts}),
                "year": [index.review_year(rid)]},
@@ -1345,7 +1347,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
             d = index.raises[t][rid]
             b.edge(rn, t, colour="#b8b8b8", width=1.0,
                    f={"review": [rid], "theme": [index.name(t)], "recurrence": [recurrence(t)], "year": [index.review_year(rid)]},
-                   detail={"kind": "Review raises theme", "title": f"{rid} \u2192 {index.name(t)}",
+                   detail={"kind": "Review raises theme", "title": f"{index.review_label(rid)} \u2192 {index.name(t)}",
                            "lists": [_list("Evidence", [{"review": rid, "quote": _s(d.get("quote")), "note": _evidence_note(d)}], None)]})
     line_counts = [len(lps) for t in theme_order for lps in addressed.get(t, {}).values()]
     max_lps = max(line_counts + [1])
@@ -1392,7 +1394,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
     ]
     if show_reviews:
         b.filters.append({"key": "review", "label": "Review", "type": "select", "all": "All reviews",
-                          "options": [index.review_option(r) for r in review_order]})
+                          "options": [[r, index.review_label(r)] for r in review_order]})
     if min_spec:
         min_spec["label"] = "Agency lines with at least"
         b.filters.append(min_spec)
@@ -1418,11 +1420,11 @@ _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src {script_src}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src {script_src}; style-src {script_src}; img-src data:; base-uri 'none'; form-action 'none'">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>{css}</style>
+<link rel="stylesheet" href="{root}assets/report.css">
 </head>
 <body>
 <nav class="crumbs"><a href="{root}index.html">Board pack</a></nav>
@@ -1441,8 +1443,8 @@ _h = html.escape
 
 
 def _page(title: str, body: str, depth: int) -> str:
-    css = _template_text("report.css")
-    return _PAGE.format(title=_h(title), css=css, body=body, root="../" * depth, script_src=PACK_SCRIPT_SRC)
+    # One shared style sheet and script for every page of the pack (assets/), not a copy in each.
+    return _PAGE.format(title=_h(title), body=body, root="../" * depth, script_src=PACK_SCRIPT_SRC)
 
 
 def _quote(q: object, note: str = "") -> str:
@@ -1549,13 +1551,18 @@ def _review_page(index: _Index, rid: str) -> str:
              ("Year", info.get("year", "")), ("Source file", info.get("source", "")), ("SHA-256", _s(rd.get("sha256"))),
              ("Length (characters)", _s(rd.get("text_length")))]
     parts.append('<dl class="facts">' + "".join(f"<dt>{_h(k)}</dt><dd>{_h(v)}</dd>" for k, v in facts if v) + "</dl>")
-    parts.append(_timeline_section(index, by_type))
-
+    inv = by_type["INVOLVES"]
+    parts.append(f"<h2>Agencies involved ({len(inv)})</h2>")
+    parts.append(_table(["Agency", "Sector", "Mentions", "First mention"], [
+        [_agency_link(index, v), _h(index.sector(v)), _h(_s(d.get("mentions"))), _quote(d.get("quote"), _evidence_note(d))]
+        for _u, v, d in sorted(inv, key=lambda x: index.name(x[1]))]))
     links = sorted(by_type["COMMUNICATION"], key=lambda x: (_s(x[2].get("status")) != "broken", _s(x[2].get("id"))))
     parts.append(f"<h2>Communication between agencies ({len(links)})</h2>")
     parts.append(_table(["From", "To", "Status", "Evidence"], [
         [_agency_link(index, u), _agency_link(index, v), _status(d.get("status")), _quote(d.get("quote"), _evidence_note(d))]
         for u, v, d in links]))
+
+    parts.append(_timeline_section(index, by_type))
 
     mos = [v for _u, v, _d in by_type["HAS_MISSED_OPPORTUNITY"]]
     parts.append(f"<h2>Missed opportunities ({len(mos)})</h2>")
@@ -1582,12 +1589,6 @@ def _review_page(index: _Index, rid: str) -> str:
                      _h(", ".join(sorted(index.name(t) for t in index.about.get(lp, [])))) or "&mdash;", who or "&mdash;"])
     parts.append(_table(["Kind", "Learning", "Themes", "Addressed to"], rows))
 
-    inv = by_type["INVOLVES"]
-    parts.append(f"<h2>Agencies involved ({len(inv)})</h2>")
-    parts.append(_table(["Agency", "Sector", "Mentions", "First mention"], [
-        [_agency_link(index, v), _h(index.sector(v)), _h(_s(d.get("mentions"))), _quote(d.get("quote"), _evidence_note(d))]
-        for _u, v, d in sorted(inv, key=lambda x: index.name(x[1]))]))
-
     fms = by_type["HAS_FAMILY_MEMBER"]
     parts.append(f"<h2>Family members ({len(fms)})</h2>")
     parts.append(_table(["Role", "Case", "Evidence"], [
@@ -1603,7 +1604,7 @@ def _review_page(index: _Index, rid: str) -> str:
     parts.append(_table(["Theme", "Mentions", "Evidence"], [
         [_h(index.name(v)), _h(_s(d.get("mentions"))), _quote(d.get("quote"), _evidence_note(d))]
         for _u, v, d in sorted(raises, key=lambda x: index.name(x[1]))]))
-    return _page(f"Review {rid}: {info.get('title', '')}", "\n".join(parts), 1)
+    return _page(index.review_label(rid), "\n".join(parts), 1)
 
 
 def _first_rows(rows: list, cap: int | None, what: str, name: str, where: str = "") -> tuple[list, str]:

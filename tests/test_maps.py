@@ -248,7 +248,8 @@ def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
     pack = maps.write_report(seed_graph, tmp_path / "pack")
     page = (pack / "reviews" / "Child-X.html").read_text(encoding="utf-8")
     assert '<h2 id="timeline">Timeline (6)</h2>' in page
-    assert page.index('id="timeline"') < page.index("<h2>Communication between agencies")
+    # Agencies and their links first, then the timeline.
+    assert page.index("<h2>Agencies involved") < page.index("<h2>Communication between agencies") < page.index('id="timeline"')
     items = re.findall(r'<li><span class="when">(.*?)</span> <span class="range">(.*?)</span><div class="event">(.*?)</div>',
                        re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S).group(1))
     # The Child X learning summary's dated events, in date order, the review's words escaped.
@@ -450,7 +451,7 @@ def test_board_pack_agency_pages_are_capped(big_graph, tmp_path):
     assert f"Reviews involving GP ({BIG_REVIEWS})" in gp and "newest of 25 reviews" not in gp
     # Every review still has its map; the maps share one copy of the scripts.
     assert len(list((pack / "maps").glob("review-*.html"))) == BIG_REVIEWS
-    assert sorted(p.name for p in (pack / "assets").iterdir()) == ["map.css", "map.js", "pack.js", "vis-network.min.js"]
+    assert sorted(p.name for p in (pack / "assets").iterdir()) == ["map.css", "map.js", "pack.js", "report.css", "vis-network.min.js"]
     for page in (pack / "maps").glob("*.html"):
         assert page.stat().st_size < 200_000
         assert_self_contained(page.read_text(encoding="utf-8"), shared_scripts=True)
@@ -491,7 +492,8 @@ def assert_self_contained(page: str, shared_scripts: bool = False, pack_page: st
     pack.js, by relative URL, and the same CSP."""
     assert not REMOTE.search(page), REMOTE.search(page).group(0)
     assert not REMOTE_CSS.search(page)
-    assert re.findall(r"<link[^>]*>", page, re.I) == (PACK_STYLES if shared_scripts else [])
+    links = PACK_STYLES if shared_scripts else [f'<link rel="stylesheet" href="{pack_page}assets/report.css">'] if pack_page is not None else []
+    assert re.findall(r"<link[^>]*>", page, re.I) == links
     assert "bootstrap" not in page.lower()
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
     assert csp and "default-src 'none'" in html.unescape(csp.group(1))

@@ -250,12 +250,22 @@ def test_review_map_in_a_browser(browser, seed_maps):
         edge = p.js("(id) => window.sgMap.edges.get(id)", eid)
         assert any(q in p.panel() for q in broken_quotes(g, edge["from"], edge["to"]))
 
-        # Hiding missed opportunities hides them and every line touching them.
+        # The map starts with agencies and links: missed opportunities, family and themes are a tick away.
         mo_nodes = p.js("() => window.sgMap.nodes.get({filter: (n) => n.id.startsWith('MissedOpportunity:')}).map((n) => n.id)")
+        assert mo_nodes and p.js("(ids) => ids.every((id) => window.sgMap.nodes.get(id).hidden)", mo_nodes)
+        for kind in ("missed", "family", "theme"):
+            p.page.check(f"#flt-kind input[value={kind}]")
+        total = p.visible_edges()
+        assert not p.js("(ids) => ids.some((id) => window.sgMap.nodes.get(id).hidden)", mo_nodes)
+        # Each is named by its first words and the agency that missed it, in violet, not a red.
+        labels = p.js("(ids) => ids.map((id) => window.sgMap.nodes.get(id).label)", mo_nodes)
+        assert any(lab.endswith("\n(GP)") for lab in labels) and not any(lab.startswith("Missed opportunity") for lab in labels)
+        assert p.js("(id) => window.sgMap.nodes.get(id).color.background", mo_nodes[0]) == maps.MISSED_COLOUR
         touching = p.js(
             "(ids) => window.sgMap.edges.get({filter: (e) => ids.includes(e.from) || ids.includes(e.to)}).length", mo_nodes
         )
-        assert mo_nodes and touching
+        assert touching
+        # Hiding missed opportunities hides them and every line touching them.
         p.page.uncheck("#flt-kind input[value=missed]")
         assert p.visible_edges() == total - touching
         assert p.js("(ids) => ids.every((id) => window.sgMap.nodes.get(id).hidden)", mo_nodes)

@@ -298,8 +298,8 @@
     if (item.review) {
       var r = reviews[item.review] || {};
       var head = el("div", "review");
-      head.appendChild(el("strong", null, item.review));
-      if (r.title) head.appendChild(document.createTextNode(" \u2014 " + r.title));
+      // A person reads the review's title (its id only when it has none).
+      head.appendChild(el("strong", null, r.title || item.review));
       if (r.year) head.appendChild(document.createTextNode(" (" + r.year + ")"));
       li.appendChild(head);
       if (r.source) li.appendChild(el("div", "source", "Source file: " + r.source));
@@ -449,7 +449,11 @@
 
   function resetState() {
     filters.forEach(function (spec) {
-      state[spec.key] = spec.type === "checks" ? new Set(spec.options.map(function (o) { return o[0]; })) : spec.default || "";
+      // A "checks" filter starts with every box ticked but those in spec.off.
+      var off = spec.off || [];
+      state[spec.key] = spec.type === "checks"
+        ? new Set(spec.options.map(function (o) { return o[0]; }).filter(function (v) { return off.indexOf(v) < 0; }))
+        : spec.default || "";
     });
   }
 
@@ -599,7 +603,7 @@
           var lab = el("label", "check");
           var box = el("input");
           box.type = "checkbox";
-          box.checked = true;
+          box.checked = state[spec.key].has(o[0]);
           box.value = o[0];
           box.name = spec.key;
           box.addEventListener("change", function () {
