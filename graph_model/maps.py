@@ -220,6 +220,40 @@ def _write_assets(folder: Path) -> None:
     _write(folder / MAP_CSS_FILE, vis_css + "\n" + css)
     _write(folder / PACK_JS_FILE, _template_text(PACK_JS_FILE))
     _write(folder / "report.css", _template_text("report.css"))
+    _write(folder / REVIEW_LOADER_FILE, _template_text(REVIEW_LOADER_FILE))
+    _write(folder / REVIEW_PAGE_JS_FILE, _template_text(REVIEW_PAGE_JS_FILE))
+
+
+#: The board pack's one page for every review's map (``maps/review.html#<slug>``): it loads
+#: ``maps/data/<slug>.js``, the review's map data, gzip-compressed and base64-encoded.
+REVIEW_MAP_PAGE = "review.html"
+REVIEW_DATA_DIR = "data"
+REVIEW_LOADER_FILE = "review-loader.js"
+#: The board pack's one page for every review (``reviews/review.html#<slug>``): it loads
+#: ``reviews/data/<slug>.js``, the review's page body, gzip-compressed and base64-encoded.
+REVIEW_PAGE = "review.html"
+REVIEW_PAGE_JS_FILE = "review-page.js"
+
+
+def _review_data_script(payload: dict) -> str:
+    """A review's map data as a script of the pack: ``sgReviewData("<base64 of gzip of JSON>");``.
+    A base64 string is inert whatever the document said; gzip with no time stamp keeps the
+    bytes the same for the same graph."""
+    import gzip
+
+    raw = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    packed = base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+    return f'sgReviewData("{packed}");\n'
+
+
+def _shared_review_page(assets: str) -> str:
+    """The pack's review-map page: map.html with no data of its own; the loader fetches the
+    review named after ``#`` and then runs map.js."""
+    page = _render_map_page("review", "Review map", "", {}, assets)
+    loader = f'<script src="{html.escape(assets + REVIEW_LOADER_FILE)}"></script>'
+    shared = f'<script src="{html.escape(assets + MAP_JS_FILE)}"></script>'
+    assert shared in page
+    return page.replace(shared, loader)
 
 
 # --------------------------------------------------------------------------- graph index
@@ -656,6 +690,12 @@ class _MapBuilder:
             self.reviews[rid] = index.review_info(rid)
 
     def html(self, options: dict, node_noun: str, edge_noun: str, review_filters=None) -> str:
+        """The map as a page (see :func:`_render_map_page`)."""
+        payload = self.payload(options, node_noun, edge_noun, review_filters)
+        return _render_map_page(self.kind, self.title, self.subtitle, payload, self.assets)
+
+    def payload(self, options: dict, node_noun: str, edge_noun: str, review_filters=None) -> dict:
+        """What map.js draws: nodes, edges, options, side-panel details, filters, legend."""
         self.net.options = options
         nodes, edges, _heading, _h, _w, options_json = self.net.get_network_data()
         used = sorted({r for e in edges for key in ("subr", "esubr") for r in e.get(key, [])})
@@ -709,7 +749,7 @@ class _MapBuilder:
         if self.counted_lines:
             payload["counted_lines"] = self.counted_lines
             payload["colors"] = {"broken": BROKEN, "effective": EFFECTIVE}
-        return _render_map_page(self.kind, self.title, self.subtitle, payload, self.assets)
+        return payload
 
 
 def _sector_legend(b: _MapBuilder, sectors: list[str], shape: str = "dot") -> None:
@@ -896,10 +936,9 @@ def _agency_map(index: _Index, assets: str | None = None) -> str:
 
         def ways(st: str, split: dict = split, na: str = na, nc: str = nc) -> str:
             sp = split[st]
-            parts = [f"{na} \u2192 {nc}: {sp['ab']:,}", f"{nc} \u2192 {na}: {sp['ba']:,}"]
-            if sp["none"]:
-                parts.append(f"no direction: {sp['none']:,}")
-            return "; ".join(parts)
+            parts = [f"{na} \u2192 {nc}: {sp['ab']:,}" if sp["ab"] else "", f"{nc} \u2192 {na}: {sp['ba']:,}" if sp["ba"] else "",
+                     f"no direction: {sp['none']:,}" if sp["none"] else ""]
+            return "; ".join(x for x in parts if x)
 
         def evidence(st_links: list, word: str, na: str = na) -> dict:
             items = []
@@ -1001,7 +1040,8 @@ def agency_map_html(graph: nx.MultiDiGraph) -> str:
 # --------------------------------------------------------------------------- review map
 
 
-def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
+def _review_map(index: _Index, rid: str, assets: str | None = None, as_data: bool = False) -> str | dict:
+    """The review's map page, or (``as_data``) its data for the board pack's shared review page."""
     if rid not in index.review_node:
         known = ", ".join(index.review_ids[:8]) + (", ..." if len(index.review_ids) > 8 else "")
         raise UsageError(f"There is no review '{rid}' in the graph (reviews: {known or 'none'}).")
@@ -1220,7 +1260,10 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
         {"key": "status", "label": "Links", "type": "checks", "match": "any",
          "options": [["broken", "Broken"], ["effective", "Effective"]]},
     ]
-    return b.html(_options(iterations=300, spring=110, gravity=-60), "items", "lines")
+    options = _options(iterations=300, spring=110, gravity=-60)
+    if as_data:
+        return {**b.payload(options, "items", "lines"), "page": {"title": b.title, "subtitle": b.subtitle}}
+    return b.html(options, "items", "lines")
 
 
 def _mo_label(text: str, who: str, words: int = 5) -> str:
@@ -1431,7 +1474,7 @@ _PAGE = """<!DOCTYPE html>
 <main>
 {body}
 </main>
-<script src="{root}assets/pack.js"></script>
+<script src="{root}assets/pack.js"></script>{extra}
 </body>
 </html>
 """
@@ -1442,9 +1485,10 @@ PACK_JS_FILE = "pack.js"
 _h = html.escape
 
 
-def _page(title: str, body: str, depth: int) -> str:
+def _page(title: str, body: str, depth: int, extra_script: str = "") -> str:
     # One shared style sheet and script for every page of the pack (assets/), not a copy in each.
-    return _PAGE.format(title=_h(title), body=body, root="../" * depth, script_src=PACK_SCRIPT_SRC)
+    extra = f'\n<script src="{"../" * depth}assets/{_h(extra_script)}"></script>' if extra_script else ""
+    return _PAGE.format(title=_h(title), body=body, root="../" * depth, script_src=PACK_SCRIPT_SRC, extra=extra)
 
 
 def _quote(q: object, note: str = "") -> str:
@@ -1470,7 +1514,7 @@ def _review_link(index: _Index, rid: str, depth: int = 1) -> str:
     """A link to the review's page, reading as its title and year (not its id)."""
     if rid not in index.review_slug:
         return _h(rid)
-    return f'<a href="{"../" * depth}reviews/{index.review_slug[rid]}.html">{_h(index.review_label(rid))}</a>'
+    return f'<a href="{"../" * depth}reviews/{REVIEW_PAGE}#{index.review_slug[rid]}">{_h(index.review_label(rid))}</a>'
 
 
 def _agency_link(index: _Index, n: str, depth: int = 1) -> str:
@@ -1538,6 +1582,22 @@ def _timeline_panel(index: _Index, by_type: dict[str, list[tuple[str, str, dict]
 
 
 def _review_page(index: _Index, rid: str) -> str:
+    """The review's page as one static HTML file (the pack writes its body as data instead:
+    :func:`_review_page_data`)."""
+    return _page(index.review_label(rid), _review_body(index, rid), 1)
+
+
+def _review_page_data(index: _Index, rid: str) -> str:
+    """The review's page for the pack's shared ``reviews/review.html``: its body, escaped HTML
+    as on a static page, gzip-compressed and base64-encoded in ``sgReviewPage("...")``."""
+    import gzip
+
+    doc = json.dumps({"title": index.review_label(rid), "body": _review_body(index, rid)}, ensure_ascii=False,
+                     separators=(",", ":")).encode("utf-8")
+    return f'sgReviewPage("{base64.b64encode(gzip.compress(doc, compresslevel=9, mtime=0)).decode("ascii")}");\n'
+
+
+def _review_body(index: _Index, rid: str) -> str:
     info = index.review_info(rid)
     rn = index.review_node[rid]
     rd = index.props(rn)
@@ -1546,7 +1606,7 @@ def _review_page(index: _Index, rid: str) -> str:
         by_type[_s(d.get("type"))].append((u, v, d))
     slug = index.review_slug[rid]
     parts = [f"<h1>{_h(info.get('title') or rid)}</h1>",
-             f'<p class="lead"><a class="button" href="../maps/review-{slug}.html">Open the map of this review</a></p>']
+             f'<p class="lead"><a class="button" href="../maps/{REVIEW_MAP_PAGE}#{slug}">Open the map of this review</a></p>']
     facts = [("Review", rid), ("Title", info.get("title", "")), ("Type", info.get("type", "")), ("Board", info.get("board", "")),
              ("Year", info.get("year", "")), ("Source file", info.get("source", "")), ("SHA-256", _s(rd.get("sha256"))),
              ("Length (characters)", _s(rd.get("text_length")))]
@@ -1604,7 +1664,7 @@ def _review_page(index: _Index, rid: str) -> str:
     parts.append(_table(["Theme", "Mentions", "Evidence"], [
         [_h(index.name(v)), _h(_s(d.get("mentions"))), _quote(d.get("quote"), _evidence_note(d))]
         for _u, v, d in sorted(raises, key=lambda x: index.name(x[1]))]))
-    return _page(index.review_label(rid), "\n".join(parts), 1)
+    return "\n".join(parts)
 
 
 def _first_rows(rows: list, cap: int | None, what: str, name: str, where: str = "") -> tuple[list, str]:
@@ -1714,9 +1774,10 @@ def _breakdown_section(index: _Index, pairs: list, depth: int, limit: int | None
     rows = []
     for rank, p in enumerate(shown, 1):
         href = _pair_href(p, depth)
-        split = [f"{_h(p.a)} &rarr; {_h(p.b)}: {p.a_to_b:,}", f"{_h(p.b)} &rarr; {_h(p.a)}: {p.b_to_a:,}"]
-        if p.undirected:
-            split.append(f"no direction: {p.undirected:,}")
+        split = [f"{_h(p.a)} &rarr; {_h(p.b)}: {p.a_to_b:,}" if p.a_to_b else "",
+                 f"{_h(p.b)} &rarr; {_h(p.a)}: {p.b_to_a:,}" if p.b_to_a else "",
+                 f"no direction: {p.undirected:,}" if p.undirected else ""]
+        split = [x for x in split if x]
         share = f"{100 * p.share_broken:.0f}%"
         quote = (_quote(shorten(p.quote, 240)) + f'<p class="note">{_review_link(index, p.quote_review, depth)}</p>') if p.quote else ""
         rows.append(
@@ -1824,7 +1885,7 @@ def _index_page(index: _Index, pairs: list | None = None) -> str:
     parts.append(_table(["Review", "Year", "Type", "Board", "Broken links", "Effective links", "Map", "Source file"], [
         [_review_link(index, rid, 0), _h(index.review_info(rid).get("year", "")),
          _h(index.review_info(rid).get("type", "")), _h(index.review_info(rid).get("board", "")), str(broken.get(rid, 0)),
-         str(effective.get(rid, 0)), f'<a href="maps/review-{index.review_slug[rid]}.html">map</a>',
+         str(effective.get(rid, 0)), f'<a href="maps/{REVIEW_MAP_PAGE}#{index.review_slug[rid]}">map</a>',
          _h(index.review_info(rid).get("source", ""))]
         for rid in sorted(index.review_ids, key=index.newest_first)], "sortable"))
     agencies = sorted(index.by_label["Agency"], key=lambda n: (-by_agency_b.get(n, 0), index.name(n)))
@@ -1946,10 +2007,13 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
         _write(tmp / "index.html", _index_page(index, pairs))
         _write(tmp / "maps" / "agencies.html", _agency_map(index, assets))
         _write(tmp / "maps" / "themes.html", _theme_map(index, assets=assets))
+        _write(tmp / "maps" / REVIEW_MAP_PAGE, _shared_review_page(assets))
+        _write(tmp / "reviews" / REVIEW_PAGE, _page("Review", '<div id="review-body"><p class="none" id="review-loading">'
+                                                    "Loading the review&hellip;</p></div>", 1, extra_script=REVIEW_PAGE_JS_FILE))
         for rid in index.review_ids:
             slug = index.review_slug[rid]
-            _write(tmp / "maps" / f"review-{slug}.html", _review_map(index, rid, assets))
-            _write(tmp / "reviews" / f"{slug}.html", _review_page(index, rid))
+            _write(tmp / "maps" / REVIEW_DATA_DIR / f"{slug}.js", _review_data_script(_review_map(index, rid, as_data=True)))
+            _write(tmp / "reviews" / REVIEW_DATA_DIR / f"{slug}.js", _review_page_data(index, rid))
         for n in index.by_label["Agency"]:
             _write(tmp / "agencies" / f"{index.agency_slug[index.name(n)]}.html", _agency_page(index, n, pairs=pairs))
         os.chmod(tmp, 0o755)

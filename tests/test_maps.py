@@ -117,6 +117,27 @@ def map_data(page: str) -> dict:
     return data
 
 
+def _unpack(path: Path, call: str) -> str:
+    """The JSON a pack data file (``call("<base64 of gzip>");``) carries."""
+    import base64
+    import gzip
+
+    m = re.fullmatch(call + r'\("([A-Za-z0-9+/=]*)"\);\n', path.read_text(encoding="ascii"))
+    assert m, f"{path} is not a {call} data file"
+    return gzip.decompress(base64.b64decode(m.group(1))).decode("utf-8")
+
+
+def pack_review(pack: Path, slug: str) -> str:
+    """A review page of the pack, as the shared reviews/review.html shows it: the static page."""
+    doc = json.loads(_unpack(pack / "reviews" / maps.REVIEW_DATA_DIR / f"{slug}.js", "sgReviewPage"))
+    return maps._page(doc["title"], doc["body"], 1)
+
+
+def pack_review_map(pack: Path, slug: str) -> dict:
+    """A review map's data in the pack (maps/data/<slug>.js)."""
+    return json.loads(_unpack(pack / "maps" / maps.REVIEW_DATA_DIR / f"{slug}.js", "sgReviewData"))
+
+
 def edge_ends(data: dict) -> set[tuple[str, str, str]]:
     return {(e["from"], e["to"], e["f"]["status"][0]) for e in data["edges"]}
 
@@ -246,7 +267,7 @@ def test_seed_review_and_theme_maps(seed_graph):
 
 def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
     pack = maps.write_report(seed_graph, tmp_path / "pack")
-    page = (pack / "reviews" / "Child-X.html").read_text(encoding="utf-8")
+    page = pack_review(pack, "Child-X")
     assert '<h2 id="timeline">Timeline (6)</h2>' in page
     # Agencies and their links first, then the timeline.
     assert page.index("<h2>Agencies involved") < page.index("<h2>Communication between agencies") < page.index('id="timeline"')
@@ -269,7 +290,7 @@ def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
     ]
     assert "Mother&#x27;s presentation to A&amp;E" in page
     assert '<p class="note">Agencies: <a href="../agencies/Emergency-Department.html">Emergency Department</a></p>' in page
-    none = (pack / "reviews" / "002-2b128cb0abd04d34.html").read_text(encoding="utf-8")
+    none = pack_review(pack, "002-2b128cb0abd04d34")
     assert '<h2 id="timeline">Timeline (3)</h2>' in none
 
     review = map_data(maps.review_map_html(seed_graph, CHILD_X))
@@ -286,7 +307,7 @@ def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
 
 def test_a_review_without_dates_says_so(small_graph, tmp_path):
     pack = maps.write_report(small_graph, tmp_path / "pack")
-    page = (pack / "reviews" / "R1.html").read_text(encoding="utf-8")
+    page = pack_review(pack, "R1")
     assert '<h2 id="timeline">Timeline (0)</h2><p class="none">The review gives no dates for events.</p>' in page
 
 
@@ -450,11 +471,13 @@ def test_board_pack_agency_pages_are_capped(big_graph, tmp_path):
     # Smaller sections are whole and say nothing about a cap.
     assert f"Reviews involving GP ({BIG_REVIEWS})" in gp and "newest of 25 reviews" not in gp
     # Every review still has its map; the maps share one copy of the scripts.
-    assert len(list((pack / "maps").glob("review-*.html"))) == BIG_REVIEWS
-    assert sorted(p.name for p in (pack / "assets").iterdir()) == ["map.css", "map.js", "pack.js", "report.css", "vis-network.min.js"]
+    assert len(list((pack / "maps" / "data").glob("*.js"))) == BIG_REVIEWS
+    assert pack_review_map(pack, "R03")["page"]["title"] == "Review R03 (2013)"
+    assert sorted(p.name for p in (pack / "assets").iterdir()) == ["map.css", "map.js", "pack.js", "report.css", "review-loader.js",
+                                                                  "review-page.js", "vis-network.min.js"]
     for page in (pack / "maps").glob("*.html"):
         assert page.stat().st_size < 200_000
-        assert_self_contained(page.read_text(encoding="utf-8"), shared_scripts=True)
+        assert_self_contained(page.read_text(encoding="utf-8"), shared_scripts=True, review_map=page.name == "review.html")
 
 
 def test_empty_graph_still_gives_maps():
@@ -485,7 +508,8 @@ PACK_SCRIPTS = ['<script src="../assets/vis-network.min.js"></script>', '<script
 PACK_STYLES = ['<link rel="stylesheet" href="../assets/map.css">']
 
 
-def assert_self_contained(page: str, shared_scripts: bool = False, pack_page: str | None = None) -> None:
+def assert_self_contained(page: str, shared_scripts: bool = False, pack_page: str | None = None,
+                          review_map: bool = False) -> None:
     """Nothing from other hosts; with ``shared_scripts`` (a map in the board pack) exactly the
     pack's two shared script files and style sheet, by relative URL, and a CSP that allows only
     script files; with ``pack_page`` (a page of the pack: its root, "" or "../") only the pack's
@@ -499,6 +523,10 @@ def assert_self_contained(page: str, shared_scripts: bool = False, pack_page: st
     assert csp and "default-src 'none'" in html.unescape(csp.group(1))
     if shared_scripts or pack_page is not None:
         scripts = PACK_SCRIPTS if shared_scripts else [f'<script src="{pack_page}assets/pack.js"></script>']
+        if review_map:  # the pack's shared review-map page: its loader fetches the data, then map.js
+            scripts = [PACK_SCRIPTS[0], '<script src="../assets/review-loader.js"></script>']
+        elif pack_page is not None and "review-body" in page:  # the pack's shared review page
+            scripts = scripts + ['<script src="../assets/review-page.js"></script>']
         assert re.findall(r"<script[^>]*\ssrc\s*=[^>]*></script>", page, re.I) == scripts
         assert f"script-src {maps.PACK_SCRIPT_SRC};" in html.unescape(csp.group(1))
         assert "'unsafe-inline'" not in html.unescape(csp.group(1)).split("script-src")[1].split(";")[0]
@@ -515,7 +543,8 @@ def test_maps_and_pack_load_nothing_from_other_hosts(seed_graph, tmp_path):
     for path in pack.rglob("*.html"):
         page = path.read_text(encoding="utf-8")
         is_map = path.parent.name == "maps"
-        assert_self_contained(page, shared_scripts=is_map, pack_page=None if is_map else "" if path.parent == pack else "../")
+        assert_self_contained(page, shared_scripts=is_map, pack_page=None if is_map else "" if path.parent == pack else "../",
+                              review_map=is_map and path.name == "review.html")
         if path.parent.name == "maps":
             assert page.count("</script>") == 3  # the data block and the two shared files
             assert "vis.Network" not in page
@@ -560,9 +589,19 @@ def test_hostile_text_is_escaped_in_the_pack(hostile_graph, tmp_path):
         low = page.lower()
         assert "<script>window.__pwned" not in low and "<img src=x" not in low and 'href="javascript:' not in low
         if path.parent.name in ("reviews", "agencies") or path.name == "index.html":
-            # The pages run only the pack's own pack.js (sortable tables).
-            assert re.findall(r"<script[^>]*>", low) == [f'<script src="{"" if path.parent == pack else "../"}assets/pack.js">']
-    review_page = next((pack / "reviews").glob("H1-script-*.html")).read_text(encoding="utf-8")
+            # The pages run only the pack's own pack.js (sortable tables), and the review page its loader.
+            assert re.findall(r"<script[^>]*>", low) == [f'<script src="{"" if path.parent == pack else "../"}assets/pack.js">'] + (
+                ['<script src="../assets/review-page.js">'] if path.parent.name == "reviews" else [])
+    # The reviews' data files are inert: one base64 string each.
+    for path in pack.rglob("*.js"):
+        if path.parent.name == "data":
+            assert re.fullmatch(r'sg(ReviewPage|ReviewData)\("[A-Za-z0-9+/=]*"\);\n', path.read_text(encoding="ascii"))
+    slug = next((pack / "reviews" / "data").glob("H1-script-*.js")).stem
+    review_page = pack_review(pack, slug)
+    # ... and carry the text intact, for map.js to show with textContent.
+    data = pack_review_map(pack, slug)
+    quotes = [i.get("quote") for d in data["details"].values() for lst in d.get("lists", []) for i in lst["items"]]
+    assert HOSTILE_QUOTE in quotes + data["strings"]
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in review_page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in review_page
     timeline = re.search(r'<ol class="timeline">(.*?)</ol>', review_page, re.S).group(1)
@@ -578,13 +617,15 @@ def test_board_pack_files_and_links(seed_graph, tmp_path):
     assert out == tmp_path / "board-pack"
     index = (out / "index.html").read_text(encoding="utf-8")
     expected = {"maps/agencies.html", "maps/themes.html"}
-    expected |= {f"maps/review-{slug}.html" for slug in ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")}
-    expected |= {f"reviews/{slug}.html" for slug in ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")}
+    slugs = ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")
+    expected |= {f"maps/review.html#{slug}" for slug in slugs} | {f"reviews/review.html#{slug}" for slug in slugs}
     for href in expected:
         assert f'href="{href}"' in index
-        assert (out / href).is_file()
+        assert (out / href.split("#")[0]).is_file()
+    for slug in slugs:  # each review's page and map: a data file for the shared page
+        assert (out / "reviews" / "data" / f"{slug}.js").is_file() and (out / "maps" / "data" / f"{slug}.js").is_file()
     assert len(list((out / "agencies").glob("*.html"))) == 13
-    assert len(list((out / "maps").glob("review-*.html"))) == 5
+    assert len(list((out / "maps" / "data").glob("*.js"))) == 5
     # Every relative link in every page points at a file of the pack.
     for page in out.rglob("*.html"):
         if page.parent.name == "maps":

@@ -64,7 +64,7 @@ def browser():
 class Page:
     """A page opened from a file, with every non-file request aborted and recorded."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, fragment: str = ""):
         self.page = browser.new_page(viewport={"width": 1400, "height": 900})
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -80,7 +80,7 @@ class Page:
                 r.abort()
 
         self.page.route("**/*", route)
-        self.page.goto(Path(path).resolve().as_uri())
+        self.page.goto(Path(path).resolve().as_uri() + (f"#{fragment}" if fragment else ""))
 
     def wait_ready(self) -> None:
         self.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
@@ -282,13 +282,17 @@ def test_review_map_in_a_browser(browser, seed_maps):
 
 
 def test_review_page_timeline_in_a_browser(browser, seed_maps, tmp_path):
+    """The pack's shared review page draws Child X's page from its data file."""
     g, _files = seed_maps
-    path = tmp_path / "reviews" / "Child-X.html"
-    path.parent.mkdir()
-    path.write_text(maps._review_page(maps._Index(g), CHILD_X), encoding="utf-8")
-    maps._write_assets(tmp_path / "assets")
-    p = Page(browser, path)
+    pack = maps.write_report(g, tmp_path / "pack")
+    p = Page(browser, pack / "reviews" / "review.html", "Child-X")
     try:
+        p.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        assert p.page.title() == "Learning Summary – Child X (2016)"
+        assert p.page.inner_text("h1") == "Learning Summary – Child X"
+        # Agencies and their links come first.
+        heads = p.js("() => Array.from(document.querySelectorAll('main h2')).map((e) => e.textContent)")
+        assert heads[:3] == ["Agencies involved (9)", "Communication between agencies (5)", "Timeline (6)"]
         when = p.js("() => Array.from(document.querySelectorAll('ol.timeline li .when')).map((e) => e.textContent)")
         assert when == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
                         "14 th September 2015"]
@@ -335,9 +339,11 @@ def test_theme_map_in_a_browser(browser, seed_maps):
 def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F811
     rid = f"H1 {HOSTILE_SCRIPT}"
     pack = maps.write_report(hostile_graph, tmp_path / "pack")
-    pages = [pack / "maps" / "agencies.html", pack / "maps" / "themes.html", *sorted((pack / "maps").glob("review-*.html"))]
-    for path in pages:
-        p = Page(browser, path)
+    slugs = sorted(x.stem for x in (pack / "maps" / "data").glob("*.js"))
+    pages = [(pack / "maps" / "agencies.html", ""), (pack / "maps" / "themes.html", ""),
+             *[(pack / "maps" / "review.html", slug) for slug in slugs]]
+    for path, slug in pages:
+        p = Page(browser, path, slug)
         try:
             p.wait_ready()
             # Click every line and node there is, and search for the hostile text.
@@ -357,7 +363,9 @@ def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F81
                 assert HOSTILE_QUOTE.replace("\u2028", "").split(" end")[0][:60] in text
                 assert HOSTILE_IMG in text and HOSTILE_LINK in text
                 assert f"Review {HOSTILE_SCRIPT}" in text  # the review's title
-            if "review-H1" in path.name:
+            if slug.startswith("H1"):
+                for kind in ("missed", "family", "theme"):  # everything on the map
+                    p.page.check(f"#flt-kind input[value={kind}]")
                 p.click_node(f"Review:{rid}")
                 assert HOSTILE_SCRIPT in p.page.inner_text("#map-title")
                 assert "window.__pwned" in p.panel()
@@ -365,16 +373,21 @@ def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F81
             check_clean(p)
         finally:
             p.close()
-    for path in [pack / "index.html", *sorted((pack / "reviews").glob("*.html")), *sorted((pack / "agencies").glob("*.html"))]:
-        p = Page(browser, path)
+    review_pages = [(pack / "reviews" / "review.html", slug) for slug in slugs]
+    for path, slug in [(pack / "index.html", ""), *review_pages, *[(x, "") for x in sorted((pack / "agencies").glob("*.html"))]]:
+        p = Page(browser, path, slug)
         try:
+            if slug:
+                p.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
             assert p.js("() => window.__pwned") is None
             assert p.js("() => document.querySelectorAll('img, iframe').length") == 0
-            # The one script is the pack's own (sortable tables).
-            assert p.js("() => Array.from(document.scripts).map((s) => s.getAttribute('src'))") == [
-                ("" if path.parent == pack else "../") + "assets/pack.js"]
-            if path.parent.name == "reviews" and path.name.startswith("H1"):
-                assert HOSTILE_IMG in p.page.inner_text("body")
+            # The scripts are the pack's own: pack.js (sortable tables); a review page's loader and its data.
+            scripts = [("" if path.parent == pack else "../") + "assets/pack.js"]
+            if slug:
+                scripts += ["../assets/review-page.js", f"data/{slug}.js"]
+            assert p.js("() => Array.from(document.scripts).map((s) => s.getAttribute('src'))") == scripts
+            if slug.startswith("H1"):
+                assert HOSTILE_IMG in p.page.inner_text("body") and HOSTILE_SCRIPT in p.page.title()
             check_clean(p)
         finally:
             p.close()
@@ -437,9 +450,10 @@ def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
     finally:
         p.close()
 
-    p = Page(browser, pack / "maps" / "review-R03.html")
+    p = Page(browser, pack / "maps" / "review.html", "R03")
     try:
         p.wait_ready()
+        assert p.page.inner_text("#map-title") == "Review R03 (2013)"  # from the review's data file
         assert p.drawn_pixels() > 5_000
         assert p.js("() => typeof vis") == "object"  # loaded from ../assets/ over file://
         # ... and so is the style sheet: the header is laid out by map.css.

@@ -10,7 +10,14 @@
 (function () {
   "use strict";
 
-  var data = JSON.parse(document.getElementById("map-data").textContent);
+  // A map page carries its data; the board pack's review page gets it from review-loader.js.
+  var data = window.sgMapData || JSON.parse(document.getElementById("map-data").textContent);
+  if (data.page) {
+    document.title = data.page.title;
+    document.getElementById("map-title").textContent = data.page.title;
+    document.getElementById("map-subtitle").textContent = data.page.subtitle;
+    document.body.setAttribute("data-map", data.kind || "");
+  }
   var filters = data.filters || [];
   var details = data.details || {};
   var reviews = data.reviews || {};
