@@ -242,7 +242,7 @@ def _review_data_script(payload: dict) -> str:
     import gzip
 
     raw = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    packed = base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+    packed = base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
     return f'sgReviewData("{packed}");\n'
 
 
@@ -1571,6 +1571,24 @@ def _timeline_section(index: _Index, by_type: dict[str, list[tuple[str, str, dic
     return head + '<ol class="timeline">' + "".join(items) + "</ol>"
 
 
+def _chronology_strip(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]], words: int = 9) -> str:
+    """The review's dated events in date order as one strip across the top of its page: the date
+    as the review writes it, the first words of the event, the agencies it names (the timeline
+    below has each in full)."""
+    events = _timeline_events(index, by_type)
+    if not events:
+        return ""
+    items = []
+    for _n, d, agencies in events:
+        text = _s(d.get("text")).split()
+        head = " ".join(text[:words]) + ("\u2026" if len(text) > words else "")
+        who = ", ".join(index.name(a) for a in agencies)
+        items.append(f'<li><a href="#timeline"><span class="when">{_h(_s(d.get("date_text")))}</span>'
+                     f'<span class="what">{_h(head)}</span>' + (f'<span class="who">{_h(who)}</span>' if who else "") + "</a></li>")
+    return (f'<nav class="chronology" aria-label="Chronology"><p class="note">Chronology: {_plural(len(events), "dated event")}, '
+            f'in date order</p><ol>{"".join(items)}</ol></nav>')
+
+
 def _timeline_panel(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> dict:
     """The review map's side-panel list of the same events (map.js shows it as text only)."""
     items = []
@@ -1594,7 +1612,7 @@ def _review_page_data(index: _Index, rid: str) -> str:
 
     doc = json.dumps({"title": index.review_label(rid), "body": _review_body(index, rid)}, ensure_ascii=False,
                      separators=(",", ":")).encode("utf-8")
-    return f'sgReviewPage("{base64.b64encode(gzip.compress(doc, compresslevel=9, mtime=0)).decode("ascii")}");\n'
+    return f'sgReviewPage("{base64.b64encode(gzip.compress(doc, compresslevel=6, mtime=0)).decode("ascii")}");\n'
 
 
 def _review_body(index: _Index, rid: str) -> str:
@@ -1610,6 +1628,7 @@ def _review_body(index: _Index, rid: str) -> str:
     facts = [("Review", rid), ("Title", info.get("title", "")), ("Type", info.get("type", "")), ("Board", info.get("board", "")),
              ("Year", info.get("year", "")), ("Source file", info.get("source", "")), ("SHA-256", _s(rd.get("sha256"))),
              ("Length (characters)", _s(rd.get("text_length")))]
+    parts.append(_chronology_strip(index, by_type))
     parts.append('<dl class="facts">' + "".join(f"<dt>{_h(k)}</dt><dd>{_h(v)}</dd>" for k, v in facts if v) + "</dl>")
     inv = by_type["INVOLVES"]
     parts.append(f"<h2>Agencies involved ({len(inv)})</h2>")

@@ -4,6 +4,7 @@
     python scripts/screenshot_maps.py                 # index-breakdowns, matrix, agency-map, review-page
     python scripts/screenshot_maps.py --all           # also theme-map.png and review-map.png
     python scripts/screenshot_maps.py --home .sgraph  # the graph 'sgraph build' stored instead
+    python scripts/screenshot_maps.py --pack board-pack --out /tmp/shots  # a pack written before
 
 Writes the board pack to a temporary folder, opens its pages in headless Chromium
 (/usr/bin/chromium, or --chromium PATH) with every network request blocked, waits until each
@@ -45,6 +46,7 @@ def seed_graph(home: str | None):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", help="Use the graph stored in this workspace instead of extracting seeds/.")
+    ap.add_argument("--pack", help="Screenshot this board pack (sgraph report --out DIR) instead of writing one.")
     ap.add_argument("--out", default=str(ROOT / "visualisations" / "screenshots"), help="Folder for the PNGs.")
     ap.add_argument("--all", action="store_true", help="Also the theme map and the map of the review (--review).")
     ap.add_argument("--review", default="Child X", help="The review for review-page.png and review-map.png.")
@@ -55,28 +57,37 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    g = seed_graph(args.home)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     blocked: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        pack = maps.write_report(g, Path(tmp) / "pack")
-        index = maps._Index(g)
-        rid = args.review if args.review in index.review_slug else index.review_ids[0]
+        if args.pack:
+            pack = Path(args.pack)
+            slugs = sorted(p.stem for p in (pack / "reviews" / "data").glob("*.js"))
+            slug = args.review if args.review in slugs else slugs[0]
+        else:
+            g = seed_graph(args.home)
+            pack = maps.write_report(g, Path(tmp) / "pack")
+            index = maps._Index(g)
+            rid = args.review if args.review in index.review_slug else index.review_ids[0]
+            slug = index.review_slug[rid]
         shots = [  # (PNG, page, what to do first, element to capture or None for the window)
             ("index-breakdowns.png", "index.html", None, None),
             ("matrix.png", "index.html", None, "table.matrix"),
             ("agency-map.png", "maps/agencies.html", OPEN_WORST_PAIR, None),
-            ("review-page.png", f"reviews/{index.review_slug[rid]}.html", None, None),
+            ("review-page.png", f"reviews/review.html#{slug}", None, None),
         ]
         if args.all:
             shots += [("theme-map.png", "maps/themes.html", None, None),
-                      ("review-map.png", f"maps/review-{index.review_slug[rid]}.html", None, None)]
+                      ("review-map.png", f"maps/review.html#{slug}", None, None)]
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
         for name, rel, action, element in shots:
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (blocked.append(r.request.url), r.abort()))
-            page.goto((pack / rel).as_uri())
+            path, _hash, fragment = rel.partition("#")
+            page.goto((pack / path).resolve().as_uri() + (f"#{fragment}" if fragment else ""))
+            if rel.startswith("reviews/review.html"):
+                page.wait_for_selector("body[data-ready='1']", timeout=60_000)
             if rel.startswith("maps/"):
                 page.wait_for_selector("body[data-ready='1']", timeout=60_000)
             if action:

@@ -293,6 +293,12 @@ def test_review_page_timeline_in_a_browser(browser, seed_maps, tmp_path):
         # Agencies and their links come first.
         heads = p.js("() => Array.from(document.querySelectorAll('main h2')).map((e) => e.textContent)")
         assert heads[:3] == ["Agencies involved (9)", "Communication between agencies (5)", "Timeline (6)"]
+        # The chronology strip across the top: the dated events in date order.
+        strip = p.js("() => Array.from(document.querySelectorAll('nav.chronology li .when')).map((e) => e.textContent)")
+        assert strip == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
+                         "14 th September 2015"]
+        assert p.js("() => document.querySelector('nav.chronology').getBoundingClientRect().top") < p.js(
+            "() => document.querySelector('h2').getBoundingClientRect().top")
         when = p.js("() => Array.from(document.querySelectorAll('ol.timeline li .when')).map((e) => e.textContent)")
         assert when == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
                         "14 th September 2015"]
