@@ -1,12 +1,15 @@
 """Interactive maps and the board pack: static HTML that opens offline from the file system.
 
 * :func:`agency_map_html` — agencies and the communication links between them, across all
-  reviews (one line per agency pair and link status: broken red, effective green);
+  reviews (one line per agency pair: red if any of its links broke, dashed green if all worked;
+  an arrowhead per direction; agencies round a ring by sector);
 * :func:`review_map_html` — one review: its cases, family members, agencies, missed
   opportunities and themes, with its communication links;
 * :func:`theme_map_html` — learning themes, the reviews that raise them and the agencies
   their learning is addressed to; recurring themes (raised by two or more reviews) stand out;
-* :func:`write_report` — the board pack: an index, the maps and a page per review and agency.
+* :func:`write_report` — the board pack: an index (opening with the agency pairs where
+  communication broke down most, :func:`graph_model.breakdowns.broken_pairs`, and an agency x
+  agency matrix), the maps and a page per review and agency.
 
 Each map is ONE self-contained HTML file: pyvis builds the vis-network node/edge data and
 options; the page template, CSS and JS come from ``visualisations/`` (shipped as
@@ -26,7 +29,9 @@ when the page loads).
 Every string from a document is untrusted: the map data travels as JSON inside
 ``<script type="application/json">`` with ``<``, ``>``, ``&`` and U+2028/9 escaped, and
 ``map.js`` puts it on the page with ``textContent`` only. The board-pack pages escape
-everything with :func:`html.escape` and contain no script at all.
+everything with :func:`html.escape`; their only scripts are the pack's own files in
+``assets/`` (``pack.js`` sorts tables; ``review-page.js`` and ``review-loader.js`` unpack a
+review's page or map data, a base64 string, from ``reviews/data/`` or ``maps/data/``).
 """
 
 from __future__ import annotations
@@ -1986,26 +1991,28 @@ def _write(path: Path, text: str) -> None:
 def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force: bool = False) -> Path:
     """Write the board pack into ``out_dir`` and return its path.
 
-    ``index.html`` links ``maps/agencies.html``, ``maps/themes.html``, ``maps/review-<id>.html``
-    and a page per review (``reviews/``) and per agency (``agencies/``). Everything is static and
-    opens from the file system. The pack is written to a temporary folder next to ``out_dir`` and
+    ``index.html`` links ``maps/agencies.html``, ``maps/themes.html``, each review's map
+    (``maps/review.html#<review>``) and page (``reviews/review.html#<review>``) and a page per
+    agency (``agencies/``). Everything opens from the file system, offline. The pack is written to a temporary folder next to ``out_dir`` and
     renamed into place; an existing non-empty ``out_dir`` is replaced only with ``force`` and only
     if it is a board pack sgraph wrote.
 
-    Size at scale (the choice made): every review keeps its map, but the maps of the pack share
-    ONE copy of vis-network and map.js in ``assets/``, loaded with a relative
-    ``<script src="../assets/...">``, and one style sheet (their Content-Security-Policy allows
-    ``'self' file:`` scripts and no inline script: ``'self'`` alone does not match file://
-    everywhere). A map written alone (``sgraph map``, :func:`agency_map_html` ...) stays one
-    self-contained file. Agency pages list at most :data:`AGENCY_PAGE_CAP` rows per section
+    Size at scale (the choice made): every review keeps its map and page, but ONE shared page
+    draws every review's map (``maps/review.html``) and one every review's page
+    (``reviews/review.html``), each from a small data file of the review (``maps/data/``,
+    ``reviews/data/``: the map's JSON, or the page's escaped HTML body, gzip-compressed and
+    base64-encoded, which the browser unpacks with DecompressionStream); the pages share ONE
+    copy of vis-network, map.js and the style sheets in ``assets/``, loaded with relative
+    ``<script src>`` / ``<link>`` (their Content-Security-Policy allows ``'self' file:``
+    scripts and no inline script: ``'self'`` alone does not match file:// everywhere). A map
+    written alone (``sgraph map``, :func:`agency_map_html` ...) stays one self-contained file. Agency pages list at most :data:`AGENCY_PAGE_CAP` rows per section
     (newest reviews first) under the full counts, with a table of link counts per other agency;
     every item is in ``sgraph export agency NAME``. Not chosen: capping which reviews get a map
     (the pack would lose maps) or inlining everything (each map carried the ~480 kB library).
 
-    Measured on ``sgraph synth --seed 0`` corpora (2 CPUs): 2,000 reviews give a pack of
-    ~640 MB written in ~45-60 s (was ~2.2 GB in ~66 s: 2,000 maps inlining the library and
-    agency pages of up to 28 MB); 200 reviews ~74 MB in ~5 s (was 235 MB in ~12 s). What is left
-    is the reviews' own facts: a review map is ~230 kB on average and its page ~90 kB.
+    Measured on ``sgraph synth --seed 0`` corpora (2 CPUs; BENCHMARKS.md "Board pack"): 300
+    reviews give 19.0 MB in 634 files (was 116 MB in 628 files with a static map and page per
+    review: ~257 kB and ~114 kB each; now ~26 kB and ~12 kB of data).
     """
     out = Path(out_dir)
     _check_out_dir(out, force)
