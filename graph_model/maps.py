@@ -816,7 +816,7 @@ MIN_LABEL_PX = 12
 COUNTED_LINES = 6
 
 
-def _agency_map(index: _Index, assets: str | None = None) -> str:
+def _agency_map(index: _Index, assets: str | None = None, pairs: list | None = None) -> str:
     from .breakdowns import broken_pairs
 
     agencies = index.by_label["Agency"]
@@ -999,7 +999,7 @@ def _agency_map(index: _Index, assets: str | None = None) -> str:
     # "Where communication broke down most", in the side panel: each pair a button to its line.
     line_of = {(e["from"], e["to"]): e["id"] for e in b.net.edges}
     b.ranking = [[line_of[(p.node_a, p.node_b)], f"{p.a} \u2013 {p.b}", p.broken, len(p.reviews)]
-                 for p in broken_pairs(index.g)[:10] if (p.node_a, p.node_b) in line_of]
+                 for p in (broken_pairs(index.g) if pairs is None else pairs)[:10] if (p.node_a, p.node_b) in line_of]
 
     sectors = sorted({index.sector(n) for n in agencies})
     _sector_legend(b, sectors, shape="square")
@@ -1757,8 +1757,8 @@ def _agency_page(index: _Index, n: str, cap: int | None = AGENCY_PAGE_CAP, pairs
     rids = sorted(involved, key=newest)
     shown, note = _first_rows(rids, cap, "reviews", name, '<a href="../index.html">the index</a> lists every review')
     parts.append(f"<h2>Reviews involving {_h(name)} ({len(involved):,})</h2>" + note)
-    parts.append(_table(["Review", "Title", "Year", "Mentions", "First mention"], [
-        [_review_link(index, rid), _h(index.review_info(rid).get("title", "")), _h(index.review_info(rid).get("year", "")),
+    parts.append(_table(["Review", "Year", "Mentions", "First mention"], [
+        [_review_link(index, rid), _h(index.review_info(rid).get("year", "")),
          _h(_s(involved[rid].get("mentions"))), _quote(involved[rid].get("quote"), _evidence_note(involved[rid]))]
         for rid in shown]))
     return _page(f"Agency: {name}", "\n".join(parts), 1)
@@ -2031,7 +2031,7 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
         _write_assets(tmp / ASSETS_DIR)
         pairs = broken_pairs(graph)
         _write(tmp / "index.html", _index_page(index, pairs))
-        _write(tmp / "maps" / "agencies.html", _agency_map(index, assets))
+        _write(tmp / "maps" / "agencies.html", _agency_map(index, assets, pairs))
         _write(tmp / "maps" / "themes.html", _theme_map(index, assets=assets))
         _write(tmp / "maps" / REVIEW_MAP_PAGE, _shared_review_page(assets))
         _write(tmp / "reviews" / REVIEW_PAGE, _page("Review", '<div id="review-body"><p class="none" id="review-loading">'
