@@ -19,7 +19,8 @@ class PairBreakdown:
     ``node_b`` their graph nodes; broken links split by direction (``a_to_b``, ``b_to_a``, and
     ``undirected`` for "between A and B" links); the pair's effective links; the reviews with a
     broken link (newest first) and their first and last year; one quote of a broken link (from
-    the newest review) and its review id."""
+    the newest review) and its review id; ``by_year``: broken links per review year (reviews
+    of unknown year left out), oldest first."""
 
     a: str
     b: str
@@ -34,6 +35,7 @@ class PairBreakdown:
     last_year: int | None = None
     quote: str = ""
     quote_review: str = ""
+    by_year: dict[int, int] = field(default_factory=dict)
 
     @property
     def broken(self) -> int:
@@ -104,6 +106,8 @@ def broken_pairs(graph: nx.MultiDiGraph, agency: str | None = None) -> list[Pair
             p.b_to_a += 1
         rid = str(d.get("review_id") or "")
         reviews[key].add(rid)
+        if review_year.get(rid) is not None:
+            p.by_year[review_year[rid]] = p.by_year.get(review_year[rid], 0) + 1
         quotes[key].append((newest(rid), str(d.get("id") or ""), str(d.get("quote") or "")))
     out = []
     for key, p in pairs.items():
@@ -115,6 +119,7 @@ def broken_pairs(graph: nx.MultiDiGraph, agency: str | None = None) -> list[Pair
             p.first_year, p.last_year = min(years), max(years)
         (_k, rid), _id, p.quote = min(quotes[key], key=lambda q: (not q[2], q))
         p.quote_review = rid
+        p.by_year = dict(sorted(p.by_year.items()))
         out.append(p)
     out.sort(key=lambda p: (-p.broken, -len(p.reviews), p.a, p.b))
     return out

@@ -965,6 +965,10 @@ def _agency_map(index: _Index, assets: str | None = None, pairs: list | None = N
             years = sorted({int(y) for y in (index.review_year(r) for r in reviews_b) if y.isdigit()})
             if years:
                 facts.append(["First\u2013last year", f"{years[0]}" if years[0] == years[-1] else f"{years[0]}\u2013{years[-1]}"])
+                per_year: dict[str, int] = defaultdict(int)
+                for *_x, d in broken_links:
+                    per_year[index.review_year(_s(d.get("review_id")))] += 1
+                facts.append(["Broken links per year", "; ".join(f"{y}: {per_year[y]:,}" for y in sorted(per_year, key=lambda y: (not y.isdigit(), y)))])
         facts.append(["Effective links", f"{len(effective_links):,}"])
         if effective_links:
             facts.append(["Direction of effective links", ways("effective")])
@@ -1783,6 +1787,20 @@ def _years_text(first: object, last: object) -> str:
     return _h(str(first)) if first == last else f"{_h(str(first))}&ndash;{_h(str(last))}"
 
 
+_SPARKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+
+
+def _trend(by_year: dict[int, int], years: list[int]) -> tuple[str, str]:
+    """A pair's broken links per year as a text sparkline over ``years`` (every year of the
+    corpus, so rows compare), and the counts spelled out."""
+    if not years:
+        return "", ""
+    top = max(by_year.values(), default=0) or 1
+    line = "".join(_SPARKS[min(7, round(7 * by_year.get(y, 0) / top))] if by_year.get(y) else "\u00b7" for y in years)
+    words = ", ".join(f"{y}: {by_year.get(y, 0)}" for y in years)
+    return line, f"Broken links per year, {years[0]}\u2013{years[-1]}: {words}"
+
+
 def _breakdown_section(index: _Index, pairs: list, depth: int, limit: int | None = BREAKDOWN_ROWS,
                        heading: str = "Where communication broke down most") -> str:
     """The ranked table of agency pairs (graph_model.breakdowns.broken_pairs): most broken links
@@ -1792,11 +1810,16 @@ def _breakdown_section(index: _Index, pairs: list, depth: int, limit: int | None
         return parts[0] + '<p class="none">No broken links between agencies.</p>'
     parts.append('<p class="note">Agency pairs by the number of links between them that broke down, across all reviews. '
                  "Direction: who did not pass information to whom, as the reviews word it (&ldquo;no direction&rdquo;: "
-                 "the review says it broke down between the two). Press a heading to sort; choose a row to see the line on "
-                 "the agency map with its evidence.</p>")
+                 "the review says it broke down between the two). Per year: the pair's broken links in the reviews of each "
+                 "year (sorting by it puts those with most in the last three years first). Press a heading to sort; choose a "
+                 "row to see the line on the agency map with its evidence.</p>")
     shown = pairs if limit is None else pairs[:limit]
+    known = sorted({int(y) for r in index.review_ids for y in [index.review_year(r)] if y.isdigit()})
+    years = list(range(known[0], known[-1] + 1)) if known else []
     rows = []
     for rank, p in enumerate(shown, 1):
+        spark, spelled = _trend(p.by_year, years)
+        recent = sum(p.by_year.get(y, 0) for y in years[-3:])
         href = _pair_href(p, depth)
         split = [f"{_h(p.a)} &rarr; {_h(p.b)}: {p.a_to_b:,}" if p.a_to_b else "",
                  f"{_h(p.b)} &rarr; {_h(p.a)}: {p.b_to_a:,}" if p.b_to_a else "",
@@ -1812,11 +1835,14 @@ def _breakdown_section(index: _Index, pairs: list, depth: int, limit: int | None
             f'<td data-v="{p.broken}" class="num"><strong>{p.broken:,}</strong></td>'
             f'<td data-v="{len(p.reviews)}" class="num">{len(p.reviews):,}</td>'
             f'<td data-v="{p.first_year or 0}">{_years_text(p.first_year, p.last_year)}</td>'
+            f'<td data-v="{recent}" class="trend"><span class="spark" title="{_h(spelled)}" aria-label="{_h(spelled)}">'
+            f'{spark}</span></td>'
             f'<td data-v="{p.share_broken:.4f}" class="num">{share} <span class="of">of {p.links:,}</span></td>'
             f"<td>{quote}</td></tr>"
         )
+    trend = f"Per year, {years[0]}&ndash;{years[-1]}" if years else "Per year"
     head = "".join(f"<th>{x}</th>" for x in ("#", "Agencies", "Direction", "Broken links", "Reviews", "First&ndash;last year",
-                                             "Share of the pair&rsquo;s links broken", "One example"))
+                                             trend, "Share of the pair&rsquo;s links broken", "One example"))
     parts.append(f'<div class="scroll"><table class="sortable breakdowns"><thead><tr>{head}</tr></thead>'
                  f'<tbody>{"".join(rows)}</tbody></table></div>')
     if len(pairs) > len(shown):

@@ -734,7 +734,7 @@ def test_broken_pairs_ranks_pairs_by_broken_links(ranked_graph):
     top = pairs[0]
     assert (top.a_to_b, top.b_to_a, top.undirected, top.effective) == (1, 2, 0, 1)  # CSC→GP 1, GP→CSC 2
     assert top.reviews == ["B2", "A1"] and (top.first_year, top.last_year) == (2016, 2019)
-    assert top.share_broken == 0.75 and top.links == 4
+    assert top.share_broken == 0.75 and top.links == 4 and top.by_year == {2016: 1, 2019: 2}
     assert top.quote_review == "B2" and top.quote in {"The GP did not share the bruising with CSC.", "CSC did not tell the GP of the plan."}
     police_csc = pairs[2]
     assert (police_csc.broken, police_csc.effective, police_csc.reviews) == (1, 2, ["B2"])
@@ -751,6 +751,9 @@ def test_index_opens_with_the_ranked_pairs_and_the_matrix(ranked_graph, tmp_path
     assert html.unescape(href) == "maps/agencies.html#a=Agency%3AChildren%27s%20Social%20Care&b=Agency%3AGP"
     assert "Children&#x27;s Social Care &ndash; GP" in first and '<td data-v="3" class="num"><strong>3</strong>' in first
     assert "GP &rarr; Children&#x27;s Social Care: 2" in first and "2016&ndash;2019" in first and "75%" in first
+    # The trend: broken links per year over every year of the corpus.
+    assert 'title="Broken links per year, 2016–2019: 2016: 1, 2017: 0, 2018: 0, 2019: 2"' in first
+    assert '<td data-v="2" class="trend">' in first  # 2 in the last three years (2017-2019)
     # The example's review reads as its title and year, not its id.
     assert "Serious case review of Child B (2019)</a>" in first
     # The matrix: row = who did not tell, column = whom; a cell links to the pair on the map.

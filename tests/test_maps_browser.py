@@ -487,9 +487,9 @@ def test_index_ranks_the_pairs_and_a_row_opens_the_line(browser, ranked_graph, t
 
         assert pairs() == ["Children's Social Care – GP", "Police – Schools", "Children's Social Care – Police"]
         # Sortable: "Share of the pair's links broken" puts Police–Schools (100%) first, again reverses.
-        p.page.click("table.breakdowns th:nth-child(7) button")
+        p.page.click("table.breakdowns th:nth-child(8) button")
         assert pairs()[0] == "Police – Schools"
-        p.page.click("table.breakdowns th:nth-child(7) button")
+        p.page.click("table.breakdowns th:nth-child(8) button")
         assert pairs()[0] == "Children's Social Care – Police"  # 33%
         p.page.click("table.breakdowns th:nth-child(4) button")
         assert pairs()[0] == "Children's Social Care – GP"
@@ -502,6 +502,7 @@ def test_index_ranks_the_pairs_and_a_row_opens_the_line(browser, ranked_graph, t
         assert "Children's Social Care \u2014 GP" in text
         assert "The GP did not share the bruising with CSC." in text and "CSC did not tell the GP of the plan." in text
         assert "Who did not tell whom" in text and "GP \u2192 Children's Social Care: 2" in text
+        assert "2016: 1; 2019: 2" in text  # broken links per year
         line = p.page.get_attribute("#panel-body", "data-selected")
         assert p.js("() => window.sgMap.network.getSelectedEdges()") == [line]
         # The rest fades: Police and Schools are not part of the line.
