@@ -1,12 +1,15 @@
 """Interactive maps and the board pack: static HTML that opens offline from the file system.
 
 * :func:`agency_map_html` — agencies and the communication links between them, across all
-  reviews (one line per agency pair and link status: broken red, effective green);
+  reviews (one line per agency pair: red if any of its links broke, dashed green if all worked;
+  an arrowhead per direction; agencies round a ring by sector);
 * :func:`review_map_html` — one review: its cases, family members, agencies, missed
   opportunities and themes, with its communication links;
 * :func:`theme_map_html` — learning themes, the reviews that raise them and the agencies
   their learning is addressed to; recurring themes (raised by two or more reviews) stand out;
-* :func:`write_report` — the board pack: an index, the maps and a page per review and agency.
+* :func:`write_report` — the board pack: an index (opening with the agency pairs where
+  communication broke down most, :func:`graph_model.breakdowns.broken_pairs`, and an agency x
+  agency matrix), the maps and a page per review and agency.
 
 Each map is ONE self-contained HTML file: pyvis builds the vis-network node/edge data and
 options; the page template, CSS and JS come from ``visualisations/`` (shipped as
@@ -26,7 +29,9 @@ when the page loads).
 Every string from a document is untrusted: the map data travels as JSON inside
 ``<script type="application/json">`` with ``<``, ``>``, ``&`` and U+2028/9 escaped, and
 ``map.js`` puts it on the page with ``textContent`` only. The board-pack pages escape
-everything with :func:`html.escape` and contain no script at all.
+everything with :func:`html.escape`; their only scripts are the pack's own files in
+``assets/`` (``pack.js`` sorts tables; ``review-page.js`` and ``review-loader.js`` unpack a
+review's page or map data, a base64 string, from ``reviews/data/`` or ``maps/data/``).
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ THEME_REVIEW_CAP = 20
 AGENCY_PAGE_CAP = 100
 #: Most lines an aggregate map shows at first: an "at least N" filter, set so, hides the
 #: pairs with the least evidence (the reader can lower it).
-AGENCY_LINE_BUDGET = 60
+AGENCY_LINE_BUDGET = 25
 THEME_LINE_BUDGET = 120
 
 BROKEN = "#d62728"
@@ -77,7 +82,7 @@ HUB_EDGE = "#dcdcdc"
 REVIEW_COLOUR = "#34495e"
 CASE_COLOUR = "#6b6b6b"
 FAMILY_COLOUR = "#17a2b8"
-MISSED_COLOUR = "#e6550d"
+MISSED_COLOUR = "#7b5ea7"  # a violet: never to be read as a second red (broken links are red)
 THEME_COLOUR = "#f3e3b5"
 RECURRING_THEME_COLOUR = "#a6611a"
 
@@ -218,6 +223,42 @@ def _write_assets(folder: Path) -> None:
     _write(folder / VIS_JS_FILE, vis_js)
     _write(folder / MAP_JS_FILE, js)
     _write(folder / MAP_CSS_FILE, vis_css + "\n" + css)
+    _write(folder / PACK_JS_FILE, _template_text(PACK_JS_FILE))
+    _write(folder / "report.css", _template_text("report.css"))
+    _write(folder / REVIEW_LOADER_FILE, _template_text(REVIEW_LOADER_FILE))
+    _write(folder / REVIEW_PAGE_JS_FILE, _template_text(REVIEW_PAGE_JS_FILE))
+
+
+#: The board pack's one page for every review's map (``maps/review.html#<slug>``): it loads
+#: ``maps/data/<slug>.js``, the review's map data, gzip-compressed and base64-encoded.
+REVIEW_MAP_PAGE = "review.html"
+REVIEW_DATA_DIR = "data"
+REVIEW_LOADER_FILE = "review-loader.js"
+#: The board pack's one page for every review (``reviews/review.html#<slug>``): it loads
+#: ``reviews/data/<slug>.js``, the review's page body, gzip-compressed and base64-encoded.
+REVIEW_PAGE = "review.html"
+REVIEW_PAGE_JS_FILE = "review-page.js"
+
+
+def _review_data_script(payload: dict) -> str:
+    """A review's map data as a script of the pack: ``sgReviewData("<base64 of gzip of JSON>");``.
+    A base64 string is inert whatever the document said; gzip with no time stamp keeps the
+    bytes the same for the same graph."""
+    import gzip
+
+    raw = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    packed = base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+    return f'sgReviewData("{packed}");\n'
+
+
+def _shared_review_page(assets: str) -> str:
+    """The pack's review-map page: map.html with no data of its own; the loader fetches the
+    review named after ``#`` and then runs map.js."""
+    page = _render_map_page("review", "Review map", "", {}, assets)
+    loader = f'<script src="{html.escape(assets + REVIEW_LOADER_FILE)}"></script>'
+    shared = f'<script src="{html.escape(assets + MAP_JS_FILE)}"></script>'
+    assert shared in page
+    return page.replace(shared, loader)
 
 
 # --------------------------------------------------------------------------- graph index
@@ -323,6 +364,29 @@ class _Index:
             self.concerned[v].append(u)
         self.agency_slug = _slugs([self.name(n) for n in by_label["Agency"]])
         self.review_slug = _slugs(self.review_ids)
+        self._review_label: dict[str, str] | None = None
+
+    def review_label(self, rid: str) -> str:
+        """What a person reads for a review: its title and year; the board too where two
+        reviews share a title, and the id where the title does not tell them apart."""
+        if self._review_label is None:
+            base: dict[str, str] = {}
+            for r in self.review_ids:
+                info = self.review_info(r)
+                base[r] = _short(info.get("title") or r, 70) + (f" ({info['year']})" if info.get("year") else "")
+            seen: dict[str, int] = defaultdict(int)
+            for text in base.values():
+                seen[text] += 1
+            labels = {}
+            for r, text in base.items():
+                if seen[text] > 1 and self.review_info(r).get("board"):
+                    text = f"{text}, {_short(self.review_info(r)['board'], 50)}"
+                labels[r] = text
+            again: dict[str, int] = defaultdict(int)
+            for text in labels.values():
+                again[text] += 1
+            self._review_label = {r: (f"{t} [{r}]" if again[t] > 1 and r not in t else t) for r, t in labels.items()}
+        return self._review_label.get(rid) or rid
 
     # ---- node helpers
     def props(self, n: str) -> dict:
@@ -372,15 +436,6 @@ class _Index:
         """Sort key: reviews of the latest year first (unknown years last), then by id."""
         year = self.review_year(rid)
         return (-int(year) if year.isdigit() else 1, rid)
-
-    def review_option(self, rid: str) -> list[str]:
-        info = self.review_info(rid)
-        text = rid
-        if info.get("title") and info["title"] != rid:  # the title alone when it names the review
-            text = _short(info["title"], 60) if rid in info["title"] else f"{rid} \u2014 {_short(info['title'], 60)}"
-        if info.get("year"):
-            text += f" ({info['year']})"
-        return [rid, text]
 
 
 CURATED_NOTE = "curated by an analyst"
@@ -588,6 +643,9 @@ class _MapBuilder:
         self.legend: list[dict] = []
         self.legend_notes: list[str] = []
         self.intro: list[str] = []
+        self.ranking: list[list] = []
+        self.min_label_px = 0
+        self.counted_lines = 0
         self._edges = 0
 
     def node(self, nid: str, label: str, *, shape: str, colour: dict, size: float, pos: tuple[float, float],
@@ -608,7 +666,7 @@ class _MapBuilder:
 
     def edge(self, u: str, v: str, *, colour: str, width: float, dashes: bool | list = False, arrows: str = "",
              smooth: dict | bool = False, f: dict | None = None, reviews: list[str] | None = None,
-             detail: dict | None = None, **extra) -> str:
+             reviews_effective: list[str] | None = None, detail: dict | None = None, **extra) -> str:
         self._edges += 1
         eid = f"e{self._edges}"
         opts = dict(extra)
@@ -624,6 +682,9 @@ class _MapBuilder:
             # One review id per piece of evidence behind the line; the filters count them
             # (year, review, theme of each review live once in the page's "rf" table).
             opts["subr"] = list(reviews)
+        if reviews_effective is not None:
+            # On the agency map a line is a pair: "subr" its broken links, "esubr" its effective ones.
+            opts["esubr"] = list(reviews_effective)
         self.net.add_edge(u, v, **opts)
         if detail:
             self.details[eid] = detail
@@ -634,9 +695,15 @@ class _MapBuilder:
             self.reviews[rid] = index.review_info(rid)
 
     def html(self, options: dict, node_noun: str, edge_noun: str, review_filters=None) -> str:
+        """The map as a page (see :func:`_render_map_page`)."""
+        payload = self.payload(options, node_noun, edge_noun, review_filters)
+        return _render_map_page(self.kind, self.title, self.subtitle, payload, self.assets)
+
+    def payload(self, options: dict, node_noun: str, edge_noun: str, review_filters=None) -> dict:
+        """What map.js draws: nodes, edges, options, side-panel details, filters, legend."""
         self.net.options = options
         nodes, edges, _heading, _h, _w, options_json = self.net.get_network_data()
-        used = sorted({r for e in edges for r in e.get("subr", [])})
+        used = sorted({r for e in edges for key in ("subr", "esubr") for r in e.get(key, [])})
         # Reviews the filters cannot tell apart (on the theme map above the review cap, those of
         # one year) share one row of "rf": a line then carries a count per row, not per review.
         rows: list[dict] = []
@@ -650,15 +717,18 @@ class _MapBuilder:
                 rows.append(row)
             position[r] = row_number[key]
         for e in edges:
-            if "subr" in e:  # review ids -> (index into "rf", how many pieces of evidence)
+            for key, nkey in (("subr", "subn"), ("esubr", "esubn")):
+                if key not in e:
+                    continue
+                # review ids -> (index into "rf", how many pieces of evidence)
                 counts: dict[int, int] = defaultdict(int)
-                for r in e["subr"]:
+                for r in e[key]:
                     counts[position[r]] += 1
                 # The indexes rise: each is stored as the step from the one before (map.js adds
                 # them up), which keeps thousands of them short.
                 rising = sorted(counts)
-                e["subr"] = [x - (rising[i - 1] if i else 0) for i, x in enumerate(rising)]
-                e["subn"] = [counts[x] for x in rising]
+                e[key] = [x - (rising[i - 1] if i else 0) for i, x in enumerate(rising)]
+                e[nkey] = [counts[x] for x in rising]
         rf_keys, rf = _compact_rows(rows, self.filters) if review_filters else ([], [])
         payload = {
             "strings": _share_strings(self.details),
@@ -677,7 +747,14 @@ class _MapBuilder:
             "node_noun": node_noun,
             "edge_noun": edge_noun,
         }
-        return _render_map_page(self.kind, self.title, self.subtitle, payload, self.assets)
+        if self.ranking:
+            payload["ranking"] = self.ranking
+        if self.min_label_px:
+            payload["min_label_px"] = self.min_label_px
+        if self.counted_lines:
+            payload["counted_lines"] = self.counted_lines
+            payload["colors"] = {"broken": BROKEN, "effective": EFFECTIVE}
+        return payload
 
 
 def _sector_legend(b: _MapBuilder, sectors: list[str], shape: str = "dot") -> None:
@@ -707,17 +784,55 @@ def _year_options(years: set[str]) -> list[list[str]]:
 # --------------------------------------------------------------------------- agency map
 
 
-def _agency_map(index: _Index, assets: str | None = None) -> str:
+def _ellipse(ids: list[str], rx: float, ry: float) -> dict[str, tuple[float, float]]:
+    """Positions round an ellipse (wider than tall, as the map's canvas), from the top, clockwise.
+    Every line between two of them is a chord: it never runs through a third agency."""
+    n = max(len(ids), 1)
+    start = -math.pi / 2 + (math.pi / n if n % 2 == 0 else 0.0)
+    return {nid: (round(rx * math.cos(start + 2 * math.pi * i / n), 1), round(ry * math.sin(start + 2 * math.pi * i / n), 1))
+            for i, nid in enumerate(ids)}
+
+
+def _wrap_label(name: str, width: int = 16) -> str:
+    """A name on at most three lines of about ``width`` characters (vis-network breaks at "\\n")."""
+    words, lines, line = name.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    if line:
+        lines.append(line)
+    if len(lines) > 3:
+        lines = lines[:2] + [" ".join(lines[2:])]
+    return "\n".join(lines) or name
+
+
+#: The agency map's labels are at least this many pixels high at the zoom that fits the map
+#: (map.js enlarges them after fitting); the count labels of the heaviest lines too.
+MIN_LABEL_PX = 12
+#: Lines of the agency map that carry their count as a label (the heaviest shown).
+COUNTED_LINES = 6
+
+
+def _agency_map(index: _Index, assets: str | None = None, pairs: list | None = None) -> str:
+    from .breakdowns import broken_pairs
+
     agencies = index.by_label["Agency"]
     reviews_with_links: set[str] = set()
-    # (a, b, status) with a < b -> list of link edges
-    groups: dict[tuple[str, str, str], list[tuple[str, str, dict]]] = defaultdict(list)
+    # (a, b) with a < b -> that pair's links, both statuses and directions
+    groups: dict[tuple[str, str], list[tuple[str, str, dict]]] = defaultdict(list)
     for u, v, d in index.links:
         a, b = sorted((u, v))
-        groups[(a, b, _s(d.get("status")) or "broken")].append((u, v, d))
+        groups[(a, b)].append((u, v, d))
         reviews_with_links.add(_s(d.get("review_id")))
-    n_broken = sum(len(x) for k, x in groups.items() if k[2] == "broken")
-    n_effective = sum(len(x) for k, x in groups.items() if k[2] != "broken")
+
+    def is_broken(d: dict) -> bool:
+        return _s(d.get("status") or "broken") == "broken"
+
+    n_broken = sum(1 for *_x, d in index.links if is_broken(d))
+    n_effective = len(index.links) - n_broken
     n_reviews = len(index.review_ids)
     b = _MapBuilder(
         "agencies",
@@ -727,30 +842,32 @@ def _agency_map(index: _Index, assets: str | None = None) -> str:
         assets,
     )
     b.intro = [
-        "Each circle is an agency; its size is the number of reviews involving it and its colour its sector.",
-        "A red line is communication between two agencies that broke down; a dashed green line communication "
-        "that worked. The thicker the line, the more links the reviews describe.",
+        "Each box is an agency, coloured by its sector; agencies of one sector sit together round the ring.",
+        "A red line joins two agencies whose communication broke down, at least once; a dashed green line, two whose "
+        "communication only ever worked. The thicker the line, the more links the reviews describe; the heaviest "
+        "lines carry their count. An arrow points from the agency that did not pass information on to the one that "
+        "should have had it (arrows both ways: it happened both ways; the larger head, the more often).",
         f"Click a line to read the reviews behind it and the words they used (the {LINE_QUOTE_CAP} newest when there "
-        "are more; the board pack's agency pages list more). Click a circle for the agency.",
+        "are more; the board pack's agency pages list more). Click an agency to see only it and its partners.",
     ]
-    pair_pos: dict[str, int] = defaultdict(int)
-    for a, c, _status in groups:
-        pair_pos[f"{a}\x00{c}"] += 1
 
-    # Nodes: ordered round a circle by sector, then name, before physics tidies them.
+    # Nodes: boxes round an ellipse, grouped by sector, then by name. No physics: the same
+    # places every time, and a line never runs through an agency it does not join.
     order = sorted(agencies, key=lambda n: (index.sector(n), index.name(n)))
-    pos = _circle(order, _ring_radius(len(order), 110.0, 260.0))
-    max_reviews = max([len(index.involves.get(n, {})) for n in agencies] + [1])
+    ry = max(260.0, 34.0 * len(order) / (2 * math.pi) * 3.2)
+    pos = _ellipse(order, round(1.55 * ry, 1), round(ry, 1))
     link_counts: dict[str, dict[str, int]] = defaultdict(lambda: {"broken": 0, "effective": 0})
     links_of: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
     for u, v, d in index.links:
-        st = "broken" if _s(d.get("status")) == "broken" else "effective"
+        st = "broken" if is_broken(d) else "effective"
         for n in (u, v):
             link_counts[n][st] += 1
             links_of[n].append((u, v, d))
+
     def newest_links(links: list[tuple[str, str, dict]], cap: int) -> list[tuple[str, str, dict]]:
         return _take_turns(links, index, lambda e: _s(e[2].get("review_id")), lambda e: _s(e[2].get("id")), cap)
 
+    # The border grades the share of the agency's links that broke (none: thin grey).
     for n in agencies:
         name, sector = index.name(n), index.sector(n)
         involved = index.involves.get(n, {})
@@ -770,13 +887,15 @@ def _agency_map(index: _Index, assets: str | None = None) -> str:
                 "note": _evidence_note(d, f"{index.name(u)} \u2192 {index.name(v)}"),
             })
         counts = link_counts[n]
+        total = counts["broken"] + counts["effective"]
+        share = counts["broken"] / total if total else 0.0
         detail = {
             "kind": "Agency",
             "title": name,
             "facts": [
                 ["Sector", sector],
                 ["Reviews involving it", f"{len(involved):,}"],
-                ["Broken links", f"{counts['broken']:,}"],
+                ["Broken links", f"{counts['broken']:,}" + (f" ({100 * share:.0f}% of its links)" if total else "")],
                 ["Effective links", f"{counts['effective']:,}"],
             ],
             "lists": [
@@ -784,83 +903,113 @@ def _agency_map(index: _Index, assets: str | None = None) -> str:
                 _list("Reviews involving this agency", items, total=len(involved), rest=_export_hint(name)),
             ],
         }
-        has_broken = counts["broken"] > 0
+        fill = sector_colour(sector)
         b.node(
             n,
-            name,
-            shape="dot",
-            colour=_node_colour(sector_colour(sector), "#7a0c0c" if has_broken else "#333333"),
-            size=12 + 30 * math.sqrt(len(involved) / max_reviews),
+            _wrap_label(name),
+            shape="box",
+            colour=_node_colour(fill, "#7a0c0c" if share >= 0.5 else "#333333"),
+            size=14,
             pos=pos[n],
-            borderWidth=3 if has_broken else 1,
-            font={"size": 16},
+            borderWidth=round(1 + 5 * share, 1) if counts["broken"] else 1,
+            margin=7,
+            font={"size": 15, "color": _text_on(fill), "strokeWidth": 0, "multi": False},
             f={"sector": [sector]},
             search=f"{name} {sector}",
             detail=detail,
         )
 
-    max_links = max([len(x) for x in groups.values()] + [1])
-    min_spec, min_default = _min_filter([len(x) for x in groups.values()], AGENCY_LINE_BUDGET, "link")
-    seen_pairs: dict[str, int] = defaultdict(int)
-    for (a, c, status), links in sorted(groups.items(), key=lambda kv: (kv[0][2] == "broken", kv[0][0], kv[0][1])):
-        broken = status == "broken"
-        pair = f"{a}\x00{c}"
-        seen_pairs[pair] += 1
-        if pair_pos[pair] > 1:  # a pair with both kinds of link: bend the two lines apart
-            smooth = {"enabled": True, "type": "curvedCW" if broken else "curvedCCW", "roundness": 0.18}
-        else:
-            smooth = False
-        subr, reviews, directions = [], set(), defaultdict(int)
+    per_pair = [(len([1 for *_x, d in links if is_broken(d)]), len(links)) for links in groups.values()]
+    min_spec, min_default = _min_filter([t for _nb, t in per_pair], AGENCY_LINE_BUDGET, "link")
+    max_primary = max([nb or t for nb, t in per_pair] + [1])
+    hint_tail = "the full list is on the agency pages of the board pack (sgraph report) and in sgraph export agency"
+    for (a, c), links in sorted(groups.items()):
+        broken_links = [x for x in links if is_broken(x[2])]
+        effective_links = [x for x in links if not is_broken(x[2])]
+        primary = broken_links or effective_links
+        broken = bool(broken_links)
+        split: dict[str, dict[str, int]] = {"broken": defaultdict(int), "effective": defaultdict(int)}
+        for u, _v, d in links:
+            way = "none" if not d.get("directed", True) else ("ab" if u == a else "ba")
+            split["broken" if is_broken(d) else "effective"][way] += 1
+        ab, ba = split["broken" if broken else "effective"]["ab"], split["broken" if broken else "effective"]["ba"]
 
-        def arrow(u: str, v: str, d: dict) -> str:
-            return f"{index.name(u)} \u2192 {index.name(v)}" if d.get("directed", True) else f"{index.name(u)} \u2194 {index.name(v)}"
+        def head(k: int, of: int) -> dict:
+            return {"enabled": k > 0, "scaleFactor": round(0.35 + 0.5 * (k / of if of else 0), 2)}
 
-        for u, v, d in links:
-            rid = _s(d.get("review_id"))
-            reviews.add(rid)
-            directions[arrow(u, v, d)] += 1
-            subr.append(rid)
-        # The newest few carry their words; the counts above cover every link.
-        items = []
-        for u, v, d in newest_links(links, LINE_QUOTE_CAP):
-            b.use_review(index, _s(d.get("review_id")))
-            items.append({"review": _s(d.get("review_id")), "quote": _s(d.get("quote")), "note": _evidence_note(d, arrow(u, v, d)),
-                          **_curated(d)})
-        hint = (f"the newest reviews first, one link from each; the full list is on the agency pages of the board pack (sgraph report) "
-                f"and in sgraph export agency {json.dumps(index.name(a), ensure_ascii=False)}")
+        na, nc = index.name(a), index.name(c)
+
+        def ways(st: str, split: dict = split, na: str = na, nc: str = nc) -> str:
+            sp = split[st]
+            parts = [f"{na} \u2192 {nc}: {sp['ab']:,}" if sp["ab"] else "", f"{nc} \u2192 {na}: {sp['ba']:,}" if sp["ba"] else "",
+                     f"no direction: {sp['none']:,}" if sp["none"] else ""]
+            return "; ".join(x for x in parts if x)
+
+        def evidence(st_links: list, word: str, na: str = na) -> dict:
+            items = []
+            for u, v, d in newest_links(st_links, LINE_QUOTE_CAP):
+                b.use_review(index, _s(d.get("review_id")))
+                arrow = f"{index.name(u)} \u2192 {index.name(v)}" if d.get("directed", True) else f"{index.name(u)} \u2194 {index.name(v)}"
+                items.append({"review": _s(d.get("review_id")), "quote": _s(d.get("quote")), "status": _s(d.get("status")),
+                              "note": _evidence_note(d, arrow), **_curated(d)})
+            return _list(f"{word} links: evidence", items, cap=None, total=len(st_links),
+                         rest=f"the newest reviews first, one link from each; {hint_tail} {json.dumps(na, ensure_ascii=False)}")
+
+        reviews_b = {_s(d.get("review_id")) for *_x, d in broken_links}
+        facts = []
+        if broken_links:
+            share = len(broken_links) / len(links)
+            facts += [["Broken links", f"{len(broken_links):,} ({100 * share:.0f}% of the pair's links)"],
+                      ["Who did not tell whom", ways("broken")],
+                      ["Reviews with a broken link", f"{len(reviews_b):,}"]]
+            years = sorted({int(y) for y in (index.review_year(r) for r in reviews_b) if y.isdigit()})
+            if years:
+                facts.append(["First\u2013last year", f"{years[0]}" if years[0] == years[-1] else f"{years[0]}\u2013{years[-1]}"])
+                per_year: dict[str, int] = defaultdict(int)
+                for *_x, d in broken_links:
+                    per_year[index.review_year(_s(d.get("review_id")))] += 1
+                facts.append(["Broken links per year", "; ".join(f"{y}: {per_year[y]:,}" for y in sorted(per_year, key=lambda y: (not y.isdigit(), y)))])
+        facts.append(["Effective links", f"{len(effective_links):,}"])
+        if effective_links:
+            facts.append(["Direction of effective links", ways("effective")])
+        lists = []
+        if broken_links:
+            lists.append(evidence(broken_links, "Broken"))
+        if effective_links:
+            lists.append(evidence(effective_links, "Effective"))
         base = 4.0 if broken else 2.5
+        width = _link_width(base, 11.0, len(primary), max_primary)
         b.edge(
             a,
             c,
             colour=BROKEN if broken else EFFECTIVE,
-            width=_link_width(base, 12.0, len(links), max_links),
-            dashes=False if broken else _dashes(_link_width(base, 12.0, len(links), max_links)),
-            smooth=smooth,
-            f={"status": [status if broken else "effective"], "sector": sorted({index.sector(a), index.sector(c)})},
-            reviews=subr,
-            wb=base,
-            wm=12.0,
-            guard=True,
-            # Lines under the default "at least" threshold do not shape the layout.
-            physics=len(links) >= min_default,
+            width=width,
+            dashes=False if broken else _dashes(width),
+            arrows={"to": head(ab, len(primary)), "from": head(ba, len(primary))},
+            f={"status": (["broken"] if broken_links else []) + (["effective"] if effective_links else []),
+               "sector": sorted({index.sector(a), index.sector(c)})},
+            reviews=[_s(d.get("review_id")) for *_x, d in broken_links] if broken_links else None,
+            reviews_effective=[_s(d.get("review_id")) for *_x, d in effective_links] if effective_links else None,
+            wb=4.0,
+            wm=11.0,
             detail={
-                "kind": ("Broken" if broken else "Effective") + " communication",
-                "title": f"{index.name(a)} \u2014 {index.name(c)}",
-                "facts": [
-                    ["Status", "broken" if broken else "effective"],
-                    ["Links", f"{len(links):,}"],
-                    ["Reviews", f"{len(reviews):,}"],
-                    ["Direction", "; ".join(f"{k}: {v}" for k, v in sorted(directions.items()))],
-                ],
-                "lists": [_list("Evidence", items, cap=None, total=len(links), rest=hint)],
+                "kind": "Communication between two agencies",
+                "title": f"{na} \u2014 {nc}",
+                "facts": facts,
+                "lists": lists,
             },
         )
 
+    # "Where communication broke down most", in the side panel: each pair a button to its line.
+    line_of = {(e["from"], e["to"]): e["id"] for e in b.net.edges}
+    b.ranking = [[line_of[(p.node_a, p.node_b)], f"{p.a} \u2013 {p.b}", p.broken, len(p.reviews)]
+                 for p in (broken_pairs(index.g) if pairs is None else pairs)[:10] if (p.node_a, p.node_b) in line_of]
+
     sectors = sorted({index.sector(n) for n in agencies})
-    _sector_legend(b, sectors)
+    _sector_legend(b, sectors, shape="square")
     _link_legend(b)
-    b.legend_notes = ["Circle size: reviews involving the agency. Line width: number of links.",
-                      "Thick dark border: the agency has at least one broken link."]
+    b.legend_notes = ["Line width: number of links; the heaviest lines carry it. Arrow: who did not tell whom.",
+                      "Border: the thicker and darker, the larger the share of the agency's links that broke."]
     years = {index.review_year(r) for r in reviews_with_links}
     themes = sorted({t for r in reviews_with_links for t in index.review_themes.get(r, [])})
     b.filters = [
@@ -869,13 +1018,19 @@ def _agency_map(index: _Index, assets: str | None = None) -> str:
         {"key": "sector", "label": "Sector", "type": "select", "all": "All sectors", "options": [[s, s] for s in sectors]},
         {"key": "year", "label": "Year", "type": "select", "all": "All years", "options": _year_options(years)},
         {"key": "review", "label": "Review", "type": "select", "all": "All reviews",
-         "options": [index.review_option(r) for r in sorted(reviews_with_links)]},
+         "options": [[r, index.review_label(r)] for r in sorted(reviews_with_links, key=index.newest_first)]},
         {"key": "theme", "label": "Theme", "type": "select", "all": "All themes", "options": [[t, t] for t in themes]},
     ]
     if min_spec:
         b.filters.append(min_spec)
+    options = _options()
+    options["physics"] = {"enabled": False}
+    options["edges"]["font"] = {"size": 14, "strokeWidth": 5, "strokeColor": "#ffffff", "color": "#1d1d1d", "align": "horizontal"}
+    options["interaction"]["zoomView"] = True
+    b.min_label_px = MIN_LABEL_PX
+    b.counted_lines = COUNTED_LINES
     return b.html(
-        _options(iterations=400, spring=200, gravity=-120), "agencies", "links",
+        options, "agencies", "agency pairs",
         lambda rid: {"year": [index.review_year(rid)], "review": [rid], "theme": sorted(set(index.review_themes.get(rid, [])))},
     )
 
@@ -894,7 +1049,8 @@ def agency_map_html(graph: nx.MultiDiGraph) -> str:
 # --------------------------------------------------------------------------- review map
 
 
-def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
+def _review_map(index: _Index, rid: str, assets: str | None = None, as_data: bool = False) -> str | dict:
+    """The review's map page, or (``as_data``) its data for the board pack's shared review page."""
     if rid not in index.review_node:
         known = ", ".join(index.review_ids[:8]) + (", ..." if len(index.review_ids) > 8 else "")
         raise UsageError(f"There is no review '{rid}' in the graph (reviews: {known or 'none'}).")
@@ -908,7 +1064,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
     n_broken = sum(1 for *_x, d in links if _s(d.get("status")) == "broken")
     b = _MapBuilder(
         "review",
-        f"Review {rid}: {info.get('title', '')}".rstrip(": ").strip(),
+        index.review_label(rid),
         " \u00b7 ".join(
             x for x in (
                 info.get("type", ""), info.get("board", ""), info.get("year", ""),
@@ -920,10 +1076,12 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
     )
     b.use_review(index, rid)
     b.intro = [
-        "The square is the review. Around it: its cases (triangles), family members (turquoise), the agencies "
-        "involved (circles by sector), missed opportunities (orange diamonds) and learning themes (hexagons).",
-        "Red lines between agencies are communication that broke down; dashed green lines communication that worked.",
-        "Click anything to read the evidence from the review.",
+        "The square is the review. Around it: the agencies involved (circles by sector) and its cases (triangles).",
+        "Red lines between agencies are communication that broke down; dashed green lines communication that worked. "
+        "An arrow points from the agency that did not pass information on to the one that should have had it.",
+        "Tick \u201cFamily\u201d, \u201cMissed opportunities\u201d (violet diamonds, named by their first words and the "
+        "agency that missed them) or \u201cThemes\u201d (hexagons) above to add them. Click anything to read the "
+        "evidence from the review; the timeline is in the review's panel (click the square).",
     ]
 
     kinds = {"Case": "case", "FamilyMember": "family", "Agency": "agency", "MissedOpportunity": "missed", "Theme": "theme"}
@@ -971,7 +1129,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
 
     rd = index.props(rnode)
     b.node(
-        rnode, _short(rid, 40), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=28, pos=pos[rnode],
+        rnode, _short(info.get("title") or rid, 40), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=28, pos=pos[rnode],
         font={"size": 18, "color": "#1d1d1d"}, search=f"{rid} {info.get('title', '')}",
         detail={
             "kind": "Review",
@@ -1024,9 +1182,9 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
                                _list("How the review mentions it", [{"quote": _s(inv.get("quote")), "note": _evidence_note(inv), **_curated(inv)}] if inv.get("quote") else [], None),
                            ]})
         elif lab == "MissedOpportunity":
-            number = mos.index(n) + 1 if n in mos else 0
-            b.node(n, f"Missed opportunity {number}", shape="diamond", colour=_node_colour(MISSED_COLOUR, "#7f2704"), size=13,
-                   pos=pos[n], f={"kind": [kind]}, font={"size": 13}, search=f"missed opportunity {number} {_s(d.get('text'))}",
+            who = ", ".join(sorted(index.name(a) for a in index.mo_agencies.get(n, [])))
+            b.node(n, _mo_label(_s(d.get("text")), who), shape="diamond", colour=_node_colour(MISSED_COLOUR, "#3f2a66"), size=13,
+                   pos=pos[n], f={"kind": [kind]}, font={"size": 13}, search=f"missed opportunity {who} {_s(d.get('text'))}",
                    detail={"kind": "Missed opportunity", "title": _short(_s(d.get("text")), 120),
                            "facts": [[k, v] for k, v in (
                                ("Missed by", ", ".join(sorted(index.name(a) for a in index.mo_agencies.get(n, [])))),
@@ -1104,13 +1262,24 @@ def _review_map(index: _Index, rid: str, assets: str | None = None) -> str:
                          "label": "Dotted: link added or changed by an analyst"})
     b.legend.append({"type": "edge", "color": MISSED_COLOUR, "width": 1.5, "label": "Missed by (agency)"})
     b.filters = [
+        # The map starts with the agencies and their links; the rest is a tick away.
         {"key": "kind", "label": "Show", "type": "checks", "match": "all",
          "options": [["case", "Cases"], ["family", "Family"], ["agency", "Agencies"], ["missed", "Missed opportunities"],
-                     ["theme", "Themes"]]},
+                     ["theme", "Themes"]], "off": ["family", "missed", "theme"]},
         {"key": "status", "label": "Links", "type": "checks", "match": "any",
          "options": [["broken", "Broken"], ["effective", "Effective"]]},
     ]
-    return b.html(_options(iterations=300, spring=110, gravity=-60), "items", "lines")
+    options = _options(iterations=300, spring=110, gravity=-60)
+    if as_data:
+        return {**b.payload(options, "items", "lines"), "page": {"title": b.title, "subtitle": b.subtitle}}
+    return b.html(options, "items", "lines")
+
+
+def _mo_label(text: str, who: str, words: int = 5) -> str:
+    """A missed opportunity on the review map: its first words and the agencies that missed it."""
+    first = text.split()
+    head = " ".join(first[:words]) + ("\u2026" if len(first) > words else "")
+    return head + (f"\n({_short(who, 40)})" if who else "")
 
 
 def review_map_html(graph: nx.MultiDiGraph, review_id: str) -> str:
@@ -1215,7 +1384,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
         info = index.review_info(rid)
         ts = sorted(t for t in index.raises if rid in index.raises[t] and t in pos)
         b.node(
-            rn, _short(rid, 24), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=10, pos=pos[rn],
+            rn, _short(info.get("title") or rid, 24), shape="square", colour=_node_colour(REVIEW_COLOUR, "#111111"), size=10, pos=pos[rn],
             font={"size": 17, "color": "#333333"},
             f={"review": [rid], "theme": sorted(index.name(t) for t in ts), "recurrence": sorted({recurrence(t) for t in ts}),
                "year": [index.review_year(rid)]},
@@ -1230,7 +1399,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
             d = index.raises[t][rid]
             b.edge(rn, t, colour="#b8b8b8", width=1.0,
                    f={"review": [rid], "theme": [index.name(t)], "recurrence": [recurrence(t)], "year": [index.review_year(rid)]},
-                   detail={"kind": "Review raises theme", "title": f"{rid} \u2192 {index.name(t)}",
+                   detail={"kind": "Review raises theme", "title": f"{index.review_label(rid)} \u2192 {index.name(t)}",
                            "lists": [_list("Evidence", [{"review": rid, "quote": _s(d.get("quote")), "note": _evidence_note(d)}], None)]})
     line_counts = [len(lps) for t in theme_order for lps in addressed.get(t, {}).values()]
     max_lps = max(line_counts + [1])
@@ -1277,7 +1446,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
     ]
     if show_reviews:
         b.filters.append({"key": "review", "label": "Review", "type": "select", "all": "All reviews",
-                          "options": [index.review_option(r) for r in review_order]})
+                          "options": [[r, index.review_label(r)] for r in review_order]})
     if min_spec:
         min_spec["label"] = "Agency lines with at least"
         b.filters.append(min_spec)
@@ -1303,27 +1472,32 @@ _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src {script_src}; style-src {script_src}; img-src data:; base-uri 'none'; form-action 'none'">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>{css}</style>
+<link rel="stylesheet" href="{root}assets/report.css">
 </head>
 <body>
 <nav class="crumbs"><a href="{root}index.html">Board pack</a></nav>
 <main>
 {body}
 </main>
+<script src="{root}assets/pack.js"></script>{extra}
 </body>
 </html>
 """
+#: The board-pack pages' one script (sortable tables, clickable rows), a file of the pack's
+#: ``assets/``: the pages allow script files of the pack and no inline script.
+PACK_JS_FILE = "pack.js"
 
 _h = html.escape
 
 
-def _page(title: str, body: str, depth: int) -> str:
-    css = _template_text("report.css")
-    return _PAGE.format(title=_h(title), css=css, body=body, root="../" * depth)
+def _page(title: str, body: str, depth: int, extra_script: str = "") -> str:
+    # One shared style sheet and script for every page of the pack (assets/), not a copy in each.
+    extra = f'\n<script src="{"../" * depth}assets/{_h(extra_script)}"></script>' if extra_script else ""
+    return _PAGE.format(title=_h(title), body=body, root="../" * depth, script_src=PACK_SCRIPT_SRC, extra=extra)
 
 
 def _quote(q: object, note: str = "") -> str:
@@ -1346,9 +1520,10 @@ def _status(status: object) -> str:
 
 
 def _review_link(index: _Index, rid: str, depth: int = 1) -> str:
+    """A link to the review's page, reading as its title and year (not its id)."""
     if rid not in index.review_slug:
         return _h(rid)
-    return f'<a href="{"../" * depth}reviews/{index.review_slug[rid]}.html">{_h(rid)}</a>'
+    return f'<a href="{"../" * depth}reviews/{REVIEW_PAGE}#{index.review_slug[rid]}">{_h(index.review_label(rid))}</a>'
 
 
 def _agency_link(index: _Index, n: str, depth: int = 1) -> str:
@@ -1405,6 +1580,24 @@ def _timeline_section(index: _Index, by_type: dict[str, list[tuple[str, str, dic
     return head + '<ol class="timeline">' + "".join(items) + "</ol>"
 
 
+def _chronology_strip(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]], words: int = 9) -> str:
+    """The review's dated events in date order as one strip across the top of its page: the date
+    as the review writes it, the first words of the event, the agencies it names (the timeline
+    below has each in full)."""
+    events = _timeline_events(index, by_type)
+    if not events:
+        return ""
+    items = []
+    for _n, d, agencies in events:
+        text = _s(d.get("text")).split()
+        head = " ".join(text[:words]) + ("\u2026" if len(text) > words else "")
+        who = ", ".join(index.name(a) for a in agencies)
+        items.append(f'<li><a href="#timeline"><span class="when">{_h(_s(d.get("date_text")))}</span>'
+                     f'<span class="what">{_h(head)}</span>' + (f'<span class="who">{_h(who)}</span>' if who else "") + "</a></li>")
+    return (f'<nav class="chronology" aria-label="Chronology"><p class="note">Chronology: {_plural(len(events), "dated event")}, '
+            f'in date order</p><ol>{"".join(items)}</ol></nav>')
+
+
 def _timeline_panel(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> dict:
     """The review map's side-panel list of the same events (map.js shows it as text only)."""
     items = []
@@ -1416,6 +1609,22 @@ def _timeline_panel(index: _Index, by_type: dict[str, list[tuple[str, str, dict]
 
 
 def _review_page(index: _Index, rid: str) -> str:
+    """The review's page as one static HTML file (the pack writes its body as data instead:
+    :func:`_review_page_data`)."""
+    return _page(index.review_label(rid), _review_body(index, rid), 1)
+
+
+def _review_page_data(index: _Index, rid: str) -> str:
+    """The review's page for the pack's shared ``reviews/review.html``: its body, escaped HTML
+    as on a static page, gzip-compressed and base64-encoded in ``sgReviewPage("...")``."""
+    import gzip
+
+    doc = json.dumps({"title": index.review_label(rid), "body": _review_body(index, rid)}, ensure_ascii=False,
+                     separators=(",", ":")).encode("utf-8")
+    return f'sgReviewPage("{base64.b64encode(gzip.compress(doc, compresslevel=6, mtime=0)).decode("ascii")}");\n'
+
+
+def _review_body(index: _Index, rid: str) -> str:
     info = index.review_info(rid)
     rn = index.review_node[rid]
     rd = index.props(rn)
@@ -1424,18 +1633,24 @@ def _review_page(index: _Index, rid: str) -> str:
         by_type[_s(d.get("type"))].append((u, v, d))
     slug = index.review_slug[rid]
     parts = [f"<h1>{_h(info.get('title') or rid)}</h1>",
-             f'<p class="lead"><a class="button" href="../maps/review-{slug}.html">Open the map of this review</a></p>']
+             f'<p class="lead"><a class="button" href="../maps/{REVIEW_MAP_PAGE}#{slug}">Open the map of this review</a></p>']
     facts = [("Review", rid), ("Title", info.get("title", "")), ("Type", info.get("type", "")), ("Board", info.get("board", "")),
              ("Year", info.get("year", "")), ("Source file", info.get("source", "")), ("SHA-256", _s(rd.get("sha256"))),
              ("Length (characters)", _s(rd.get("text_length")))]
+    parts.append(_chronology_strip(index, by_type))
     parts.append('<dl class="facts">' + "".join(f"<dt>{_h(k)}</dt><dd>{_h(v)}</dd>" for k, v in facts if v) + "</dl>")
-    parts.append(_timeline_section(index, by_type))
-
+    inv = by_type["INVOLVES"]
+    parts.append(f"<h2>Agencies involved ({len(inv)})</h2>")
+    parts.append(_table(["Agency", "Sector", "Mentions", "First mention"], [
+        [_agency_link(index, v), _h(index.sector(v)), _h(_s(d.get("mentions"))), _quote(d.get("quote"), _evidence_note(d))]
+        for _u, v, d in sorted(inv, key=lambda x: index.name(x[1]))]))
     links = sorted(by_type["COMMUNICATION"], key=lambda x: (_s(x[2].get("status")) != "broken", _s(x[2].get("id"))))
     parts.append(f"<h2>Communication between agencies ({len(links)})</h2>")
     parts.append(_table(["From", "To", "Status", "Evidence"], [
         [_agency_link(index, u), _agency_link(index, v), _status(d.get("status")), _quote(d.get("quote"), _evidence_note(d))]
         for u, v, d in links]))
+
+    parts.append(_timeline_section(index, by_type))
 
     mos = [v for _u, v, _d in by_type["HAS_MISSED_OPPORTUNITY"]]
     parts.append(f"<h2>Missed opportunities ({len(mos)})</h2>")
@@ -1462,12 +1677,6 @@ def _review_page(index: _Index, rid: str) -> str:
                      _h(", ".join(sorted(index.name(t) for t in index.about.get(lp, [])))) or "&mdash;", who or "&mdash;"])
     parts.append(_table(["Kind", "Learning", "Themes", "Addressed to"], rows))
 
-    inv = by_type["INVOLVES"]
-    parts.append(f"<h2>Agencies involved ({len(inv)})</h2>")
-    parts.append(_table(["Agency", "Sector", "Mentions", "First mention"], [
-        [_agency_link(index, v), _h(index.sector(v)), _h(_s(d.get("mentions"))), _quote(d.get("quote"), _evidence_note(d))]
-        for _u, v, d in sorted(inv, key=lambda x: index.name(x[1]))]))
-
     fms = by_type["HAS_FAMILY_MEMBER"]
     parts.append(f"<h2>Family members ({len(fms)})</h2>")
     parts.append(_table(["Role", "Case", "Evidence"], [
@@ -1483,7 +1692,7 @@ def _review_page(index: _Index, rid: str) -> str:
     parts.append(_table(["Theme", "Mentions", "Evidence"], [
         [_h(index.name(v)), _h(_s(d.get("mentions"))), _quote(d.get("quote"), _evidence_note(d))]
         for _u, v, d in sorted(raises, key=lambda x: index.name(x[1]))]))
-    return _page(f"Review {rid}: {info.get('title', '')}", "\n".join(parts), 1)
+    return "\n".join(parts)
 
 
 def _first_rows(rows: list, cap: int | None, what: str, name: str, where: str = "") -> tuple[list, str]:
@@ -1496,10 +1705,14 @@ def _first_rows(rows: list, cap: int | None, what: str, name: str, where: str = 
 
 
 
-def _agency_page(index: _Index, n: str, cap: int | None = AGENCY_PAGE_CAP) -> str:
+def _agency_page(index: _Index, n: str, cap: int | None = AGENCY_PAGE_CAP, pairs: list | None = None) -> str:
+    from .breakdowns import broken_pairs
+
     name, sector = index.name(n), index.sector(n)
     involved = index.involves.get(n, {})
     parts = [f"<h1>{_h(name)}</h1>", f'<p class="lead">Sector: {_h(sector)} &middot; involved in {_plural(len(involved), "review")}</p>']
+    mine = broken_pairs(index.g, name) if pairs is None else [p for p in pairs if n in (p.node_a, p.node_b)]
+    parts.append(_breakdown_section(index, mine, 1, None, f"Where communication with {name} broke down most"))
     links = [(u, v, d) for u, v, d in index.links if n in (u, v)]
     newest = index.newest_first
     links.sort(key=lambda x: (newest(_s(x[2].get("review_id"))), _s(x[2].get("id"))))
@@ -1548,14 +1761,141 @@ def _agency_page(index: _Index, n: str, cap: int | None = AGENCY_PAGE_CAP) -> st
     rids = sorted(involved, key=newest)
     shown, note = _first_rows(rids, cap, "reviews", name, '<a href="../index.html">the index</a> lists every review')
     parts.append(f"<h2>Reviews involving {_h(name)} ({len(involved):,})</h2>" + note)
-    parts.append(_table(["Review", "Title", "Year", "Mentions", "First mention"], [
-        [_review_link(index, rid), _h(index.review_info(rid).get("title", "")), _h(index.review_info(rid).get("year", "")),
+    parts.append(_table(["Review", "Year", "Mentions", "First mention"], [
+        [_review_link(index, rid), _h(index.review_info(rid).get("year", "")),
          _h(_s(involved[rid].get("mentions"))), _quote(involved[rid].get("quote"), _evidence_note(involved[rid]))]
         for rid in shown]))
     return _page(f"Agency: {name}", "\n".join(parts), 1)
 
 
-def _index_page(index: _Index) -> str:
+#: Pairs listed in "Where communication broke down most" (the index); agency pages list all of theirs.
+BREAKDOWN_ROWS = 50
+#: Colour steps of the agency x agency matrix (classes m1..m5 of report.css).
+MATRIX_STEPS = 5
+
+
+def _pair_href(p, depth: int) -> str:
+    """The agency map, opened on the pair's line with its evidence (map.js reads the fragment)."""
+    from urllib.parse import quote
+
+    return f"{'../' * depth}maps/agencies.html#a={quote(p.node_a, safe='')}&b={quote(p.node_b, safe='')}"
+
+
+def _years_text(first: object, last: object) -> str:
+    if first is None:
+        return ""
+    return _h(str(first)) if first == last else f"{_h(str(first))}&ndash;{_h(str(last))}"
+
+
+_SPARKS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+
+
+def _trend(by_year: dict[int, int], years: list[int]) -> tuple[str, str]:
+    """A pair's broken links per year as a text sparkline over ``years`` (every year of the
+    corpus, so rows compare), and the counts spelled out."""
+    if not years:
+        return "", ""
+    top = max(by_year.values(), default=0) or 1
+    line = "".join(_SPARKS[min(7, round(7 * by_year.get(y, 0) / top))] if by_year.get(y) else "\u00b7" for y in years)
+    words = ", ".join(f"{y}: {by_year.get(y, 0)}" for y in years)
+    return line, f"Broken links per year, {years[0]}\u2013{years[-1]}: {words}"
+
+
+def _breakdown_section(index: _Index, pairs: list, depth: int, limit: int | None = BREAKDOWN_ROWS,
+                       heading: str = "Where communication broke down most") -> str:
+    """The ranked table of agency pairs (graph_model.breakdowns.broken_pairs): most broken links
+    first; sortable (pack.js); a row opens the pair's line and evidence on the agency map."""
+    parts = [f'<h2 id="breakdowns">{_h(heading)} ({len(pairs):,} pairs)</h2>']
+    if not pairs:
+        return parts[0] + '<p class="none">No broken links between agencies.</p>'
+    parts.append('<p class="note">Agency pairs by the number of links between them that broke down, across all reviews. '
+                 "Direction: who did not pass information to whom, as the reviews word it (&ldquo;no direction&rdquo;: "
+                 "the review says it broke down between the two). Per year: the pair's broken links in the reviews of each "
+                 "year (sorting by it puts those with most in the last three years first). Press a heading to sort; choose a "
+                 "row to see the line on the agency map with its evidence.</p>")
+    shown = pairs if limit is None else pairs[:limit]
+    known = sorted({int(y) for r in index.review_ids for y in [index.review_year(r)] if y.isdigit()})
+    years = list(range(known[0], known[-1] + 1)) if known else []
+    rows = []
+    for rank, p in enumerate(shown, 1):
+        spark, spelled = _trend(p.by_year, years)
+        recent = sum(p.by_year.get(y, 0) for y in years[-3:])
+        href = _pair_href(p, depth)
+        split = [f"{_h(p.a)} &rarr; {_h(p.b)}: {p.a_to_b:,}" if p.a_to_b else "",
+                 f"{_h(p.b)} &rarr; {_h(p.a)}: {p.b_to_a:,}" if p.b_to_a else "",
+                 f"no direction: {p.undirected:,}" if p.undirected else ""]
+        split = [x for x in split if x]
+        share = f"{100 * p.share_broken:.0f}%"
+        quote = (_quote(shorten(p.quote, 240)) + f'<p class="note">{_review_link(index, p.quote_review, depth)}</p>') if p.quote else ""
+        rows.append(
+            f'<tr data-href="{_h(href)}">'
+            f'<td data-v="{rank}">{rank}</td>'
+            f'<td class="pair"><a href="{_h(href)}">{_h(p.a)} &ndash; {_h(p.b)}</a></td>'
+            f'<td class="split">{"<br>".join(split)}</td>'
+            f'<td data-v="{p.broken}" class="num"><strong>{p.broken:,}</strong></td>'
+            f'<td data-v="{len(p.reviews)}" class="num">{len(p.reviews):,}</td>'
+            f'<td data-v="{p.first_year or 0}">{_years_text(p.first_year, p.last_year)}</td>'
+            f'<td data-v="{recent}" class="trend"><span class="spark" title="{_h(spelled)}" aria-label="{_h(spelled)}">'
+            f'{spark}</span></td>'
+            f'<td data-v="{p.share_broken:.4f}" class="num">{share} <span class="of">of {p.links:,}</span></td>'
+            f"<td>{quote}</td></tr>"
+        )
+    trend = f"Per year, {years[0]}&ndash;{years[-1]}" if years else "Per year"
+    head = "".join(f"<th>{x}</th>" for x in ("#", "Agencies", "Direction", "Broken links", "Reviews", "First&ndash;last year",
+                                             trend, "Share of the pair&rsquo;s links broken", "One example"))
+    parts.append(f'<div class="scroll"><table class="sortable breakdowns"><thead><tr>{head}</tr></thead>'
+                 f'<tbody>{"".join(rows)}</tbody></table></div>')
+    if len(pairs) > len(shown):
+        parts.append(f'<p class="note">The {len(shown):,} pairs with most broken links of {len(pairs):,}; each agency&rsquo;s '
+                     "page lists all of its pairs.</p>")
+    return "\n".join(parts)
+
+
+def _matrix_section(index: _Index, pairs: list, depth: int = 0) -> str:
+    """An agency x agency table of broken links: row = the agency that did not pass information
+    on, column = the one it should have reached; a darker cell, more links; a cell opens the
+    pair's evidence on the agency map. Plain HTML (no script)."""
+    if not pairs:
+        return ""
+    cell: dict[tuple[str, str], int] = defaultdict(int)
+    pair_of: dict[tuple[str, str], object] = {}
+    nodes = set()
+    for p in pairs:
+        cell[(p.node_a, p.node_b)] += p.a_to_b + p.undirected
+        cell[(p.node_b, p.node_a)] += p.b_to_a + p.undirected
+        pair_of[(p.node_a, p.node_b)] = pair_of[(p.node_b, p.node_a)] = p
+        nodes.update((p.node_a, p.node_b))
+    order = sorted(nodes, key=lambda n: (index.sector(n), index.name(n)))
+    top = max(cell.values()) or 1
+    head = "".join(f'<th class="col" scope="col"><span>{_h(index.name(n))}</span></th>' for n in order)
+    body = []
+    for r in order:
+        tds = []
+        for c in order:
+            n = cell.get((r, c), 0)
+            if r == c:
+                tds.append('<td class="self"></td>')
+            elif not n:
+                tds.append("<td></td>")
+            else:
+                step = max(1, math.ceil(MATRIX_STEPS * n / top))
+                label = f"{index.name(r)} \u2192 {index.name(c)}: {n:,} broken link{'s' if n != 1 else ''}"
+                tds.append(f'<td class="m{step}"><a href="{_h(_pair_href(pair_of[(r, c)], depth))}" title="{_h(label)}" '
+                           f'aria-label="{_h(label)}">{n:,}</a></td>')
+        body.append(f'<tr><th scope="row">{_h(index.name(r))} <span class="sector">{_h(index.sector(r))}</span></th>{"".join(tds)}</tr>')
+    return "\n".join([
+        '<h2 id="matrix">Broken links, agency by agency</h2>',
+        '<p class="note">Row: the agency that did not pass information on; column: the agency that should have had it. '
+        "Links a review gives no direction for count in both cells of the pair. The darker the cell, the more broken links. "
+        "Choose a number to see the evidence on the agency map. Agencies are grouped by sector.</p>",
+        f'<div class="scroll-x"><table class="matrix"><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>',
+    ])
+
+
+def _index_page(index: _Index, pairs: list | None = None) -> str:
+    from .breakdowns import broken_pairs
+
+    pairs = broken_pairs(index.g) if pairs is None else pairs
     broken: dict[str, int] = defaultdict(int)
     effective: dict[str, int] = defaultdict(int)
     by_agency_b: dict[str, int] = defaultdict(int)
@@ -1577,33 +1917,39 @@ def _index_page(index: _Index) -> str:
         f'<p class="lead">{_plural(len(index.review_ids), "review")} &middot; '
         f'{_plural(len(index.by_label["Agency"]), "agency", "agencies")} &middot; '
         f'{_plural(n_broken, "broken link")} and {_plural(n_links - n_broken, "effective link")} between agencies.</p>',
+        '<p class="maps"><a class="button" href="maps/agencies.html">Agency communication map</a> '
+        '<a class="button" href="#matrix">Broken links, agency by agency</a> '
+        '<a class="button" href="maps/themes.html">Learning theme map</a></p>',
+        _breakdown_section(index, pairs, 0),
+        _matrix_section(index, pairs, 0),
         "<h2>Maps</h2>",
         '<ul class="maps">'
         '<li><a href="maps/agencies.html">Agency communication map</a> &mdash; where communication between agencies broke down, across all reviews.</li>'
         '<li><a href="maps/themes.html">Learning theme map</a> &mdash; themes, the reviews raising them and the agencies the learning is for.</li>'
         "</ul>",
         '<p class="note">Maps open in the browser without a network connection. Each review also has its own map (below). '
-        "Keep the folder whole: the maps share the scripts in its <code>assets</code> folder.</p>",
+        "Keep the folder whole: the pages share the scripts in its <code>assets</code> folder.</p>",
     ]
     parts.append(_recurring_section(index))
     parts.append(f"<h2>Reviews ({len(index.review_ids)})</h2>")
-    parts.append(_table(["Review", "Title", "Year", "Type", "Board", "Broken links", "Effective links", "Map", "Source file"], [
-        [_review_link(index, rid, 0), _h(index.review_info(rid).get("title", "")), _h(index.review_info(rid).get("year", "")),
+    parts.append(_table(["Review", "Year", "Type", "Board", "Broken links", "Effective links", "Map", "Source file"], [
+        [_review_link(index, rid, 0), _h(index.review_info(rid).get("year", "")),
          _h(index.review_info(rid).get("type", "")), _h(index.review_info(rid).get("board", "")), str(broken.get(rid, 0)),
-         str(effective.get(rid, 0)), f'<a href="maps/review-{index.review_slug[rid]}.html">map</a>',
+         str(effective.get(rid, 0)), f'<a href="maps/{REVIEW_MAP_PAGE}#{index.review_slug[rid]}">map</a>',
          _h(index.review_info(rid).get("source", ""))]
-        for rid in index.review_ids]))
+        for rid in sorted(index.review_ids, key=index.newest_first)], "sortable"))
     agencies = sorted(index.by_label["Agency"], key=lambda n: (-by_agency_b.get(n, 0), index.name(n)))
     parts.append(f"<h2>Agencies ({len(agencies)})</h2>")
     parts.append(_table(["Agency", "Sector", "Reviews involving it", "Broken links", "Effective links"], [
         [_agency_link(index, n, 0), _h(index.sector(n)), str(len(index.involves.get(n, {}))), str(by_agency_b.get(n, 0)),
-         str(by_agency_e.get(n, 0))] for n in agencies]))
+         str(by_agency_e.get(n, 0))] for n in agencies], "sortable"))
     themes = sorted(index.by_label["Theme"], key=lambda t: (-len(index.raises.get(t, {})), index.name(t)))
     themes = [t for t in themes if index.raises.get(t)]
     parts.append(f"<h2>Learning themes ({len(themes)})</h2>")
     parts.append(_table(["Theme", "Reviews raising it", "Recurring", "Reviews"], [
         [_h(index.name(t)), str(len(index.raises[t])), "yes" if len(index.raises[t]) >= 2 else "no",
-         ", ".join(_review_link(index, r, 0) for r in sorted(index.raises[t])[:30]) + (" &hellip;" if len(index.raises[t]) > 30 else "")]
+         ", ".join(_review_link(index, r, 0) for r in sorted(index.raises[t], key=index.newest_first)[:30])
+         + (" &hellip;" if len(index.raises[t]) > 30 else "")]
         for t in themes]))
     return _page("Safeguarding reviews: board pack", "\n".join(parts), 0)
 
@@ -1620,9 +1966,9 @@ def _recurring_section(index: _Index, limit: int = RECURRING_LESSONS_SHOWN) -> s
 
     lessons = recurring_lessons(index.g)
     parts = [f"<h2>Recurring lessons ({len(lessons)})</h2>",
-             '<p class="note">Learning points that say the same thing in different reviews (similar wording, '
-             "see docs/recurring.md), grouped into lessons; the most widespread first, each in the words of its "
-             "most representative learning point.</p>"]
+             '<p class="note">Learning points that say the same thing in different reviews in similar words, '
+             "grouped into lessons; the most widespread first, each in the words of its most representative "
+             "learning point. <code>sgraph insights</code> lists them with their themes and every review.</p>"]
 
     def reviews(rids: list[str]) -> str:
         shown = ", ".join(_review_link(index, r, 0) for r in rids[:RECURRING_REVIEWS_SHOWN])
@@ -1634,7 +1980,7 @@ def _recurring_section(index: _Index, limit: int = RECURRING_LESSONS_SHOWN) -> s
         return _h(str(a)) if a == b else f"{_h(str(a))}&ndash;{_h(str(b))}"
 
     parts.append(_table(["Lesson", "Reviews", "First–last year", "Themes"], [
-        [_h(le.text), f"{len(le.reviews)}: {reviews(le.reviews)}", years(le.first_year, le.last_year),
+        [_h(le.text), f"{len(le.reviews)}: {reviews(sorted(le.reviews, key=index.newest_first))}", years(le.first_year, le.last_year),
          _h(", ".join(le.themes))]
         for le in lessons[:limit]], "recurring"))
     if len(lessons) > limit:
@@ -1671,26 +2017,28 @@ def _write(path: Path, text: str) -> None:
 def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force: bool = False) -> Path:
     """Write the board pack into ``out_dir`` and return its path.
 
-    ``index.html`` links ``maps/agencies.html``, ``maps/themes.html``, ``maps/review-<id>.html``
-    and a page per review (``reviews/``) and per agency (``agencies/``). Everything is static and
-    opens from the file system. The pack is written to a temporary folder next to ``out_dir`` and
+    ``index.html`` links ``maps/agencies.html``, ``maps/themes.html``, each review's map
+    (``maps/review.html#<review>``) and page (``reviews/review.html#<review>``) and a page per
+    agency (``agencies/``). Everything opens from the file system, offline. The pack is written to a temporary folder next to ``out_dir`` and
     renamed into place; an existing non-empty ``out_dir`` is replaced only with ``force`` and only
     if it is a board pack sgraph wrote.
 
-    Size at scale (the choice made): every review keeps its map, but the maps of the pack share
-    ONE copy of vis-network and map.js in ``assets/``, loaded with a relative
-    ``<script src="../assets/...">``, and one style sheet (their Content-Security-Policy allows
-    ``'self' file:`` scripts and no inline script: ``'self'`` alone does not match file://
-    everywhere). A map written alone (``sgraph map``, :func:`agency_map_html` ...) stays one
-    self-contained file. Agency pages list at most :data:`AGENCY_PAGE_CAP` rows per section
+    Size at scale (the choice made): every review keeps its map and page, but ONE shared page
+    draws every review's map (``maps/review.html``) and one every review's page
+    (``reviews/review.html``), each from a small data file of the review (``maps/data/``,
+    ``reviews/data/``: the map's JSON, or the page's escaped HTML body, gzip-compressed and
+    base64-encoded, which the browser unpacks with DecompressionStream); the pages share ONE
+    copy of vis-network, map.js and the style sheets in ``assets/``, loaded with relative
+    ``<script src>`` / ``<link>`` (their Content-Security-Policy allows ``'self' file:``
+    scripts and no inline script: ``'self'`` alone does not match file:// everywhere). A map
+    written alone (``sgraph map``, :func:`agency_map_html` ...) stays one self-contained file. Agency pages list at most :data:`AGENCY_PAGE_CAP` rows per section
     (newest reviews first) under the full counts, with a table of link counts per other agency;
     every item is in ``sgraph export agency NAME``. Not chosen: capping which reviews get a map
     (the pack would lose maps) or inlining everything (each map carried the ~480 kB library).
 
-    Measured on ``sgraph synth --seed 0`` corpora (2 CPUs): 2,000 reviews give a pack of
-    ~640 MB written in ~45-60 s (was ~2.2 GB in ~66 s: 2,000 maps inlining the library and
-    agency pages of up to 28 MB); 200 reviews ~74 MB in ~5 s (was 235 MB in ~12 s). What is left
-    is the reviews' own facts: a review map is ~230 kB on average and its page ~90 kB.
+    Measured on ``sgraph synth --seed 0`` corpora (2 CPUs; BENCHMARKS.md "Board pack"): 300
+    reviews give 19.0 MB in 634 files (was 116 MB in 628 files with a static map and page per
+    review: ~257 kB and ~114 kB each; now ~26 kB and ~12 kB of data).
     """
     out = Path(out_dir)
     _check_out_dir(out, force)
@@ -1700,20 +2048,26 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the board pack folder ({exc.strerror}).") from None
+    from .breakdowns import broken_pairs
+
     index = _Index(graph)
     assets = f"../{ASSETS_DIR}/"
     try:
         _write(tmp / _MARKER, "This folder is a board pack written by 'sgraph report'; 'sgraph report --force' may replace it.\n")
         _write_assets(tmp / ASSETS_DIR)
-        _write(tmp / "index.html", _index_page(index))
-        _write(tmp / "maps" / "agencies.html", _agency_map(index, assets))
+        pairs = broken_pairs(graph)
+        _write(tmp / "index.html", _index_page(index, pairs))
+        _write(tmp / "maps" / "agencies.html", _agency_map(index, assets, pairs))
         _write(tmp / "maps" / "themes.html", _theme_map(index, assets=assets))
+        _write(tmp / "maps" / REVIEW_MAP_PAGE, _shared_review_page(assets))
+        _write(tmp / "reviews" / REVIEW_PAGE, _page("Review", '<div id="review-body"><p class="none" id="review-loading">'
+                                                    "Loading the review&hellip;</p></div>", 1, extra_script=REVIEW_PAGE_JS_FILE))
         for rid in index.review_ids:
             slug = index.review_slug[rid]
-            _write(tmp / "maps" / f"review-{slug}.html", _review_map(index, rid, assets))
-            _write(tmp / "reviews" / f"{slug}.html", _review_page(index, rid))
+            _write(tmp / "maps" / REVIEW_DATA_DIR / f"{slug}.js", _review_data_script(_review_map(index, rid, as_data=True)))
+            _write(tmp / "reviews" / REVIEW_DATA_DIR / f"{slug}.js", _review_page_data(index, rid))
         for n in index.by_label["Agency"]:
-            _write(tmp / "agencies" / f"{index.agency_slug[index.name(n)]}.html", _agency_page(index, n))
+            _write(tmp / "agencies" / f"{index.agency_slug[index.name(n)]}.html", _agency_page(index, n, pairs=pairs))
         os.chmod(tmp, 0o755)
         old = None
         if out.exists():

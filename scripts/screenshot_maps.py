@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Screenshot the maps built from the seed documents (for the README and for eyeballing).
+"""Screenshot the board pack built from the seed documents (for the README and for eyeballing).
 
-    python scripts/screenshot_maps.py                 # visualisations/screenshots/agency-map.png
+    python scripts/screenshot_maps.py                 # index-breakdowns, matrix, agency-map, review-page
     python scripts/screenshot_maps.py --all           # also theme-map.png and review-map.png
     python scripts/screenshot_maps.py --home .sgraph  # the graph 'sgraph build' stored instead
+    python scripts/screenshot_maps.py --pack board-pack --out /tmp/shots  # a pack written before
 
-Opens each map in headless Chromium (/usr/bin/chromium, or --chromium PATH) with every
-network request blocked, waits until the layout has settled, selects the broken link with
-the most evidence so the side panel shows its quotes, and saves a PNG.
+Writes the board pack to a temporary folder, opens its pages in headless Chromium
+(/usr/bin/chromium, or --chromium PATH) with every network request blocked, waits until each
+map has settled, opens the pair with most broken links on the agency map so the side panel
+shows its evidence, and saves PNGs into visualisations/screenshots/.
 """
 
 from __future__ import annotations
@@ -25,13 +27,10 @@ from graph_model import maps  # noqa: E402
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
 
-SELECT_BUSIEST_BROKEN_LINE = """() => {
-    const lines = window.sgMap.edges.get({filter: (e) => e.f && e.f.status && e.f.status[0] === 'broken'});
-    lines.sort((a, b) => (b.subn ? b.subn.reduce((x, y) => x + y, 0) : 1) - (a.subn ? a.subn.reduce((x, y) => x + y, 0) : 1) || (a.id < b.id ? -1 : 1));
-    if (!lines.length) return null;
-    window.sgMap.network.selectEdges([lines[0].id]);
-    window.sgMap.show(lines[0].id);
-    return lines[0].id;
+OPEN_WORST_PAIR = """() => {
+    const first = document.querySelector('#panel ol.ranking button.pair');
+    if (first) first.click();
+    return first ? first.getAttribute('data-line') : null;
 }"""
 
 
@@ -47,9 +46,10 @@ def seed_graph(home: str | None):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", help="Use the graph stored in this workspace instead of extracting seeds/.")
+    ap.add_argument("--pack", help="Screenshot this board pack (sgraph report --out DIR) instead of writing one.")
     ap.add_argument("--out", default=str(ROOT / "visualisations" / "screenshots"), help="Folder for the PNGs.")
-    ap.add_argument("--all", action="store_true", help="Also the theme map and the map of review 'Child X'.")
-    ap.add_argument("--review", default="Child X", help="The review for review-map.png (with --all).")
+    ap.add_argument("--all", action="store_true", help="Also the theme map and the map of the review (--review).")
+    ap.add_argument("--review", default="Child X", help="The review for review-page.png and review-map.png.")
     ap.add_argument("--chromium", default="/usr/bin/chromium", help="The Chromium executable.")
     ap.add_argument("--width", type=int, default=1500)
     ap.add_argument("--height", type=int, default=950)
@@ -57,28 +57,48 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    g = seed_graph(args.home)
-    pages = {"agency-map.png": maps.agency_map_html(g)}
-    if args.all:
-        pages["theme-map.png"] = maps.theme_map_html(g)
-        pages["review-map.png"] = maps.review_map_html(g, args.review)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     blocked: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        if args.pack:
+            pack = Path(args.pack)
+            slugs = sorted(p.stem for p in (pack / "reviews" / "data").glob("*.js"))
+            slug = args.review if args.review in slugs else slugs[0]
+        else:
+            g = seed_graph(args.home)
+            pack = maps.write_report(g, Path(tmp) / "pack")
+            index = maps._Index(g)
+            rid = args.review if args.review in index.review_slug else index.review_ids[0]
+            slug = index.review_slug[rid]
+        shots = [  # (PNG, page, what to do first, element to capture or None for the window)
+            ("index-breakdowns.png", "index.html", None, None),
+            ("matrix.png", "index.html", None, "table.matrix"),
+            ("agency-map.png", "maps/agencies.html", OPEN_WORST_PAIR, None),
+            ("review-page.png", f"reviews/review.html#{slug}", None, None),
+        ]
+        if args.all:
+            shots += [("theme-map.png", "maps/themes.html", None, None),
+                      ("review-map.png", f"maps/review.html#{slug}", None, None)]
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
-        for name, html_text in pages.items():
-            path = Path(tmp) / (name[:-4] + ".html")
-            path.write_text(html_text, encoding="utf-8")
+        for name, rel, action, element in shots:
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (blocked.append(r.request.url), r.abort()))
-            page.goto(path.as_uri())
-            page.wait_for_selector("body[data-ready='1']", timeout=60_000)
-            page.evaluate(SELECT_BUSIEST_BROKEN_LINE)
-            page.wait_for_timeout(200)
-            page.screenshot(path=str(out / name))
+            path, _hash, fragment = rel.partition("#")
+            page.goto((pack / path).resolve().as_uri() + (f"#{fragment}" if fragment else ""))
+            if rel.startswith("reviews/review.html"):
+                page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+            if rel.startswith("maps/"):
+                page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+            if action:
+                page.evaluate(action)
+            page.wait_for_timeout(300)
+            if element:
+                page.locator(element).screenshot(path=str(out / name))
+            else:
+                page.screenshot(path=str(out / name))
             page.close()
-            print(f"{out / name} ({len(html_text.encode('utf-8')):,}-byte map)")
+            print(out / name)
         browser.close()
     if blocked:
         print(f"warning: the page tried to load {len(blocked)} remote resource(s): {blocked[:3]}", file=sys.stderr)

@@ -117,6 +117,27 @@ def map_data(page: str) -> dict:
     return data
 
 
+def _unpack(path: Path, call: str) -> str:
+    """The JSON a pack data file (``call("<base64 of gzip>");``) carries."""
+    import base64
+    import gzip
+
+    m = re.fullmatch(call + r'\("([A-Za-z0-9+/=]*)"\);\n', path.read_text(encoding="ascii"))
+    assert m, f"{path} is not a {call} data file"
+    return gzip.decompress(base64.b64decode(m.group(1))).decode("utf-8")
+
+
+def pack_review(pack: Path, slug: str) -> str:
+    """A review page of the pack, as the shared reviews/review.html shows it: the static page."""
+    doc = json.loads(_unpack(pack / "reviews" / maps.REVIEW_DATA_DIR / f"{slug}.js", "sgReviewPage"))
+    return maps._page(doc["title"], doc["body"], 1)
+
+
+def pack_review_map(pack: Path, slug: str) -> dict:
+    """A review map's data in the pack (maps/data/<slug>.js)."""
+    return json.loads(_unpack(pack / "maps" / maps.REVIEW_DATA_DIR / f"{slug}.js", "sgReviewData"))
+
+
 def edge_ends(data: dict) -> set[tuple[str, str, str]]:
     return {(e["from"], e["to"], e["f"]["status"][0]) for e in data["edges"]}
 
@@ -195,27 +216,36 @@ def test_agency_map_aggregates_links_per_pair_and_status(small_graph):
     # showing everything, as two lines are well under the budget).
     assert [f["key"] for f in data["filters"]] == ["status", "sector", "year", "review", "theme", "min"]
     assert data["filters"][-1]["default"] == "1" and [o[0] for o in data["filters"][-1]["options"]] == ["1", "2"]
-    # Sizes: CSC is involved in both reviews, so it is the biggest circle.
-    size = {n["id"]: n["size"] for n in data["nodes"]}
-    assert size["Agency:Children's Social Care"] > size["Agency:Police"]
+    # The border grades the share of an agency's links that broke: CSC 2 of 3, GP 2 of 2, Police none.
+    border = {n["id"]: n["borderWidth"] for n in data["nodes"]}
+    assert border["Agency:Police"] == 1 < border["Agency:Children's Social Care"] < border["Agency:GP"]
+    # Direction: GP→CSC (R1) and CSC→GP (R2) give heads at both ends of the one line; Police→CSC one.
+    assert broken["from"] == "Agency:Children's Social Care" and broken["to"] == "Agency:GP"
+    assert broken["arrows"]["to"]["enabled"] and broken["arrows"]["from"]["enabled"]
+    assert effective["from"] == "Agency:Children's Social Care" and effective["to"] == "Agency:Police"
+    assert not effective["arrows"]["to"]["enabled"] and effective["arrows"]["from"]["enabled"]
 
 
 def test_seed_agency_map_counts(seed_graph):
-    """The five seeds: 13 agencies; six lines (four broken, two effective) from six links."""
+    """The five seeds: 13 agencies; five lines, one per pair (four with a broken link), from six links."""
     data = map_data(maps.agency_map_html(seed_graph))
     assert len(data["nodes"]) == 13
     assert edge_ends(data) == {
         ("Agency:Adult Mental Health", "Agency:Health Visiting", "broken"),
         ("Agency:Adult Mental Health", "Agency:Adult Social Care", "broken"),
         ("Agency:Children's Social Care", "Agency:GP", "broken"),
-        ("Agency:Children's Social Care", "Agency:GP", "effective"),
         ("Agency:Adult Mental Health", "Agency:Hospital and Paediatrics", "broken"),
         ("Agency:Children's Social Care", "Agency:Police", "effective"),
     }
-    assert sum(sum(e["subn"]) for e in data["edges"]) == 6
-    # GP–CSC has both kinds of line, so the two are bent apart; the others are straight.
-    bent = {(e["from"], e["to"]) for e in data["edges"] if e.get("smooth")}
-    assert bent == {("Agency:Children's Social Care", "Agency:GP")}
+    assert sum(sum(e.get("subn", [])) + sum(e.get("esubn", [])) for e in data["edges"]) == 6
+    # GP–CSC has a broken and an effective link: one straight line with both counts, not two curves.
+    (gp,) = [e for e in data["edges"] if e["to"] == "Agency:GP"]
+    assert gp["f"]["status"] == ["broken", "effective"] and gp["subn"] == [1] and gp["esubn"] == [1]
+    assert not any(e.get("smooth") for e in data["edges"])
+    # Arrows: GP → CSC broken (the head at CSC, the line's "from" end); AMH–ASC has no direction.
+    assert gp["arrows"]["from"]["enabled"] and not gp["arrows"]["to"]["enabled"]
+    (asc,) = [e for e in data["edges"] if e["to"] == "Agency:Adult Social Care"]
+    assert not asc["arrows"]["from"]["enabled"] and not asc["arrows"]["to"]["enabled"]
 
 
 def test_seed_review_and_theme_maps(seed_graph):
@@ -237,9 +267,10 @@ def test_seed_review_and_theme_maps(seed_graph):
 
 def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
     pack = maps.write_report(seed_graph, tmp_path / "pack")
-    page = (pack / "reviews" / "Child-X.html").read_text(encoding="utf-8")
+    page = pack_review(pack, "Child-X")
     assert '<h2 id="timeline">Timeline (6)</h2>' in page
-    assert page.index('id="timeline"') < page.index("<h2>Communication between agencies")
+    # Agencies and their links first, then the timeline.
+    assert page.index("<h2>Agencies involved") < page.index("<h2>Communication between agencies") < page.index('id="timeline"')
     items = re.findall(r'<li><span class="when">(.*?)</span> <span class="range">(.*?)</span><div class="event">(.*?)</div>',
                        re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S).group(1))
     # The Child X learning summary's dated events, in date order, the review's words escaped.
@@ -259,7 +290,7 @@ def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
     ]
     assert "Mother&#x27;s presentation to A&amp;E" in page
     assert '<p class="note">Agencies: <a href="../agencies/Emergency-Department.html">Emergency Department</a></p>' in page
-    none = (pack / "reviews" / "002-2b128cb0abd04d34.html").read_text(encoding="utf-8")
+    none = pack_review(pack, "002-2b128cb0abd04d34")
     assert '<h2 id="timeline">Timeline (3)</h2>' in none
 
     review = map_data(maps.review_map_html(seed_graph, CHILD_X))
@@ -276,7 +307,7 @@ def test_review_page_and_map_show_the_timeline(seed_graph, tmp_path):
 
 def test_a_review_without_dates_says_so(small_graph, tmp_path):
     pack = maps.write_report(small_graph, tmp_path / "pack")
-    page = (pack / "reviews" / "R1.html").read_text(encoding="utf-8")
+    page = pack_review(pack, "R1")
     assert '<h2 id="timeline">Timeline (0)</h2><p class="none">The review gives no dates for events.</p>' in page
 
 
@@ -318,10 +349,9 @@ def test_agency_map_shows_the_busiest_pairs_first_when_there_are_many():
     thresholds = [int(o[0]) for o in spec["options"]]
     lower = thresholds[thresholds.index(default) - 1]  # the next lower threshold shows too many
     assert len([e for e in data["edges"] if sum(e["subn"]) >= lower]) > maps.AGENCY_LINE_BUDGET
-    # The heaviest line is the widest; lines under the default do not shape the layout.
+    # The heaviest line is the widest.
     widest = max(data["edges"], key=lambda e: e["width"])
     assert sum(widest["subn"]) == 100
-    assert all(e.get("physics", True) is (sum(e["subn"]) >= default) for e in data["edges"])
 
 
 def test_review_map_of_an_unknown_review_is_a_usage_error(small_graph):
@@ -372,9 +402,10 @@ def test_agency_map_carries_a_few_quotes_per_line_with_the_counts(big_graph):
     assert sum(line["subn"]) == total and len(line["subn"]) == BIG_REVIEWS  # every link still counts
     detail = data["details"][line["id"]]
     facts = dict(detail["facts"])
-    assert facts["Links"] == f"{total:,}" and facts["Reviews"] == f"{BIG_REVIEWS}"
+    assert facts["Broken links"] == f"{total:,} (100% of the pair's links)"
+    assert facts["Reviews with a broken link"] == f"{BIG_REVIEWS}" and facts["Effective links"] == "0"
     evidence = detail["lists"][0]
-    assert evidence["heading"] == f"Evidence ({total})"
+    assert evidence["heading"] == f"Broken links: evidence ({total})"
     assert len(evidence["items"]) == maps.LINE_QUOTE_CAP
     # The newest reviews first, one link from each (its first by link id) before a second from any.
     top = newest([f"R{i:02d}" for i in range(1, BIG_REVIEWS + 1)])[:maps.LINE_QUOTE_CAP]
@@ -440,11 +471,13 @@ def test_board_pack_agency_pages_are_capped(big_graph, tmp_path):
     # Smaller sections are whole and say nothing about a cap.
     assert f"Reviews involving GP ({BIG_REVIEWS})" in gp and "newest of 25 reviews" not in gp
     # Every review still has its map; the maps share one copy of the scripts.
-    assert len(list((pack / "maps").glob("review-*.html"))) == BIG_REVIEWS
-    assert sorted(p.name for p in (pack / "assets").iterdir()) == ["map.css", "map.js", "vis-network.min.js"]
+    assert len(list((pack / "maps" / "data").glob("*.js"))) == BIG_REVIEWS
+    assert pack_review_map(pack, "R03")["page"]["title"] == "Review R03 (2013)"
+    assert sorted(p.name for p in (pack / "assets").iterdir()) == ["map.css", "map.js", "pack.js", "report.css", "review-loader.js",
+                                                                  "review-page.js", "vis-network.min.js"]
     for page in (pack / "maps").glob("*.html"):
         assert page.stat().st_size < 200_000
-        assert_self_contained(page.read_text(encoding="utf-8"), shared_scripts=True)
+        assert_self_contained(page.read_text(encoding="utf-8"), shared_scripts=True, review_map=page.name == "review.html")
 
 
 def test_empty_graph_still_gives_maps():
@@ -475,18 +508,26 @@ PACK_SCRIPTS = ['<script src="../assets/vis-network.min.js"></script>', '<script
 PACK_STYLES = ['<link rel="stylesheet" href="../assets/map.css">']
 
 
-def assert_self_contained(page: str, shared_scripts: bool = False) -> None:
+def assert_self_contained(page: str, shared_scripts: bool = False, pack_page: str | None = None,
+                          review_map: bool = False) -> None:
     """Nothing from other hosts; with ``shared_scripts`` (a map in the board pack) exactly the
     pack's two shared script files and style sheet, by relative URL, and a CSP that allows only
-    script files."""
+    script files; with ``pack_page`` (a page of the pack: its root, "" or "../") only the pack's
+    pack.js, by relative URL, and the same CSP."""
     assert not REMOTE.search(page), REMOTE.search(page).group(0)
     assert not REMOTE_CSS.search(page)
-    assert re.findall(r"<link[^>]*>", page, re.I) == (PACK_STYLES if shared_scripts else [])
+    links = PACK_STYLES if shared_scripts else [f'<link rel="stylesheet" href="{pack_page}assets/report.css">'] if pack_page is not None else []
+    assert re.findall(r"<link[^>]*>", page, re.I) == links
     assert "bootstrap" not in page.lower()
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
     assert csp and "default-src 'none'" in html.unescape(csp.group(1))
-    if shared_scripts:
-        assert re.findall(r"<script[^>]*\ssrc\s*=[^>]*></script>", page, re.I) == PACK_SCRIPTS
+    if shared_scripts or pack_page is not None:
+        scripts = PACK_SCRIPTS if shared_scripts else [f'<script src="{pack_page}assets/pack.js"></script>']
+        if review_map:  # the pack's shared review-map page: its loader fetches the data, then map.js
+            scripts = [PACK_SCRIPTS[0], '<script src="../assets/review-loader.js"></script>']
+        elif pack_page is not None and "review-body" in page:  # the pack's shared review page
+            scripts = scripts + ['<script src="../assets/review-page.js"></script>']
+        assert re.findall(r"<script[^>]*\ssrc\s*=[^>]*></script>", page, re.I) == scripts
         assert f"script-src {maps.PACK_SCRIPT_SRC};" in html.unescape(csp.group(1))
         assert "'unsafe-inline'" not in html.unescape(csp.group(1)).split("script-src")[1].split(";")[0]
     else:
@@ -501,7 +542,9 @@ def test_maps_and_pack_load_nothing_from_other_hosts(seed_graph, tmp_path):
     pack = maps.write_report(seed_graph, tmp_path / "pack")
     for path in pack.rglob("*.html"):
         page = path.read_text(encoding="utf-8")
-        assert_self_contained(page, shared_scripts=path.parent.name == "maps")
+        is_map = path.parent.name == "maps"
+        assert_self_contained(page, shared_scripts=is_map, pack_page=None if is_map else "" if path.parent == pack else "../",
+                              review_map=is_map and path.name == "review.html")
         if path.parent.name == "maps":
             assert page.count("</script>") == 3  # the data block and the two shared files
             assert "vis.Network" not in page
@@ -545,9 +588,20 @@ def test_hostile_text_is_escaped_in_the_pack(hostile_graph, tmp_path):
         page = path.read_text(encoding="utf-8")
         low = page.lower()
         assert "<script>window.__pwned" not in low and "<img src=x" not in low and 'href="javascript:' not in low
-        if path.parent.name in ("reviews", "agencies"):
-            assert "<script" not in low  # the pages are static
-    review_page = next((pack / "reviews").glob("H1-script-*.html")).read_text(encoding="utf-8")
+        if path.parent.name in ("reviews", "agencies") or path.name == "index.html":
+            # The pages run only the pack's own pack.js (sortable tables), and the review page its loader.
+            assert re.findall(r"<script[^>]*>", low) == [f'<script src="{"" if path.parent == pack else "../"}assets/pack.js">'] + (
+                ['<script src="../assets/review-page.js">'] if path.parent.name == "reviews" else [])
+    # The reviews' data files are inert: one base64 string each.
+    for path in pack.rglob("*.js"):
+        if path.parent.name == "data":
+            assert re.fullmatch(r'sg(ReviewPage|ReviewData)\("[A-Za-z0-9+/=]*"\);\n', path.read_text(encoding="ascii"))
+    slug = next((pack / "reviews" / "data").glob("H1-script-*.js")).stem
+    review_page = pack_review(pack, slug)
+    # ... and carry the text intact, for map.js to show with textContent.
+    data = pack_review_map(pack, slug)
+    quotes = [i.get("quote") for d in data["details"].values() for lst in d.get("lists", []) for i in lst["items"]]
+    assert HOSTILE_QUOTE in quotes + data["strings"]
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in review_page
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in review_page
     timeline = re.search(r'<ol class="timeline">(.*?)</ol>', review_page, re.S).group(1)
@@ -563,19 +617,24 @@ def test_board_pack_files_and_links(seed_graph, tmp_path):
     assert out == tmp_path / "board-pack"
     index = (out / "index.html").read_text(encoding="utf-8")
     expected = {"maps/agencies.html", "maps/themes.html"}
-    expected |= {f"maps/review-{slug}.html" for slug in ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")}
-    expected |= {f"reviews/{slug}.html" for slug in ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")}
+    slugs = ("000-d5bcbe7d1a8f4ecb", "002-2b128cb0abd04d34", "Child-X", "IN14", "SILR15b")
+    expected |= {f"maps/review.html#{slug}" for slug in slugs} | {f"reviews/review.html#{slug}" for slug in slugs}
     for href in expected:
         assert f'href="{href}"' in index
-        assert (out / href).is_file()
+        assert (out / href.split("#")[0]).is_file()
+    for slug in slugs:  # each review's page and map: a data file for the shared page
+        assert (out / "reviews" / "data" / f"{slug}.js").is_file() and (out / "maps" / "data" / f"{slug}.js").is_file()
     assert len(list((out / "agencies").glob("*.html"))) == 13
-    assert len(list((out / "maps").glob("review-*.html"))) == 5
+    assert len(list((out / "maps" / "data").glob("*.js"))) == 5
     # Every relative link in every page points at a file of the pack.
     for page in out.rglob("*.html"):
         if page.parent.name == "maps":
             continue
-        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
-            assert (page.parent / href).resolve().is_file(), (page, href)
+        for href in re.findall(r'(?:href|src)="([^"]+)"', page.read_text(encoding="utf-8")):
+            target = html.unescape(href).split("#")[0] or page.name
+            assert (page.parent / target).resolve().is_file(), (page, href)
+    # The index names no file outside the pack (it once pointed at docs/recurring.md).
+    assert "docs/" not in index and ".md" not in index
     gp = (out / "agencies" / "GP.html").read_text(encoding="utf-8")
     assert "Child X seen by GP four days prior to presentation at A&amp;E" in gp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".board-pack")]  # no temp folder left
@@ -642,3 +701,66 @@ def test_cli_help_has_examples(capsys):
     for command in ("map", "report"):
         assert main([command, "--help"]) == 0
         assert "Example: sgraph " in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- where communication broke down most
+
+
+@pytest.fixture(scope="module")
+def ranked_graph():
+    """A known answer: GP–CSC has 3 broken links (GP→CSC twice, CSC→GP once) in 2 reviews and 1
+    effective; Police–Schools 2 broken (one each way) in 2 reviews; Police–CSC 1 broken, 2 effective."""
+    return build_graph([
+        record("A1", year=2016, title="Learning review of Child A",
+               links=(("GP", "Children's Social Care", "broken", "The GP did not refer Child A to CSC."),
+                      ("Police", "Schools", "broken", "The police did not tell the school."),
+                      ("Police", "Children's Social Care", "effective", "The police referred to CSC."))),
+        record("B2", year=2019, title="Serious case review of Child B",
+               links=(("GP", "Children's Social Care", "broken", "The GP did not share the bruising with CSC."),
+                      ("Children's Social Care", "GP", "broken", "CSC did not tell the GP of the plan."),
+                      ("GP", "Children's Social Care", "effective", "The GP rang CSC."),
+                      ("Schools", "Police", "broken", "The school did not tell the police."),
+                      ("Police", "Children's Social Care", "broken", "The police did not pass the log to CSC."),
+                      ("Police", "Children's Social Care", "effective", "The police told CSC the next day."))),
+    ])
+
+
+def test_broken_pairs_ranks_pairs_by_broken_links(ranked_graph):
+    from graph_model.breakdowns import broken_pairs
+
+    pairs = broken_pairs(ranked_graph)
+    assert [(p.a, p.b, p.broken) for p in pairs] == [
+        ("Children's Social Care", "GP", 3), ("Police", "Schools", 2), ("Children's Social Care", "Police", 1)]
+    top = pairs[0]
+    assert (top.a_to_b, top.b_to_a, top.undirected, top.effective) == (1, 2, 0, 1)  # CSC→GP 1, GP→CSC 2
+    assert top.reviews == ["B2", "A1"] and (top.first_year, top.last_year) == (2016, 2019)
+    assert top.share_broken == 0.75 and top.links == 4 and top.by_year == {2016: 1, 2019: 2}
+    assert top.quote_review == "B2" and top.quote in {"The GP did not share the bruising with CSC.", "CSC did not tell the GP of the plan."}
+    police_csc = pairs[2]
+    assert (police_csc.broken, police_csc.effective, police_csc.reviews) == (1, 2, ["B2"])
+    assert [p.b for p in broken_pairs(ranked_graph, "Police")] == ["Schools", "Police"]
+
+
+def test_index_opens_with_the_ranked_pairs_and_the_matrix(ranked_graph, tmp_path):
+    pack = maps.write_report(ranked_graph, tmp_path / "pack")
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert index.index('id="breakdowns"') < index.index('id="matrix"') < index.index("<h2>Recurring lessons")
+    rows = re.findall(r'<tr data-href="([^"]+)">(.*?)</tr>', index, re.S)
+    assert len(rows) == 3
+    href, first = rows[0]
+    assert html.unescape(href) == "maps/agencies.html#a=Agency%3AChildren%27s%20Social%20Care&b=Agency%3AGP"
+    assert "Children&#x27;s Social Care &ndash; GP" in first and '<td data-v="3" class="num"><strong>3</strong>' in first
+    assert "GP &rarr; Children&#x27;s Social Care: 2" in first and "2016&ndash;2019" in first and "75%" in first
+    # The trend: broken links per year over every year of the corpus.
+    assert 'title="Broken links per year, 2016–2019: 2016: 1, 2017: 0, 2018: 0, 2019: 2"' in first
+    assert '<td data-v="2" class="trend">' in first  # 2 in the last three years (2017-2019)
+    # The example's review reads as its title and year, not its id.
+    assert "Serious case review of Child B (2019)</a>" in first
+    # The matrix: row = who did not tell, column = whom; a cell links to the pair on the map.
+    matrix = index.split('id="matrix"')[1].split("</table>")[0]
+    assert 'title="GP → Children&#x27;s Social Care: 2 broken links"' in matrix
+    assert 'title="Children&#x27;s Social Care → GP: 1 broken link"' in matrix
+    # Each agency page ranks its own pairs.
+    police = (pack / "agencies" / "Police.html").read_text(encoding="utf-8")
+    assert "Where communication with Police broke down most (2 pairs)" in police
+    assert police.index("Police &ndash; Schools") < police.index("Children&#x27;s Social Care &ndash; Police")

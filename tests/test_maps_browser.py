@@ -15,7 +15,16 @@ import os
 from pathlib import Path
 
 import pytest
-from test_maps import CHILD_X, HOSTILE_IMG, HOSTILE_LINK, HOSTILE_QUOTE, HOSTILE_SCRIPT, SEEDS, hostile_graph  # noqa: F401
+from test_maps import (  # noqa: F401
+    CHILD_X,
+    HOSTILE_IMG,
+    HOSTILE_LINK,
+    HOSTILE_QUOTE,
+    HOSTILE_SCRIPT,
+    SEEDS,
+    hostile_graph,
+    ranked_graph,
+)
 
 from graph_model import maps
 from graph_model.pipeline import build
@@ -55,7 +64,7 @@ def browser():
 class Page:
     """A page opened from a file, with every non-file request aborted and recorded."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, fragment: str = ""):
         self.page = browser.new_page(viewport={"width": 1400, "height": 900})
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -71,7 +80,7 @@ class Page:
                 r.abort()
 
         self.page.route("**/*", route)
-        self.page.goto(Path(path).resolve().as_uri())
+        self.page.goto(Path(path).resolve().as_uri() + (f"#{fragment}" if fragment else ""))
 
     def wait_ready(self) -> None:
         self.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
@@ -181,7 +190,7 @@ def test_agency_map_in_a_browser(browser, seed_maps):
     try:
         p.wait_ready()
         assert p.js("() => window.sgMap.nodes.length") == 13
-        assert p.visible_edges() == 6
+        assert p.visible_edges() == 5  # one line per pair: GP–CSC's broken and effective links are one
         assert p.drawn_pixels() > 5_000
         assert p.js("() => window.sgMap.network.physics.options.enabled") is False  # switched off once stable
 
@@ -192,13 +201,20 @@ def test_agency_map_in_a_browser(browser, seed_maps):
         text = p.panel()
         quotes = broken_quotes(g, edge["from"], edge["to"])
         assert quotes and all(q in text for q in quotes)
-        assert "broken communication" in text.lower()
+        assert "communication between two agencies" in text.lower() and "broken links" in text.lower()
         assert "Source file: 004_cd261efeb7acd646.txt" in text  # review title and source file shown
 
         # Filters: links, sector, year.
         p.page.uncheck("#flt-status input[value=effective]")
         assert p.visible_edges() == 4
         p.page.check("#flt-status input[value=effective]")
+        # GP–CSC is one line: red while its broken link counts, green and dashed with effective links only.
+        gp_line = "() => { const e = window.sgMap.edges.get({filter: (x) => x.to === 'Agency:GP'})[0]; return [e.color.color, !!e.dashes]; }"
+        assert p.js(gp_line) == [maps.BROKEN, False]
+        p.page.uncheck("#flt-status input[value=broken]")
+        assert p.visible_edges() == 2
+        assert p.js(gp_line) == [maps.EFFECTIVE, True]
+        p.page.check("#flt-status input[value=broken]")
         p.page.select_option("#flt-sector", "police")
         assert p.visible_edges() == 1  # Police–CSC, effective
         p.page.select_option("#flt-sector", "")
@@ -206,9 +222,9 @@ def test_agency_map_in_a_browser(browser, seed_maps):
         assert p.visible_edges() == 1  # SILR15b's link only
         p.page.select_option("#flt-year", "")
         p.page.select_option("#flt-review", CHILD_X)
-        assert p.visible_edges() == 5
+        assert p.visible_edges() == 4
         p.page.click("#reset")
-        assert p.visible_edges() == 6
+        assert p.visible_edges() == 5
 
         # Search selects the matching agency.
         p.page.fill("#search", "health visit")
@@ -234,12 +250,22 @@ def test_review_map_in_a_browser(browser, seed_maps):
         edge = p.js("(id) => window.sgMap.edges.get(id)", eid)
         assert any(q in p.panel() for q in broken_quotes(g, edge["from"], edge["to"]))
 
-        # Hiding missed opportunities hides them and every line touching them.
+        # The map starts with agencies and links: missed opportunities, family and themes are a tick away.
         mo_nodes = p.js("() => window.sgMap.nodes.get({filter: (n) => n.id.startsWith('MissedOpportunity:')}).map((n) => n.id)")
+        assert mo_nodes and p.js("(ids) => ids.every((id) => window.sgMap.nodes.get(id).hidden)", mo_nodes)
+        for kind in ("missed", "family", "theme"):
+            p.page.check(f"#flt-kind input[value={kind}]")
+        total = p.visible_edges()
+        assert not p.js("(ids) => ids.some((id) => window.sgMap.nodes.get(id).hidden)", mo_nodes)
+        # Each is named by its first words and the agency that missed it, in violet, not a red.
+        labels = p.js("(ids) => ids.map((id) => window.sgMap.nodes.get(id).label)", mo_nodes)
+        assert any(lab.endswith("\n(GP)") for lab in labels) and not any(lab.startswith("Missed opportunity") for lab in labels)
+        assert p.js("(id) => window.sgMap.nodes.get(id).color.background", mo_nodes[0]) == maps.MISSED_COLOUR
         touching = p.js(
             "(ids) => window.sgMap.edges.get({filter: (e) => ids.includes(e.from) || ids.includes(e.to)}).length", mo_nodes
         )
-        assert mo_nodes and touching
+        assert touching
+        # Hiding missed opportunities hides them and every line touching them.
         p.page.uncheck("#flt-kind input[value=missed]")
         assert p.visible_edges() == total - touching
         assert p.js("(ids) => ids.every((id) => window.sgMap.nodes.get(id).hidden)", mo_nodes)
@@ -256,12 +282,23 @@ def test_review_map_in_a_browser(browser, seed_maps):
 
 
 def test_review_page_timeline_in_a_browser(browser, seed_maps, tmp_path):
+    """The pack's shared review page draws Child X's page from its data file."""
     g, _files = seed_maps
-    path = tmp_path / "reviews" / "Child-X.html"
-    path.parent.mkdir()
-    path.write_text(maps._review_page(maps._Index(g), CHILD_X), encoding="utf-8")
-    p = Page(browser, path)
+    pack = maps.write_report(g, tmp_path / "pack")
+    p = Page(browser, pack / "reviews" / "review.html", "Child-X")
     try:
+        p.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        assert p.page.title() == "Learning Summary – Child X (2016)"
+        assert p.page.inner_text("h1") == "Learning Summary – Child X"
+        # Agencies and their links come first.
+        heads = p.js("() => Array.from(document.querySelectorAll('main h2')).map((e) => e.textContent)")
+        assert heads[:3] == ["Agencies involved (9)", "Communication between agencies (5)", "Timeline (6)"]
+        # The chronology strip across the top: the dated events in date order.
+        strip = p.js("() => Array.from(document.querySelectorAll('nav.chronology li .when')).map((e) => e.textContent)")
+        assert strip == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
+                         "14 th September 2015"]
+        assert p.js("() => document.querySelector('nav.chronology').getBoundingClientRect().top") < p.js(
+            "() => document.querySelector('h2').getBoundingClientRect().top")
         when = p.js("() => Array.from(document.querySelectorAll('ol.timeline li .when')).map((e) => e.textContent)")
         assert when == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
                         "14 th September 2015"]
@@ -308,9 +345,11 @@ def test_theme_map_in_a_browser(browser, seed_maps):
 def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F811
     rid = f"H1 {HOSTILE_SCRIPT}"
     pack = maps.write_report(hostile_graph, tmp_path / "pack")
-    pages = [pack / "maps" / "agencies.html", pack / "maps" / "themes.html", *sorted((pack / "maps").glob("review-*.html"))]
-    for path in pages:
-        p = Page(browser, path)
+    slugs = sorted(x.stem for x in (pack / "maps" / "data").glob("*.js"))
+    pages = [(pack / "maps" / "agencies.html", ""), (pack / "maps" / "themes.html", ""),
+             *[(pack / "maps" / "review.html", slug) for slug in slugs]]
+    for path, slug in pages:
+        p = Page(browser, path, slug)
         try:
             p.wait_ready()
             # Click every line and node there is, and search for the hostile text.
@@ -330,7 +369,9 @@ def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F81
                 assert HOSTILE_QUOTE.replace("\u2028", "").split(" end")[0][:60] in text
                 assert HOSTILE_IMG in text and HOSTILE_LINK in text
                 assert f"Review {HOSTILE_SCRIPT}" in text  # the review's title
-            if "review-H1" in path.name:
+            if slug.startswith("H1"):
+                for kind in ("missed", "family", "theme"):  # everything on the map
+                    p.page.check(f"#flt-kind input[value={kind}]")
                 p.click_node(f"Review:{rid}")
                 assert HOSTILE_SCRIPT in p.page.inner_text("#map-title")
                 assert "window.__pwned" in p.panel()
@@ -338,13 +379,21 @@ def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F81
             check_clean(p)
         finally:
             p.close()
-    for path in [pack / "index.html", *sorted((pack / "reviews").glob("*.html")), *sorted((pack / "agencies").glob("*.html"))]:
-        p = Page(browser, path)
+    review_pages = [(pack / "reviews" / "review.html", slug) for slug in slugs]
+    for path, slug in [(pack / "index.html", ""), *review_pages, *[(x, "") for x in sorted((pack / "agencies").glob("*.html"))]]:
+        p = Page(browser, path, slug)
         try:
+            if slug:
+                p.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
             assert p.js("() => window.__pwned") is None
-            assert p.js("() => document.querySelectorAll('script, img, iframe').length") == 0
-            if path.parent.name == "reviews" and path.name.startswith("H1"):
-                assert HOSTILE_IMG in p.page.inner_text("body")
+            assert p.js("() => document.querySelectorAll('img, iframe').length") == 0
+            # The scripts are the pack's own: pack.js (sortable tables); a review page's loader and its data.
+            scripts = [("" if path.parent == pack else "../") + "assets/pack.js"]
+            if slug:
+                scripts += ["../assets/review-page.js", f"data/{slug}.js"]
+            assert p.js("() => Array.from(document.scripts).map((s) => s.getAttribute('src'))") == scripts
+            if slug.startswith("H1"):
+                assert HOSTILE_IMG in p.page.inner_text("body") and HOSTILE_SCRIPT in p.page.title()
             check_clean(p)
         finally:
             p.close()
@@ -372,7 +421,7 @@ def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
             line = p.js("() => window.sgMap.edges.get({filter: (e) => e.f.status[0] === 'broken'})[0].id")
             p.js("(id) => window.sgMap.show(id)", line)
             text = p.panel()
-            assert f"Evidence ({total})" in text and f"Showing {maps.LINE_QUOTE_CAP} of {total}" in text
+            assert f"Broken links: evidence ({total})" in text and f"Showing {maps.LINE_QUOTE_CAP} of {total}" in text
             assert 'sgraph export agency "' in text
             assert text.count("the GP did not tell CSC") == maps.LINE_QUOTE_CAP
             assert p.js("(id) => window.sgMap.edges.get(id).subn.reduce((x, y) => x + y, 0)", line) == total
@@ -407,9 +456,10 @@ def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
     finally:
         p.close()
 
-    p = Page(browser, pack / "maps" / "review-R03.html")
+    p = Page(browser, pack / "maps" / "review.html", "R03")
     try:
         p.wait_ready()
+        assert p.page.inner_text("#map-title") == "Review R03 (2013)"  # from the review's data file
         assert p.drawn_pixels() > 5_000
         assert p.js("() => typeof vis") == "object"  # loaded from ../assets/ over file://
         # ... and so is the style sheet: the header is laid out by map.css.
@@ -420,5 +470,154 @@ def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
                              document.body.appendChild(s); return window.__inline === 1; }""")
         assert ran is False
         assert any("Content Security Policy" in e for e in p.errors)
+    finally:
+        p.close()
+
+
+# --------------------------------------------------------------------------- where communication broke down most
+
+
+def test_index_ranks_the_pairs_and_a_row_opens_the_line(browser, ranked_graph, tmp_path):  # noqa: F811
+    """ranked_graph's answer: GP–CSC 3 broken links, Police–Schools 2, CSC–Police 1."""
+    pack = maps.write_report(ranked_graph, tmp_path / "pack")
+    p = Page(browser, pack / "index.html")
+    try:
+        def pairs() -> list[str]:
+            return p.js("() => Array.from(document.querySelectorAll('table.breakdowns tbody td.pair')).map((td) => td.textContent)")
+
+        assert pairs() == ["Children's Social Care – GP", "Police – Schools", "Children's Social Care – Police"]
+        # Sortable: "Share of the pair's links broken" puts Police–Schools (100%) first, again reverses.
+        p.page.click("table.breakdowns th:nth-child(8) button")
+        assert pairs()[0] == "Police – Schools"
+        p.page.click("table.breakdowns th:nth-child(8) button")
+        assert pairs()[0] == "Children's Social Care – Police"  # 33%
+        p.page.click("table.breakdowns th:nth-child(4) button")
+        assert pairs()[0] == "Children's Social Care – GP"
+        check_clean(p)
+        # Choosing a row (anywhere but a link) opens the agency map on that line, with its evidence.
+        p.page.click("table.breakdowns tbody tr:first-child td:nth-child(4)")
+        p.page.wait_for_url("**/maps/agencies.html#a=*")
+        p.wait_ready()
+        text = p.panel()
+        assert "Children's Social Care \u2014 GP" in text
+        assert "The GP did not share the bruising with CSC." in text and "CSC did not tell the GP of the plan." in text
+        assert "Who did not tell whom" in text and "GP \u2192 Children's Social Care: 2" in text
+        assert "2016: 1; 2019: 2" in text  # broken links per year
+        line = p.page.get_attribute("#panel-body", "data-selected")
+        assert p.js("() => window.sgMap.network.getSelectedEdges()") == [line]
+        # The rest fades: Police and Schools are not part of the line.
+        opacity = p.js("() => Object.fromEntries(window.sgMap.nodes.get().map((n) => [n.id, n.opacity]))")
+        assert opacity["Agency:GP"] == opacity["Agency:Children's Social Care"] == 1
+        assert opacity["Agency:Police"] < 0.5 and opacity["Agency:Schools"] < 0.5
+        check_clean(p)
+    finally:
+        p.close()
+
+
+def test_matrix_cell_opens_its_evidence(browser, ranked_graph, tmp_path):  # noqa: F811
+    pack = maps.write_report(ranked_graph, tmp_path / "pack")
+    p = Page(browser, pack / "index.html")
+    try:
+        cell = "table.matrix a[title=\"Schools \u2192 Police: 1 broken link\"]"
+        assert p.page.inner_text(cell) == "1"
+        p.page.click(cell)
+        p.page.wait_for_url("**/maps/agencies.html#a=*")
+        p.wait_ready()
+        text = p.panel()
+        assert "Police \u2014 Schools" in text
+        assert "The school did not tell the police." in text and "The police did not tell the school." in text
+        check_clean(p)
+    finally:
+        p.close()
+
+
+def test_agency_map_arrows_focus_and_fit(browser, ranked_graph, tmp_path):  # noqa: F811
+    path = tmp_path / "agencies.html"
+    path.write_text(maps.agency_map_html(ranked_graph), encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        # One line per pair, with an arrowhead per direction the reviews give, as drawn by vis-network.
+        heads = p.js("""() => Object.fromEntries(window.sgMap.edges.get().map((e) => {
+            const o = window.sgMap.network.body.edges[e.id].options.arrows;
+            return [e.from.slice(7) + '|' + e.to.slice(7), [o.from.enabled, o.to.enabled]];
+        }))""")
+        assert heads == {"Children's Social Care|GP": [True, True], "Children's Social Care|Police": [True, False],
+                         "Police|Schools": [True, True]}
+        # GP→CSC twice, CSC→GP once: the larger head at CSC (the line's "from" end).
+        scale = p.js("""() => { const e = window.sgMap.edges.get({filter: (x) => x.to === 'Agency:GP'})[0];
+                              return [e.arrows.from.scaleFactor, e.arrows.to.scaleFactor]; }""")
+        assert scale[0] > scale[1]
+        # Focus: clicking Police dims all but Police and its partners (CSC, Schools); GP fades.
+        p.click_node("Agency:Police")
+        opacity = p.js("() => Object.fromEntries(window.sgMap.nodes.get().map((n) => [n.id.slice(7), n.opacity]))")
+        assert opacity == {"Police": 1, "Children's Social Care": 1, "Schools": 1, "GP": opacity["GP"]} and opacity["GP"] < 0.5
+        faded = p.js("() => window.sgMap.edges.get().filter((e) => e.color.opacity < 0.5).map((e) => e.to.slice(7))")
+        assert faded == ["GP"]
+        # A click on empty canvas brings everything back.
+        p.page.mouse.click(*p.js("() => { const r = document.getElementById('network').getBoundingClientRect(); return [r.left + 5, r.top + 5]; }"))
+        assert p.js("() => window.sgMap.nodes.get().every((n) => n.opacity === 1)")
+
+        # Every filter change and reset fits the view again: zoom in by a search, then filter.
+        fitted = p.js("() => window.sgMap.network.getScale()")
+        p.page.fill("#search", "schools")
+        p.page.press("#search", "Enter")
+        assert abs(p.js("() => window.sgMap.network.getScale()") - 1.2) < 1e-6
+        p.page.uncheck("#flt-status input[value=effective]")
+        after_filter = p.js("() => window.sgMap.network.getScale()")
+        assert abs(after_filter - 1.2) > 0.01
+        p.page.press("#search", "Enter")
+        p.page.click("#reset")
+        assert abs(p.js("() => window.sgMap.network.getScale()") - fitted) < 1e-3
+        # Every agency in view after the reset.
+        inside = p.js("""() => { const net = window.sgMap.network, r = document.getElementById('network').getBoundingClientRect();
+            return window.sgMap.nodes.getIds().every((id) => { const b = net.getBoundingBox(id);
+                const a = net.canvasToDOM({x: b.left, y: b.top}), z = net.canvasToDOM({x: b.right, y: b.bottom});
+                return a.x >= 0 && a.y >= 0 && z.x <= r.width && z.y <= r.height; }); }""")
+        assert inside
+        check_clean(p)
+    finally:
+        p.close()
+
+
+@pytest.fixture(scope="module")
+def synth300_graph(tmp_path_factory):
+    """The 300-review synthetic corpus's agencies and links, from its ground truth (not extracted:
+    the agency map depends on which agencies and links there are, not on the documents' words)."""
+    from test_maps import record
+
+    from graph_model.build import build_graph
+    from graph_model.synth import generate_corpus
+
+    out = tmp_path_factory.mktemp("synth300") / "corpus"
+    truth = generate_corpus(out, n_reviews=300, formats=("txt",))
+    records = []
+    for rid, r in sorted(truth.reviews.items()):
+        links = tuple((x["source"], x["target"], x["status"], f"{x['source']} and {x['target']} ({x['status']}).")
+                      for x in r["links"])
+        records.append(record(rid, year=r["year"], agencies=tuple(r["agencies"]), links=links))
+    return build_graph(records)
+
+
+def test_agency_labels_readable_at_300_reviews(browser, synth300_graph, tmp_path):
+    path = tmp_path / "agencies.html"
+    path.write_text(maps.agency_map_html(synth300_graph), encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        n = p.js("() => window.sgMap.nodes.length")
+        assert n >= 20  # the synthetic corpus names 21 agencies
+        px = p.js("""() => { const net = window.sgMap.network, s = net.getScale();
+            return window.sgMap.nodes.getIds().map((id) => net.body.nodes[id].options.font.size * s); }""")
+        assert min(px) >= maps.MIN_LABEL_PX, sorted(px)[:3]
+        # ... and still after a filter change fits the view again.
+        p.page.select_option("#flt-min", "1")
+        px = p.js("""() => { const net = window.sgMap.network, s = net.getScale();
+            return window.sgMap.nodes.getIds().map((id) => net.body.nodes[id].options.font.size * s); }""")
+        assert min(px) >= maps.MIN_LABEL_PX
+        # The heaviest lines carry their counts.
+        labels = p.js("() => window.sgMap.edges.get({filter: (e) => !e.hidden && e.label}).map((e) => e.label)")
+        assert len(labels) == maps.COUNTED_LINES and all(lab.endswith(" broken") for lab in labels)
+        check_clean(p)
     finally:
         p.close()

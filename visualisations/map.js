@@ -10,7 +10,14 @@
 (function () {
   "use strict";
 
-  var data = JSON.parse(document.getElementById("map-data").textContent);
+  // A map page carries its data; the board pack's review page gets it from review-loader.js.
+  var data = window.sgMapData || JSON.parse(document.getElementById("map-data").textContent);
+  if (data.page) {
+    document.title = data.page.title;
+    document.getElementById("map-title").textContent = data.page.title;
+    document.getElementById("map-subtitle").textContent = data.page.subtitle;
+    document.body.setAttribute("data-map", data.kind || "");
+  }
   var filters = data.filters || [];
   var details = data.details || {};
   var reviews = data.reviews || {};
@@ -37,9 +44,12 @@
   }
 
   // A line's reviews ("subr", indexes into "rf") come as steps from the one before: add them up.
+  // (On the agency map a line is a pair: "subr" its broken links, "esubr" its effective ones.)
   data.edges.forEach(function (e) {
-    if (!e.subr) return;
-    for (var k = 1; k < e.subr.length; k++) e.subr[k] += e.subr[k - 1];
+    [e.subr, e.esubr].forEach(function (steps) {
+      if (!steps) return;
+      for (var k = 1; k < steps.length; k++) steps[k] += steps[k - 1];
+    });
   });
   // The reviews' filter values ("rf") come as rows of value lists in the order of "rfk", each
   // value a position in its filter's options: put back {key: [values]} (a null is no value).
@@ -144,12 +154,47 @@
     ids.forEach(function (id) { network.moveNode(id, body.nodes[id].x, body.nodes[id].y); });
   }
 
+  // Labels at least data.min_label_px pixels high once the map is fitted to the window: fit, and
+  // while the labels come out smaller, enlarge them (the boxes grow with them) and fit again.
+  var labelSize = 0;
+  var edgeFontSize = (data.options.edges && data.options.edges.font && data.options.edges.font.size) || 14;
+  var dimmed = null; // {nodes: {id: true}, edges: {id: true}} kept bright while focused, else null
+
+  function nodeStyle(n) {
+    var font = Object.assign({}, n.font || {});
+    if (labelSize) font.size = labelSize;
+    var dim = dimmed && !dimmed.nodes[n.id];
+    if (dim) font.color = "rgba(60,60,60,0.35)";
+    return { id: n.id, font: font, opacity: dim ? 0.18 : 1 };
+  }
+
+  function restyleNodes() {
+    nodes.update(data.nodes.map(nodeStyle));
+  }
+
+  function fitView() {
+    network.fit({ animation: false });
+    if (!data.min_label_px || !data.nodes.length) return;
+    var base = (data.nodes[0].font && data.nodes[0].font.size) || 15;
+    for (var round = 0; round < 6; round++) {
+      var scale = network.getScale();
+      var current = labelSize || base;
+      if (current * scale >= data.min_label_px) break;
+      labelSize = Math.ceil((data.min_label_px / scale) * 1.04 * 10) / 10;
+      edgeFontSize = labelSize;
+      restyleNodes();
+      edges.update(data.edges.map(function (e) { return { id: e.id, font: { size: edgeFontSize } }; }));
+      network.fit({ animation: false });
+    }
+  }
+
   function ready() {
     if (isReady) return;
     isReady = true;
     network.setOptions({ physics: { enabled: false } });
     if (data.options.physics && data.options.physics.enabled) untangle();
-    network.fit({ animation: false });
+    fitView();
+    openFromAddress();
     // Ready once drawn in place: from then on what is under the pointer is what is on screen.
     network.once("afterDrawing", function () {
       document.body.setAttribute("data-ready", "1");
@@ -158,7 +203,72 @@
   }
   network.once("stabilizationIterationsDone", ready);
   network.once("stabilized", ready);
-  if (!data.nodes.length || !(data.options.physics && data.options.physics.enabled)) ready();
+
+  // ---------------------------------------------------------------- focus
+  var edgeColour = {};
+
+  function edgeStyle(e) {
+    var colour = edgeColour[e.id] || e.color;
+    var dim = dimmed && !dimmed.edges[e.id];
+    return { id: e.id, color: { color: colour, highlight: colour, hover: colour, opacity: dim ? 0.1 : 1 } };
+  }
+
+  // Everything but the given agencies and lines fades (null: nothing fades).
+  function setFocus(nodeIds, edgeIds) {
+    if (nodeIds) {
+      dimmed = { nodes: {}, edges: {} };
+      nodeIds.forEach(function (id) { dimmed.nodes[id] = true; });
+      edgeIds.forEach(function (id) { dimmed.edges[id] = true; });
+    } else {
+      dimmed = null;
+    }
+    restyleNodes();
+    edges.update(data.edges.map(edgeStyle));
+    document.body.setAttribute("data-focus", nodeIds ? nodeIds.join("|") : "");
+  }
+
+  function focusAgency(id) {
+    var keepN = [id], keepE = [];
+    data.edges.forEach(function (e) {
+      if (hiddenEdges[e.id] || (e.from !== id && e.to !== id)) return;
+      keepE.push(e.id);
+      keepN.push(e.from === id ? e.to : e.from);
+    });
+    setFocus(keepN, keepE);
+  }
+
+  // Select a line of the agency map, show its evidence and fade the rest; a line that the
+  // "at least" filter hides is shown by lowering the filter to its lowest step.
+  function openLine(id) {
+    var e = null;
+    data.edges.forEach(function (x) { if (x.id === id) e = x; });
+    if (!e) return false;
+    if (hiddenEdges[id] && state.min !== undefined && specOf.min) {
+      state.min = specOf.min.options[0][0];
+      var sel = document.getElementById("flt-min");
+      if (sel) sel.value = state.min;
+      applyFilters();
+    }
+    network.selectEdges([id]);
+    setFocus([e.from, e.to], [id]);
+    show(id);
+    return true;
+  }
+
+  // "#a=<agency node>&b=<agency node>" (the board pack's table and matrix link so): open that line.
+  function openFromAddress() {
+    var hash = String(window.location.hash || "").replace(/^#/, "");
+    if (!hash) return;
+    var want = {};
+    hash.split("&").forEach(function (part) {
+      var kv = part.split("=");
+      try { want[kv[0]] = decodeURIComponent(kv[1] || ""); } catch (err) { want[kv[0]] = ""; }
+    });
+    if (!want.a || !want.b) return;
+    data.edges.forEach(function (e) {
+      if ((e.from === want.a && e.to === want.b) || (e.from === want.b && e.to === want.a)) openLine(e.id);
+    });
+  }
 
   // ---------------------------------------------------------------- side panel
   var panel = document.getElementById("panel-body");
@@ -172,6 +282,21 @@
       box.appendChild(el("p", null, line));
     });
     panel.appendChild(box);
+    if (data.ranking && data.ranking.length) {
+      panel.appendChild(el("h3", null, "Where communication broke down most"));
+      var ol = el("ol", "ranking");
+      data.ranking.forEach(function (row) {
+        var li = el("li");
+        var button = el("button", "pair", row[1]);
+        button.type = "button";
+        button.setAttribute("data-line", row[0]);
+        button.addEventListener("click", function () { openLine(row[0]); });
+        li.appendChild(button);
+        li.appendChild(el("span", "count", " " + row[2] + " broken, " + row[3] + (row[3] === 1 ? " review" : " reviews")));
+        ol.appendChild(li);
+      });
+      panel.appendChild(ol);
+    }
     panel.setAttribute("data-selected", "");
   }
 
@@ -180,8 +305,8 @@
     if (item.review) {
       var r = reviews[item.review] || {};
       var head = el("div", "review");
-      head.appendChild(el("strong", null, item.review));
-      if (r.title) head.appendChild(document.createTextNode(" \u2014 " + r.title));
+      // A person reads the review's title (its id only when it has none).
+      head.appendChild(el("strong", null, r.title || item.review));
       if (r.year) head.appendChild(document.createTextNode(" (" + r.year + ")"));
       li.appendChild(head);
       if (r.source) li.appendChild(el("div", "source", "Source file: " + r.source));
@@ -241,10 +366,21 @@
     panel.scrollTop = 0;
   }
 
+  var focusable = data.kind === "agencies";
   network.on("click", function (params) {
-    if (params.nodes.length) show(params.nodes[0]);
-    else if (params.edges.length) show(params.edges[0]);
-    else showIntro();
+    if (params.nodes.length) {
+      show(params.nodes[0]);
+      if (focusable) focusAgency(params.nodes[0]);
+    } else if (params.edges.length) {
+      show(params.edges[0]);
+      if (focusable) {
+        var e = edges.get(params.edges[0]);
+        setFocus([e.from, e.to], [e.id]);
+      }
+    } else {
+      showIntro();
+      if (focusable && dimmed) setFocus(null);
+    }
   });
 
   // ---------------------------------------------------------------- legend
@@ -315,11 +451,16 @@
   var hiddenNodes = {};
   var hiddenEdges = {};
   var edgeWidth = {};
+  var edgeLabel = {};
   var form = document.getElementById("filters");
 
   function resetState() {
     filters.forEach(function (spec) {
-      state[spec.key] = spec.type === "checks" ? new Set(spec.options.map(function (o) { return o[0]; })) : spec.default || "";
+      // A "checks" filter starts with every box ticked but those in spec.off.
+      var off = spec.off || [];
+      state[spec.key] = spec.type === "checks"
+        ? new Set(spec.options.map(function (o) { return o[0]; }).filter(function (v) { return off.indexOf(v) < 0; }))
+        : spec.default || "";
     });
   }
 
@@ -345,15 +486,27 @@
   function applyFilters() {
     var reviewPasses = (data.rf || []).map(passes);
     var minimum = Number(state.min || 0);
+    function evidence(steps, counts) {
+      var n = 0;
+      if (steps) for (var k = 0; k < steps.length; k++) if (reviewPasses[steps[k]]) n += counts[k];
+      return n;
+    }
+    var status = state.status;
     var rows = data.edges.map(function (e) {
       var ok = passes(e.f);
-      var n = null;
-      if (ok && e.subr) {
-        n = 0;
-        for (var k = 0; k < e.subr.length; k++) if (reviewPasses[e.subr[k]]) n += e.subn[k];
+      var n = null, broken = null;
+      if (ok && e.esubr !== undefined || ok && e.subr && data.colors) {
+        // A pair: its broken links (if "Broken" is ticked) and effective ones (if "Effective" is).
+        var nb = status && !status.has("broken") ? 0 : evidence(e.subr, e.subn);
+        var ne = status && !status.has("effective") ? 0 : evidence(e.esubr, e.esubn);
+        broken = nb > 0;
+        n = broken ? nb : ne;
+        ok = nb + ne > 0 && nb + ne >= minimum;
+      } else if (ok && e.subr) {
+        n = evidence(e.subr, e.subn);
         ok = n > 0 && n >= minimum;
       }
-      return { e: e, ok: ok, n: n };
+      return { e: e, ok: ok, n: n, broken: broken };
     });
     // Line width: evidence behind the line, relative to the largest line now shown.
     var maxN = 1;
@@ -361,6 +514,14 @@
     var shown = {};
     var edgeChanges = [];
     var shownEdges = 0;
+    // The heaviest lines shown carry their count.
+    var counted = {};
+    if (data.counted_lines) {
+      rows.filter(function (r) { return r.ok && r.n > 1; })
+        .sort(function (a, b) { return (b.broken - a.broken) || (b.n - a.n) || (a.e.id < b.e.id ? -1 : 1); })
+        .slice(0, data.counted_lines)
+        .forEach(function (r) { counted[r.e.id] = r.n.toLocaleString("en-GB") + (r.broken ? " broken" : " effective"); });
+    }
     rows.forEach(function (r) {
       var e = r.e;
       var width = e.width;
@@ -373,12 +534,24 @@
         shown[e.to] = true;
         shownEdges += 1;
       }
-      if (hiddenEdges[e.id] !== !r.ok || (r.ok && edgeWidth[e.id] !== width)) {
+      var colour = r.broken === null ? e.color : data.colors[r.broken ? "broken" : "effective"];
+      var label = data.counted_lines ? counted[e.id] || "" : undefined;
+      if (hiddenEdges[e.id] !== !r.ok || (r.ok && (edgeWidth[e.id] !== width || edgeColour[e.id] !== colour || edgeLabel[e.id] !== label))) {
         hiddenEdges[e.id] = !r.ok;
         edgeWidth[e.id] = width;
+        edgeColour[e.id] = colour;
+        edgeLabel[e.id] = label;
         var change = r.ok ? { id: e.id, hidden: false, width: width } : { id: e.id, hidden: true };
-        if (r.ok && e.dashes && !e.curated) {  // a curated link keeps its dotted pattern
+        var dashed = r.broken === null ? e.dashes && !e.curated : !r.broken;  // a curated link keeps its dotted pattern
+        if (r.ok && dashed) {
           change.dashes = [Math.round(Math.max(8, 2.5 * width) * 10) / 10, Math.round(Math.max(5, 1.5 * width + 4) * 10) / 10];
+        } else if (r.ok && r.broken !== null) {
+          change.dashes = false;
+        }
+        if (r.ok && r.broken !== null) {
+          change.color = edgeStyle(e).color;
+          change.label = label;
+          change.font = { size: edgeFontSize };
         }
         edgeChanges.push(change);
       }
@@ -399,6 +572,8 @@
       "Showing " + shownNodes + " of " + data.nodes.length + " " + (data.node_noun || "nodes") + " and " +
       shownEdges + " of " + data.edges.length + " " + (data.edge_noun || "lines") + ".";
     document.body.setAttribute("data-visible-edges", String(shownEdges));
+    // Whatever the filters now show fills the view again.
+    if (isReady) fitView();
   }
 
   function buildFilters() {
@@ -435,7 +610,7 @@
           var lab = el("label", "check");
           var box = el("input");
           box.type = "checkbox";
-          box.checked = true;
+          box.checked = state[spec.key].has(o[0]);
           box.value = o[0];
           box.name = spec.key;
           box.addEventListener("change", function () {
@@ -490,14 +665,14 @@
     show(id);
   });
 
-  document.getElementById("fit").addEventListener("click", function () {
-    network.fit({ animation: false });
-  });
+  document.getElementById("fit").addEventListener("click", fitView);
   document.getElementById("reset").addEventListener("click", function () {
     search.value = "";
     runSearch();
     resetState();
     buildFilters();
+    network.unselectAll();
+    if (dimmed) setFocus(null);
     applyFilters();
     showIntro();
   });
@@ -508,6 +683,8 @@
   buildLegend();
   applyFilters();
   showIntro();
+  // A map without physics (or without nodes) has nothing to settle: ready now.
+  if (!data.nodes.length || !(data.options.physics && data.options.physics.enabled)) ready();
 
   // For tests and for anyone poking at the page from the browser console.
   window.sgMap = {
@@ -515,6 +692,8 @@
     nodes: nodes,
     edges: edges,
     show: show,
+    openLine: openLine,
+    focusAgency: focusAgency,
     applyFilters: applyFilters,
     isReady: function () { return isReady; },
     visibleEdgeIds: function () {
