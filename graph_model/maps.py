@@ -447,10 +447,20 @@ def _curated(d: dict) -> dict:
     return {"curated": True} if d.get("curated") else {}
 
 
+def inferred_note(d: dict) -> str:
+    """How a link with one end found outside its sentence says so ("" for any other fact)."""
+    end = d.get("inferred_end")
+    if end not in ("source", "target"):
+        return ""
+    return f"{'sender' if end == 'source' else 'recipient'} inferred from the sentences around this one"
+
+
 def _evidence_note(d: dict, extra: str = "") -> str:
     parts = [CURATED_NOTE] if d.get("curated") else []
     if extra:
         parts.append(extra)
+    if inferred_note(d):
+        parts.append(inferred_note(d))
     if d.get("section"):
         parts.append(f"section: {d['section']}")
     if d.get("case"):
@@ -1242,7 +1252,8 @@ def _review_map(index: _Index, rid: str, assets: str | None = None, as_data: boo
             f={"status": ["broken" if broken else "effective"], "kind": ["agency"]}, guard=True, **_curated(d),
             detail={"kind": ("Broken" if broken else "Effective") + " communication",
                     "title": f"{index.name(u)} \u2192 {index.name(v)}",
-                    "facts": [[k2, v2] for k2, v2 in (("Status", "broken" if broken else "effective"), ("Case", _s(d.get("case"))),
+                    "facts": [[k2, v2] for k2, v2 in (("Status", "broken" if broken else "effective"), ("Inferred", inferred_note(d)),
+                                                       ("Case", _s(d.get("case"))),
                                                        ("Section", _s(d.get("section"))),
                                                        ("Curated", "added or changed by an analyst" if curated else "")) if v2],
                     "lists": [_list("Evidence", [{"review": rid, "quote": _s(d.get("quote")), "note": _evidence_note(d), **_curated(d)}], None)]},

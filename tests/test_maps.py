@@ -227,9 +227,9 @@ def test_agency_map_aggregates_links_per_pair_and_status(small_graph):
 
 
 def test_seed_agency_map_counts(seed_graph):
-    """The five seeds: 13 agencies; five lines, one per pair (four with a broken link), from six links."""
+    """The five seeds: 14 agencies (the Coroner among them); five lines, one per pair (four with a broken link), from six links."""
     data = map_data(maps.agency_map_html(seed_graph))
-    assert len(data["nodes"]) == 13
+    assert len(data["nodes"]) == 14
     assert edge_ends(data) == {
         ("Agency:Adult Mental Health", "Agency:Health Visiting", "broken"),
         ("Agency:Adult Mental Health", "Agency:Adult Social Care", "broken"),
@@ -624,7 +624,7 @@ def test_board_pack_files_and_links(seed_graph, tmp_path):
         assert (out / href.split("#")[0]).is_file()
     for slug in slugs:  # each review's page and map: a data file for the shared page
         assert (out / "reviews" / "data" / f"{slug}.js").is_file() and (out / "maps" / "data" / f"{slug}.js").is_file()
-    assert len(list((out / "agencies").glob("*.html"))) == 13
+    assert len(list((out / "agencies").glob("*.html"))) == 14  # the seeds' agencies, the Coroner among them
     assert len(list((out / "maps" / "data").glob("*.js"))) == 5
     # Every relative link in every page points at a file of the pack.
     for page in out.rglob("*.html"):
@@ -764,3 +764,26 @@ def test_index_opens_with_the_ranked_pairs_and_the_matrix(ranked_graph, tmp_path
     police = (pack / "agencies" / "Police.html").read_text(encoding="utf-8")
     assert "Where communication with Police broke down most (2 pairs)" in police
     assert police.index("Police &ndash; Schools") < police.index("Children&#x27;s Social Care &ndash; Police")
+
+
+def test_a_link_with_an_inferred_end_says_so_on_the_maps(tmp_path):
+    """A breakdown told across two sentences: its evidence on the agency map and the review's
+    map says which end was found around the sentence."""
+    from graph_model.extract import extract
+    from graph_model.read import read_document
+
+    doc = tmp_path / "review.txt"
+    doc.write_text(
+        "Learning review: Child Q\n\nSummary\n\nChildren's social care closed the case. "
+        "The school was not told of this decision.\n",
+        encoding="utf-8",
+    )
+    record = extract(read_document(doc))
+    [link] = record.communication_links
+    assert (link.source, link.target, link.inferred_end) == ("Children's Social Care", "Schools", "source")
+    graph = build_graph([record])
+    note = "sender inferred from the sentences around this one"
+    assert note in json.dumps(map_data(maps.agency_map_html(graph)))
+    assert note in json.dumps(map_data(maps.review_map_html(graph, record.id)))
+    plain = build_graph([record.model_copy(update={"communication_links": [link.model_copy(update={"inferred_end": None})]})])
+    assert note not in json.dumps(map_data(maps.agency_map_html(plain)))
