@@ -189,7 +189,7 @@ def test_agency_map_in_a_browser(browser, seed_maps):
     p = Page(browser, files["agencies"])
     try:
         p.wait_ready()
-        assert p.js("() => window.sgMap.nodes.length") == 13
+        assert p.js("() => window.sgMap.nodes.length") == 14  # the seeds' agencies, the Coroner among them
         assert p.visible_edges() == 5  # one line per pair: GP–CSC's broken and effective links are one
         assert p.drawn_pixels() > 5_000
         assert p.js("() => window.sgMap.network.physics.options.enabled") is False  # switched off once stable
