@@ -376,7 +376,10 @@ def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:
     """Write ``text`` (a string or its pieces; a piece may also be bytes, already UTF-8) to
     a temporary file beside ``path`` (fsynced), in UTF-8, and return it; the caller renames
     it over ``path`` (or deletes it). Nothing is left behind if writing fails."""
+    from .reaper import watch
+
     tmp = staging_path(path)
+    watch(path=tmp)  # removed if this process is killed before it is renamed or deleted
     try:
         with open(tmp, "wb") as fh:
             if isinstance(text, str):
@@ -395,9 +398,13 @@ def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (temp file, fsync, rename)."""
+    from .outpath import check_out_file
+
     path = Path(path)
+    check_out_file(path)
     tmp = stage_text(path, text)
     try:
+        check_out_file(path)  # again: it may have become a link or a device meanwhile
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -37,6 +37,7 @@ from .models import (
     ReviewRecord,
     ThemeRef,
 )
+from .outpath import check_out_file
 from .taxonomy import Taxonomy, did_you_mean
 from .text import shorten
 
@@ -275,6 +276,7 @@ def write_annotations(records: Sequence[ReviewRecord], out_dir: str | os.PathLik
                 f"{path}: reviews '{targets[path].id}' and '{r.id}' would share this annotation file; "
                 "give each review its own code."
             )
+        check_out_file(path)
         if path.exists() and not force:
             raise OutputError(f"{path}: already exists; use --force to overwrite it.")
         targets[path] = r

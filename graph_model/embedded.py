@@ -181,9 +181,31 @@ def _start(folder: Path, socket_timeout: float | None = None) -> Any:
     from redislite.falkordb_client import FalkorDB
 
     try:
-        return FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG), socket_timeout=socket_timeout)
+        db = FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG), socket_timeout=socket_timeout)
     except Exception as exc:  # redislite raises RedisLiteException, OSError or redis errors
         raise DatabaseError(f"the embedded engine (FalkorDBLite) could not start ({_first_line(exc)}).") from None
+    _guard(db)
+    return db
+
+
+def _server_pid(client: Any) -> int:
+    try:
+        return int(Path(client.pidfile).read_text().strip()) if client.pidfile else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def _guard(db: Any) -> None:
+    """The server (a daemon: its parent is init) and its folder go with this process,
+    however it ends (graph_model/reaper.py); :func:`_stop` lifts the guard."""
+    from . import reaper
+
+    client = db.client
+    pid = _server_pid(client)
+    if pid:
+        reaper.watch(pid=pid, exe="redis-server")
+    if client.redis_dir:
+        reaper.watch(path=client.redis_dir)
 
 
 def _stop(db: Any) -> None:
@@ -196,14 +218,12 @@ def _stop(db: Any) -> None:
     """
     import psutil
 
+    from . import reaper
+
     client = getattr(db, "client", None)
     if client is None:
         return
-    pid = 0
-    try:
-        pid = int(Path(client.pidfile).read_text().strip()) if client.pidfile else 0
-    except (OSError, ValueError):
-        pid = 0
+    pid = _server_pid(client)
     try:
         # Sent on a raw connection: the client's shutdown() retries, with back-off, when the
         # server closes the connection as it stops (seconds lost for nothing).
@@ -229,8 +249,11 @@ def _stop(db: Any) -> None:
         client.connection_pool.disconnect()
     except Exception:  # noqa: BLE001 - already closed
         pass
+    if pid:
+        reaper.unwatch(pid=pid)
     if client.redis_dir:
         shutil.rmtree(client.redis_dir, ignore_errors=True)
+        reaper.unwatch(path=client.redis_dir)
     registry = client.settingregistryfile
     if registry and client.cleanupregistry and os.path.exists(registry):
         os.remove(registry)
@@ -244,6 +267,8 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
 
     :func:`commit_store` renames it into place; :func:`discard_store` removes what is left.
     """
+    from . import reaper
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -251,6 +276,8 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
     except OSError as exc:
         raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
     private = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
+    reaper.watch(path=tmp)  # removed by discard_store, or by the reaper if this process is killed
+    reaper.watch(path=private)
     try:
         db = _start(private)
         try:
@@ -275,6 +302,7 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
         raise
     finally:
         shutil.rmtree(private, ignore_errors=True)
+        reaper.unwatch(path=private)
     return StagedStore(path, tmp, n_nodes, n_rels)
 
 
@@ -285,7 +313,10 @@ def commit_store(staged: StagedStore) -> None:
 
 def discard_store(staged: StagedStore) -> None:
     """Remove the temporary folder of a staged store (committed or not)."""
+    from . import reaper
+
     shutil.rmtree(staged.tmp, ignore_errors=True)
+    reaper.unwatch(path=staged.tmp)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -328,7 +359,10 @@ class EmbeddedBackend:
             raise DatabaseError(
                 f"{self.path}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
             )
+        from . import reaper
+
         self._dir = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
+        reaper.watch(path=self._dir)
         try:
             (self._dir / STORE_FILE_IN_TMP).symlink_to(self.path.resolve())
             # The server stops a query at the timeout; the socket waits a little longer for its answer.
@@ -370,7 +404,10 @@ class EmbeddedBackend:
             _stop(db)
         folder = getattr(self, "_dir", None)
         if folder is not None:
+            from . import reaper
+
             shutil.rmtree(folder, ignore_errors=True)
+            reaper.unwatch(path=folder)
             self._dir = None
 
     def __enter__(self) -> EmbeddedBackend:

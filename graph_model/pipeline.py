@@ -43,6 +43,7 @@ from .extract import extract
 from .models import ReviewRecord
 from .read import iter_document_paths, read_document
 from .taxonomy import Taxonomy, load_taxonomy
+from .writelock import workspace_write
 
 HOME_ENV = "SGRAPH_HOME"
 DEFAULT_HOME = ".sgraph"
@@ -65,7 +66,11 @@ def _ignore_sigint() -> None:
     while the worker was forked, see :func:`_sigint_blocked`). The cyclic garbage collector
     runs in the worker even though the build pauses it in the main process, which the
     worker was forked from (:func:`~graph_model.collector.cyclic_gc_paused`)."""
+    from .reaper import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # like Ctrl-C: the main process stops them
+    die_with_parent()  # a build killed outright (kill -9) takes its workers with it
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     gc.enable()
 
@@ -378,6 +383,7 @@ def build(
     embedded: bool = True,
     progress: Callable[[str], None] | None = None,
     annotations: str | os.PathLike[str] | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Documents → graph, stored in the workspace (graph.json, records.json, embedded store).
 
@@ -391,7 +397,7 @@ def build(
     workers: list[ProcessPoolExecutor] = []  # the extraction workers, lent to linking
     try:
         with _interrupts_noted(), cyclic_gc_paused():
-            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers)
+            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers, waiting)
     finally:
         spool.close()  # and its graph.json lines encoded ahead, if any
         _shut_down(workers)
@@ -412,6 +418,7 @@ def _build(
     progress: Callable[[str], None] | None,
     annotations: str | os.PathLike[str] | None = None,
     workers: list[ProcessPoolExecutor] | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> BuildResult:
     # Annotation files are validated before any document is read: a bad one fails fast.
     found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
@@ -468,33 +475,36 @@ def _build(
     # likely to fail, first); only when all of it is complete are the three renamed into
     # place, with Ctrl-C held back for those few renames. graph.json goes last, as the
     # marker of a finished build. A failure or Ctrl-C before then leaves the workspace as it was.
-    staged_store = None
-    staged = [staging_path(home / RECORDS_FILE), staging_path(home / GRAPH_FILE)]
-    try:
-        if embedded:
-            from .embedded import stage_store
+    # One build writes a workspace at a time (graph_model/writelock.py); a dead build's
+    # staged files are removed first.
+    with workspace_write(home, waiting=waiting):
+        staged_store = None
+        staged = [staging_path(home / RECORDS_FILE), staging_path(home / GRAPH_FILE)]
+        try:
+            if embedded:
+                from .embedded import stage_store
 
-            staged_store = stage_store(graph, home / EMBEDDED_DIR)
-        stage_text(home / RECORDS_FILE, records_json)
-        stage_text(home / GRAPH_FILE, graph_json)
-        _stop_if_interrupted()
-        with _interrupts_deferred():
+                staged_store = stage_store(graph, home / EMBEDDED_DIR)
+            stage_text(home / RECORDS_FILE, records_json)
+            stage_text(home / GRAPH_FILE, graph_json)
+            _stop_if_interrupted()
+            with _interrupts_deferred():
+                if staged_store is not None:
+                    from .embedded import commit_store
+
+                    commit_store(staged_store)
+                os.replace(staged[0], home / RECORDS_FILE)
+                os.replace(staged[1], home / GRAPH_FILE)
+        except OSError as exc:
+            raise OutputError(f"{home}: the workspace cannot be written ({exc.strerror or exc}); nothing was replaced.") from None
+        finally:
             if staged_store is not None:
-                from .embedded import commit_store
+                from .embedded import discard_store
 
-                commit_store(staged_store)
-            os.replace(staged[0], home / RECORDS_FILE)
-            os.replace(staged[1], home / GRAPH_FILE)
-    except OSError as exc:
-        raise OutputError(f"{home}: the workspace cannot be written ({exc.strerror or exc}); nothing was replaced.") from None
-    finally:
-        if staged_store is not None:
-            from .embedded import discard_store
-
-            discard_store(staged_store)
-        for tmp in staged:
-            if tmp.exists():
-                tmp.unlink()
+                discard_store(staged_store)
+            for tmp in staged:
+                if tmp.exists():
+                    tmp.unlink()
     return BuildResult(home, graph, len(ordered), curation)
 
 

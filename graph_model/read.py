@@ -192,11 +192,15 @@ _TAG_RE = re.compile(
 )
 # In text mode a run of plain spaces never matters: match only runs that break a line or
 # a cell (they end a dash-bulleted inline list), which makes far fewer matches.
+# Plain text is not HTML: there a comment or CDATA section is markup only when it is
+# closed (an unclosed "<!--" is two characters of text, not the start of a hidden rest).
 _TAG_RE_TEXT = re.compile(
-    _TAG_RE.pattern.replace(r"(?P<ws>[ \t\n\r\f]+)", r"(?P<ws>[ ]*[\t\n\r\f][ \t\n\r\f]*)"),
+    _TAG_RE.pattern.replace(r"(?P<ws>[ \t\n\r\f]+)", r"(?P<ws>[ ]*[\t\n\r\f][ \t\n\r\f]*)")
+    .replace(r"(?:-->|\Z)", "-->")
+    .replace(r"(?:\]\]>|\Z)", r"\]\]>"),
     re.VERBOSE | re.DOTALL,
 )
-assert _TAG_RE_TEXT.pattern != _TAG_RE.pattern
+assert _TAG_RE_TEXT.pattern.count(r"\Z") == 0 and _TAG_RE.pattern.count(r"\Z") == 2
 
 # Tags whose content is not text.
 _HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "math", "object"})
@@ -222,10 +226,13 @@ _INLINE_TAGS = frozenset(
 _ROW_TAGS = frozenset({"tr"})
 _CELL_TAGS = frozenset({"td", "th"})
 _LIST_TAGS = frozenset({"ul", "ol", "dir", "menu"})
-_KNOWN_TAGS = _HIDDEN_TAGS | _BLOCK_TAGS | _INLINE_TAGS | _ROW_TAGS | _CELL_TAGS | _LIST_TAGS | {"li"}
+# Outside .html/.htm files (text, markdown, a PDF's or a Word file's text) only these are
+# markup: layout tags, removed without their content. A "<script" or "<svg" there is text
+# someone wrote; nothing between tags is ever dropped.
+_KNOWN_TAGS = _BLOCK_TAGS | _INLINE_TAGS | _ROW_TAGS | _CELL_TAGS | _LIST_TAGS | {"li"}
 
 
-def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
+def _strip_markup(buf: _Buf, html_mode: bool, unclosed: list[tuple[str, int, int]] | None = None) -> _Buf:
     """Remove HTML tags, hidden elements and comments; decode entities.
 
     In ``html_mode`` every tag is markup and source whitespace (line breaks included) is
@@ -236,6 +243,9 @@ def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
     ("<ul> – First item. – Second item.") is split into lines at each dash that is followed
     by a capital letter or a digit, until the list ends (closing tag, ``<li>``, a tab or a
     line break of the source).
+
+    ``unclosed`` receives ``(tag, start, length)`` for each hidden element (HTML files
+    only) or comment whose end never comes, so that everything after it is dropped.
     """
     s = buf.text()
     out = _Out(buf)
@@ -249,6 +259,8 @@ def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
         pos = m.end()
         kind = m.lastgroup
         if kind in ("comment", "decl"):
+            if unclosed is not None and m.end() == len(s) and not m.group().endswith(">"):
+                unclosed.append((m.group()[:4], m.start(), m.end() - m.start()))
             continue
         if kind == "entity":
             decoded = html.unescape(m.group())
@@ -284,6 +296,8 @@ def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
         if name in _HIDDEN_TAGS and not closing and m.group("selfclose") is None:
             end = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(s, m.end())
             pos = end.end() if end else len(s)
+            if end is None and unclosed is not None:
+                unclosed.append((f"<{name}>", m.start(), len(s) - m.start()))
             continue
         if name == "li":
             in_inline_list = False
@@ -405,11 +419,11 @@ def _has_any(s: str, chars: str) -> bool:
     return any(c in s for c in chars)
 
 
-def _normalise(raw: str, html_mode: bool = False) -> _Buf:
+def _normalise(raw: str, html_mode: bool = False, unclosed: list[tuple[str, int, int]] | None = None) -> _Buf:
     """The whole normalisation pipeline; returns the buffer with its ``copied`` flags."""
     buf = _Buf.from_raw(raw)
     if html_mode or _MARKUP_HINT_RE.search(raw):
-        buf = _strip_markup(buf, html_mode)
+        buf = _strip_markup(buf, html_mode, unclosed)
     if _CHAR_CLASS_RE.search(buf.text()):
         buf = _rewrite(buf, _CHAR_RE, _fix_char)
     if "#" in buf.text():
@@ -1142,6 +1156,41 @@ def _read_docx(path: object, data: bytes) -> str:
     return "\n\n".join(blocks)
 
 
+# A reader may drop markup, never a real share of the words: above these, it says so.
+SWALLOW_MAX_SHARE = 0.2
+SWALLOW_MIN_CHARS = 200
+_WORD_CHAR_RE = re.compile(r"\w")
+
+
+def _check_nothing_swallowed(path: object, raw: str, text: str, unclosed: list[tuple[str, int, int]]) -> None:
+    """Refuse a document whose cleaning would drop a real share of its words.
+
+    An element whose content is not text (``<script>``, ``<svg>`` ...) or a comment that is
+    never closed hides everything after it, as it would in a browser; when that is more than
+    a small share of the document it is far more likely a fragment pasted into the text than
+    the page's intent. Any format: if the clean text keeps less than 80% of the word
+    characters of the source, something went wrong and the file is named, not half-read.
+    """
+    for tag, start, length in unclosed:
+        lost = len(_WORD_CHAR_RE.findall(raw, start, start + length))
+        total = len(_WORD_CHAR_RE.findall(raw)) or 1
+        if lost >= SWALLOW_MIN_CHARS and lost / total > SWALLOW_MAX_SHARE:
+            line = raw.count("\n", 0, start) + 1
+            raise file_problem(
+                path,
+                f"an unclosed {tag} at line {line} would hide the rest of the document "
+                f"({lost / total:.0%} of its text); close or remove it.",
+            )
+    before = len(_WORD_CHAR_RE.findall(raw))
+    after = len(_WORD_CHAR_RE.findall(text))
+    if before - after >= SWALLOW_MIN_CHARS and after < before * (1 - SWALLOW_MAX_SHARE) and not unclosed:
+        if path is not None and str(path).lower().endswith((".html", ".htm")):
+            return  # an HTML page's scripts and styles are not text
+        raise file_problem(
+            path, f"cleaning would drop {1 - after / before:.0%} of its text; it was not read, to lose nothing silently."
+        )
+
+
 def read_document(path: str | os.PathLike[str]) -> Document:
     """Read one document and return it with clean text, offsets and sections.
 
@@ -1194,8 +1243,10 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         if not raw.strip():
             raise file_problem(path, "contains only whitespace.")
 
-    buf = _normalise(raw, html_mode=fmt in ("html", "htm"))
+    unclosed: list[tuple[str, int, int]] = []
+    buf = _normalise(raw, html_mode=fmt in ("html", "htm"), unclosed=unclosed)
     text = buf.text()
+    _check_nothing_swallowed(path, raw, text, unclosed)
     if not text.strip():
         raise file_problem(path, "has no readable text once markup is removed.")
     return Document(

@@ -55,9 +55,11 @@ def fail(message: str, code: int = 1) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning known errors into one clear sentence."""
     from .. import cli  # noqa: F401  (registers every command module)
+    from ..reaper import sigterm_as_interrupt
 
     try:
-        rv = app(args=argv, standalone_mode=False)
+        with sigterm_as_interrupt():  # SIGTERM (kill, timeout) stops a command as Ctrl-C does
+            rv = app(args=argv, standalone_mode=False)
         # typer >= 0.16 turns Ctrl-C (and a typer.Exit raised by a command) into a
         # *returned* exit code when standalone_mode is off: it must not become 0.
         if isinstance(rv, int) and not isinstance(rv, bool) and rv != 0:

@@ -41,6 +41,7 @@ def build(
             jobs=jobs or None,
             progress=lambda _p: bar.advance(task),
             annotations=annotations,
+            waiting=lambda message: err.print(message, markup=False),
         )
     if result.curation is not None:
         for line in result.curation.notes + result.curation.stale:
