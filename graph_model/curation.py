@@ -353,16 +353,13 @@ def load_annotation(path: str | os.PathLike[str], tax: Taxonomy) -> Annotation:
     Agency names are turned into canonical names (an alias such as "HV" is accepted).
     Raises :class:`InputError` naming the file and the line.
     """
+    from . import safeyaml
+
     path = Path(path)
+    text = safeyaml.read_text_file(path, InputError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: is not UTF-8 text.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    try:
-        nodes = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        nodes = safeyaml.compose(text)
+        data = safeyaml.load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: {yaml_problem(exc)}.") from None
     if not isinstance(data, dict) or nodes is None:

@@ -347,7 +347,29 @@ def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
             if name not in params:
                 raise UsageError(f"Query '{query.name}' needs parameter '{name}', e.g. --param {name}=VALUE.")
             bound[name] = params[name]
+    for name, value in bound.items():
+        _check_int_range(query, name, value)
     return bound
+
+
+# Both engines hold integers in 64 bits (the embedded one silently clamps a larger value);
+# the embedded engine reads LIMIT and SKIP as 32-bit numbers (2^32 becomes 0): a value out
+# of range is refused rather than answered with wrong rows.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+ROW_COUNT_MAX = 2**31 - 1
+
+
+def _check_int_range(query: Query, name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return
+    counts = re.search(rf"(?i)\b(?:LIMIT|SKIP)\s+\${re.escape(name)}\b", query.text) is not None
+    low, high = (0, ROW_COUNT_MAX) if counts else (INT_MIN, INT_MAX)
+    if not low <= value <= high:
+        what = "a number of rows (LIMIT/SKIP)" if counts else "an integer"
+        raise UsageError(
+            f"Parameter '{name}' of query '{query.name}' is {value}, out of range for {what}: "
+            f"the query engines take {low:,} to {high:,}."
+        )
 
 
 def parse_param_args(items: list[str] | None) -> dict[str, str]:

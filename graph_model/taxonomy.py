@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .errors import TaxonomyError, UsageError, yaml_problem
+from .safeyaml import regex_may_backtrack
 
 SHIPPED = "taxonomy.yaml"
 ENV_VAR = "SGRAPH_TAXONOMY"
@@ -500,8 +501,10 @@ def did_you_mean(name: str, choices: dict[str, str]) -> str:
 
 
 def _read_yaml(path: Path | None, text: str, label: str) -> dict:
+    from . import safeyaml
+
     try:
-        data = yaml.safe_load(text)
+        data = safeyaml.load(text)
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{label}: {yaml_problem(exc)}.") from None
     if data is None:
@@ -626,6 +629,13 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
                     raise TaxonomyError(
                         f"{where(pattern)}: {kind} '{name}' has a regex that matches empty text."
                     )
+                if regex_may_backtrack(pattern):
+                    raise TaxonomyError(
+                        f"{where(pattern)}: {kind} '{name}' has a regex that repeats a repetition or an "
+                        "alternation, e.g. '(a|aa)+' or '(a+)+', which can take hours on one sentence; "
+                        "rewrite it without the nesting."
+                    )
+
 
 
 def _shipped_text() -> str:
@@ -635,7 +645,7 @@ def _shipped_text() -> str:
 def load_taxonomy(extra: str | os.PathLike[str] | None = None) -> Taxonomy:
     """The shipped taxonomy, extended by ``extra`` (or ``$SGRAPH_TAXONOMY``) if given."""
     extra = extra or os.environ.get(ENV_VAR) or None
-    return _load_cached(str(Path(extra).resolve()) if extra else None)
+    return _load_cached(os.path.realpath(extra) if extra else None)  # realpath: a symlink loop is not an exception
 
 
 @lru_cache(maxsize=8)
@@ -645,13 +655,12 @@ def _load_cached(extra: str | None) -> Taxonomy:
     data = _parse(_read_yaml(None, text, "taxonomy.yaml (shipped)"), text, "taxonomy.yaml (shipped)")
     sources = ("shipped",)
     if extra:
+        from .safeyaml import read_text_file
+
         path = Path(extra)
-        if not path.is_file():
+        if not (path.exists() or path.is_symlink()):
             raise TaxonomyError(f"{path}: taxonomy file does not exist.")
-        try:
-            user_text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise TaxonomyError(f"{path}: is not UTF-8 text.") from None
+        user_text = read_text_file(path, TaxonomyError)
         texts[str(path)] = user_text
         user = _parse(_read_yaml(path, user_text, str(path)), user_text, str(path))
         data = _merge(data, user)
