@@ -570,6 +570,16 @@ def load_graph(path: Path) -> nx.MultiDiGraph:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SgraphError(f"{path}: the stored graph cannot be read ({exc}); run 'sgraph build' again.") from None
-        if data.get("format") != "sgraph-graph":
+        if not isinstance(data, dict) or data.get("format") != "sgraph-graph":
             raise SgraphError(f"{path}: is not a graph written by sgraph; run 'sgraph build' again.")
-        return graph_from_data(data)
+        try:
+            return graph_from_data(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SgraphError(
+                f"{path}: the workspace is damaged ({type(exc).__name__}: {_short(exc)}); run 'sgraph build' again."
+            ) from None
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 80 else text[:79] + "\u2026"

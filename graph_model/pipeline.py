@@ -542,7 +542,13 @@ def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRec
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SgraphError(f"{path}: the stored records cannot be read ({exc}); run 'sgraph build' again.") from None
-    return [ReviewRecord.model_validate(r) for r in data["reviews"]]
+    try:
+        return [ReviewRecord.model_validate(r) for r in data["reviews"]]
+    except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
+        raise SgraphError(
+            f"{path}: the workspace is damaged (the stored records are not sgraph's: {type(exc).__name__}); "
+            "run 'sgraph build' again."
+        ) from None
 
 
 def stored_graph(home: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:

@@ -83,4 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(exc, "exit_code", 2) or 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
+    # Safety nets: what no code path should let through still reaches the user as one
+    # sentence (the catalogue in tests/test_reliability.py finds these paths and fixes them).
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"Error: {where}{exc.strerror or exc} (a system error; nothing was replaced).", markup=False)
+        return 1
+    except MemoryError:
+        err.print("Error: out of memory; nothing was replaced (try fewer documents or --jobs 1).", markup=False)
+        return 1
+    except RecursionError:
+        err.print("Error: an input is nested too deeply to process; nothing was replaced.", markup=False)
+        return 1
     return 0
