@@ -766,7 +766,7 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
     seen: set[Path] = set()
 
     def add(p: Path) -> None:
-        key = p.resolve()
+        key = Path(os.path.realpath(p))  # realpath, not resolve(): a symlink loop is not an exception
         if key not in seen:
             seen.add(key)
             found.append(p)
@@ -791,6 +791,8 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
             if suffix not in SUPPORTED_SUFFIXES:
                 raise _unsupported(path, path.suffix)
             add(path)
+        elif path.is_symlink():
+            raise file_problem(path, "is a symbolic link to nothing (a broken link or a loop).")
         else:
             raise file_problem(path, "does not exist.")
     return found
@@ -845,7 +847,9 @@ def _decode(path: object, data: bytes, preferred: str | None = None) -> str:
     encodings = ["utf-8", "cp1252", "latin-1"]
     if preferred:
         try:
-            name = codecs.lookup(preferred).name
+            info = codecs.lookup(preferred)
+            # "hex", "rot13", "uu" ... are codecs but not text encodings: ignored like unknown names
+            name = info.name if getattr(info, "_is_text_encoding", True) else None
         except LookupError:
             name = None
         if name in ("latin-1", "iso8859-1", "ascii"):
@@ -1191,6 +1195,15 @@ def _check_nothing_swallowed(path: object, raw: str, text: str, unclosed: list[t
         )
 
 
+def printable_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as valid Unicode text: a file name's bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which JSON and terminals refuse) become U+FFFD."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):  # pragma: no cover - bytes paths are not used
+        return text.decode("utf-8", "replace")
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_document(path: str | os.PathLike[str]) -> Document:
     """Read one document and return it with clean text, offsets and sections.
 
@@ -1207,6 +1220,8 @@ def read_document(path: str | os.PathLike[str]) -> Document:
     """
     p = Path(path)
     if not p.exists():
+        if p.is_symlink():
+            raise file_problem(path, "is a symbolic link to nothing (a broken link or a loop).")
         raise file_problem(path, "does not exist.")
     if p.is_dir():
         raise file_problem(path, "is a folder, not a document.")
@@ -1250,8 +1265,8 @@ def read_document(path: str | os.PathLike[str]) -> Document:
     if not text.strip():
         raise file_problem(path, "has no readable text once markup is removed.")
     return Document(
-        path=str(path),
-        name=p.name,
+        path=printable_path(path),
+        name=printable_path(p.name),
         format=fmt,
         raw=raw,
         text=text,

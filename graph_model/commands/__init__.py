@@ -52,11 +52,24 @@ def fail(message: str, code: int = 1) -> None:
     raise SystemExit(code)
 
 
+def _tolerant_streams() -> None:
+    """A terminal that cannot show a character (``PYTHONIOENCODING=ascii``, a C locale)
+    gets "?" for it instead of the command dying with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning known errors into one clear sentence."""
     from .. import cli  # noqa: F401  (registers every command module)
     from ..reaper import sigterm_as_interrupt
 
+    _tolerant_streams()
     try:
         with sigterm_as_interrupt():  # SIGTERM (kill, timeout) stops a command as Ctrl-C does
             rv = app(args=argv, standalone_mode=False)
