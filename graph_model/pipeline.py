@@ -184,7 +184,8 @@ def _iter_extracted(
     ``keep``: once every document is extracted, the worker processes (if any) are put
     there for the caller to use (linking) and shut down, instead of being shut down here."""
     load_taxonomy(taxonomy_file)  # fail early on a bad taxonomy
-    jobs = jobs or min(os.cpu_count() or 1, 8)
+    # Never more workers than documents or cores (each worker is a process of ~150 MB).
+    jobs = max(1, min(jobs or 8, len(files), os.cpu_count() or 1))
     if jobs > 1 and len(files) >= 8:
         # What the workers need for the similarity tokens (scikit-learn's stop words, the
         # stemmer) is loaded here first: forked workers share it instead of each taking

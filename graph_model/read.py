@@ -901,6 +901,10 @@ def _read_pdf(path: object, data: bytes) -> str:
     except InputError:
         raise
     except Exception as exc:
+        if type(exc).__name__ == "DependencyError":  # pypdf: AES without its crypto extra
+            raise file_problem(
+                path, "is encrypted with AES, which needs the 'cryptography' package (pip install 'pypdf[crypto]')."
+            ) from exc
         raise file_problem(path, "is not a readable PDF (the file is damaged or truncated).") from exc
     if not any(page.strip() for page in pages):
         raise file_problem(path, "has no text layer (is it a scanned image?).")

@@ -31,6 +31,8 @@ def build(
 
     Example: sgraph build seeds/ --annotations annotations/
     """
+    if jobs < 0:
+        raise UsageError(f"--jobs must be 0 (one per core) or more, not {jobs}.")
     files = iter_document_paths(documents)
     with progress_bar(quiet) as bar:
         task = bar.add_task("Extracting", total=len(files))
