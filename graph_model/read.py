@@ -45,6 +45,11 @@ __all__ = [
 ]
 
 MAX_BYTES = 50 * 1024 * 1024
+# Extraction holds about 23 KB per sentence; these bound one document's memory to about 1 GB.
+MAX_TEXT_CHARS = 1_500_000  # clean text; a long national review is about 400,000
+MAX_RAW_CHARS = 4 * MAX_TEXT_CHARS  # before cleaning (markup included): checked first, cheaply
+MAX_DOCX_XML_BYTES = 200 * 10**6
+MAX_PARAGRAPHS = 100_000  # a 100-page review has about 1,500
 """Largest input file accepted (50 MB)."""
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".docx", ".htm", ".html", ".md", ".pdf", ".txt")
@@ -1119,6 +1124,38 @@ def _cell_text(cell: Any, numbering: _Numbering) -> str:
     return " ".join(" ".join(parts).split())
 
 
+def _check_docx_size(path: object, data: bytes) -> None:
+    """Refuse a Word file whose document, once unzipped, would take too much memory to
+    parse: more than :data:`MAX_DOCX_XML_BYTES` of XML or :data:`MAX_PARAGRAPHS` paragraphs
+    (python-docx holds an object per paragraph; 2 million empty ones fit in a 351 KB file)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo("word/document.xml")
+            if info.file_size > MAX_DOCX_XML_BYTES:
+                raise file_problem(
+                    path,
+                    f"unzips to {info.file_size / 1e6:,.0f} MB of document XML, over the "
+                    f"{MAX_DOCX_XML_BYTES // 10**6} MB limit for one review; split it.",
+                )
+            paragraphs, tail = 0, b""
+            with z.open(info) as fh:
+                read = 0
+                while chunk := fh.read(1 << 20):
+                    read += len(chunk)
+                    if read > MAX_DOCX_XML_BYTES:  # the size in the header lied
+                        raise file_problem(path, f"unzips to more than {MAX_DOCX_XML_BYTES // 10**6} MB of document XML; split it.")
+                    window = tail + chunk
+                    paragraphs += window.count(b"</w:p>") + window.count(b"<w:p/>")
+                    paragraphs -= tail.count(b"</w:p>") + tail.count(b"<w:p/>")
+                    tail = window[-6:]
+                    if paragraphs > MAX_PARAGRAPHS:
+                        raise file_problem(
+                            path, f"has over {MAX_PARAGRAPHS:,} paragraphs, the limit for one review; split it."
+                        )
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError):
+        return  # python-docx says what is wrong with it
+
+
 def _read_docx(path: object, data: bytes) -> str:
     """Paragraphs and tables in document order.
 
@@ -1132,6 +1169,7 @@ def _read_docx(path: object, data: bytes) -> str:
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise file_problem(path, "is not a valid .docx file (it is not a zip archive).")
+    _check_docx_size(path, data)
     try:
         import docx
         from docx.table import Table
@@ -1262,9 +1300,18 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         if not raw.strip():
             raise file_problem(path, "contains only whitespace.")
 
+    if len(raw) > MAX_RAW_CHARS:
+        raise file_problem(
+            path, f"holds {len(raw):,} characters, over the {MAX_RAW_CHARS:,} limit for one review; split it."
+        )
     unclosed: list[tuple[str, int, int]] = []
     buf = _normalise(raw, html_mode=fmt in ("html", "htm"), unclosed=unclosed)
     text = buf.text()
+    if len(text) > MAX_TEXT_CHARS:
+        raise file_problem(
+            path, f"holds {len(text):,} characters of text, over the {MAX_TEXT_CHARS:,} limit for one review "
+            "(extraction needs about 1 GB of memory at that size); split it."
+        )
     _check_nothing_swallowed(path, raw, text, unclosed)
     if not text.strip():
         raise file_problem(path, "has no readable text once markup is removed.")

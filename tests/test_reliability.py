@@ -951,6 +951,43 @@ def _(ctx):
     return ["build", SEEDS, "--home", ctx.home, "-q", "--jobs", "-3"], "--jobs must be 0 (one per core) or more, not -3."
 
 
+
+def _docx_with_body(body: bytes) -> bytes:
+    import docx
+
+    buf = io.BytesIO()
+    d = docx.Document()
+    d.add_paragraph("x")
+    d.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in src.infolist():
+            z.writestr(i.filename, body if i.filename == "word/document.xml" else src.read(i.filename))
+    return out.getvalue()
+
+
+@case("docx-with-two-million-empty-paragraphs")
+def _(ctx):
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document '
+        b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        + b"<w:p/>" * 2_000_000 + b"</w:body></w:document>"
+    )
+    f = write(ctx.tmp / "docs" / "many.docx", _docx_with_body(body))
+    return build_argv(ctx, f), f"{f}: has over 100,000 paragraphs, the limit for one review; split it."
+
+
+@case("text-over-the-character-limit")
+def _(ctx):
+    ctx.monkeypatch.setattr(read, "MAX_TEXT_CHARS", 2_000)
+    f = write(ctx.tmp / "docs" / "long.txt", "Summary\n" + _PARA * 30)
+    n = len(read.normalise(f.read_text())[0])
+    return build_argv(ctx, f), (
+        f"{f}: holds {n:,} characters of text, over the 2,000 limit for one review "
+        "(extraction needs about 1 GB of memory at that size); split it."
+    )
+
 def test_the_catalogue_is_complete():
     assert len(CATALOGUE) >= 30
 
