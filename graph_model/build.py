@@ -369,7 +369,14 @@ def graph_from_data(data: dict) -> nx.MultiDiGraph:
 def staging_path(path: Path) -> Path:
     """The temporary file :func:`stage_text` writes for ``path`` (hidden, beside it)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    return path.with_name(f".{short_name(path.name)}.tmp-{os.getpid()}")
+
+
+def short_name(name: str, keep: int = 180) -> str:
+    """``name`` cut to at most ``keep`` bytes, for a temporary name made from it: a file
+    name may have 255 bytes, and ".NAME.tmp-12345" must fit too."""
+    data = os.fsencode(name)
+    return name if len(data) <= keep else os.fsdecode(data[:keep])
 
 
 def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:

@@ -483,11 +483,10 @@ class StaleQuote:
     def message(self, source: str) -> str:
         q = " ".join(self.quote.split())
         q = q if len(q) <= 80 else q[:79] + "\u2026"
-        outcome = "the automatic fact was kept, with its current quote" if self.kept else "the fact was left out"
-        return (
-            f"{self.path}, line {self.line}: the quote of {self.kind} {self.fact} is no longer in {source}; "
-            f"{outcome}: \"{q}\""
+        outcome = (
+            "the automatic fact was kept, with the quote extraction finds now" if self.kept else "the fact was left out"
         )
+        return f"{self.path}, line {self.line}: the quote \"{q}\" of {self.kind} {self.fact} is no longer in {source}; {outcome}."
 
 
 @dataclass

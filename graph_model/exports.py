@@ -37,6 +37,7 @@ from typing import BinaryIO, Literal
 import networkx as nx
 from pydantic import BaseModel, Field
 
+from .build import short_name
 from .errors import OutputError, UsageError
 from .outpath import check_out_file, check_out_folder
 from .taxonomy import Taxonomy, load_taxonomy
@@ -805,7 +806,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         raise OutputError(f"{path}: cannot be written ({blocker} is a file, not a folder).")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{short_name(path.name)}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{path}: cannot be written ({exc.strerror or exc}).") from None
     tmp = Path(tmp_name)

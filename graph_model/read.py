@@ -754,6 +754,11 @@ def _unsupported(path: object, suffix: str) -> InputError:
     return file_problem(path, f"has an unsupported file type {shown}; supported types are {_SUPPORTED_LIST}.")
 
 
+def _unreadable_folder(exc: OSError) -> None:
+    """A folder below the one given that cannot be listed is an error, not a silent skip."""
+    raise file_problem(exc.filename, f"is a folder that cannot be read ({exc.strerror or exc}); nothing was built.")
+
+
 def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[Path]:
     """Expand files and directories into the list of documents to read.
 
@@ -780,7 +785,7 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
         path = Path(given)
         if path.is_dir():
             docs: list[Path] = []
-            for root, dirs, files in os.walk(path):
+            for root, dirs, files in os.walk(path, onerror=_unreadable_folder):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for name in files:
                     if name.startswith((".", "~$")):
@@ -809,7 +814,9 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
 
 
 def _looks_binary(text: str) -> bool:
-    if "\x00" in text:
+    # A stray NUL (a damaged byte, a paste from a PDF) is not binary data: only a share of
+    # non-text characters is (NUL among them), as below.
+    if text.count("\x00") > max(8, len(text) // 100):
         return True
     sample = text[:200_000]
     if not sample:
@@ -847,7 +854,7 @@ def _decode(path: object, data: bytes, preferred: str | None = None) -> str:
             if _looks_binary(text):
                 raise file_problem(path, "looks like binary data, not text.")
             return text
-    if b"\x00" in data:
+    if data.count(b"\x00") > max(8, len(data) // 100):  # UTF-16 without a BOM, an image ...
         raise file_problem(path, "looks like binary data, not text.")
     encodings = ["utf-8", "cp1252", "latin-1"]
     if preferred:

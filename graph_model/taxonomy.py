@@ -26,7 +26,13 @@ SHIPPED = "taxonomy.yaml"
 ENV_VAR = "SGRAPH_TAXONOMY"
 
 # Words that on their own would match almost everywhere: never allowed as an alias.
-_STOP_ALIASES = {"the", "a", "an", "and", "or", "of", "to", "in", "on", "all", "it", "is", "be", "as"}
+_STOP_ALIASES = frozenset(
+    "the a an and or of to in on all it is be as did not was were has have had been are am do does done this that "
+    "these those with for from by at but if no nor so can could will would shall should may might must he she they "
+    "we you i me him her his hers its their them our us your who whom whose which what when where why how there "
+    "then than also any some more most other such into about after before up out over under one two very just only "
+    "own same too each both few yes".split()
+)
 
 
 class _Entry(BaseModel):
@@ -591,6 +597,13 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
                 return f"{label}{line}"
         return next(iter(texts))
 
+    def where_blank() -> str:  # the first "name:" / "role:" left blank, the user's file first
+        for label, text in reversed(list(texts.items())):
+            m = re.search(r"""(?m)^[ \t-]*(?:name|role):[ \t]*(?:""|''|~|null)?[ \t]*(?:#.*)?$""", text)
+            if m:
+                return f"{label} (line {text.count(chr(10), 0, m.start()) + 1})"
+        return next(reversed(list(texts)))
+
     kinds: list[tuple[str, Iterable[tuple[str, list[str], list[str]]]]] = [
         ("agency", ((a.name, [a.name, *a.aliases], a.regex) for a in tax.agencies)),
         ("family role", ((r.role, r.aliases, r.regex) for r in tax.family_roles)),
@@ -600,7 +613,7 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
         owner: dict[str, str] = {}
         for name, phrases, regexes in entries:
             if not name or not name.strip():
-                raise TaxonomyError(f"{where(kind)}: a {kind} has an empty name.")
+                raise TaxonomyError(f"{where_blank()}: {'an' if kind[0] in 'aeiou' else 'a'} {kind} has an empty name.")
             for phrase in phrases:
                 if not isinstance(phrase, str) or len(_norm(phrase)) < 2:
                     raise TaxonomyError(

@@ -1994,3 +1994,66 @@ def test_pytest_shows_why_tests_were_skipped():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
     assert "-rs" in config["addopts"].split()
     assert "scripts/neo4j-server " not in (ROOT / "tests" / "test_export.py").read_text(encoding="utf-8")
+
+
+# -- messages (item 17)
+
+
+def test_a_blank_agency_name_is_blamed_on_the_users_taxonomy(tmp_path, capsys):
+    tax = write(tmp_path / "mine.yaml", 'agencies:\n  - name: Youth Club\n    sector: voluntary\n  - name: ""\n    sector: health\n')
+    assert main(["taxonomy", "--taxonomy", str(tax)]) == 1
+    assert capsys.readouterr().err == f"Error: {tax} (line 4): an agency has an empty name.\n"
+
+
+@pytest.mark.parametrize("word", ["did", "not", "was"])
+def test_a_common_word_alias_is_refused(tmp_path, capsys, word):
+    tax = write(tmp_path / "mine.yaml", f"agencies:\n  - name: Youth Club\n    sector: voluntary\n    aliases: [{word}]\n")
+    assert main(["taxonomy", "--taxonomy", str(tax)]) == 1
+    assert capsys.readouterr().err == (
+        f"Error: {tax} (line 4): agency 'Youth Club' has the alias '{word}', a common word that would match almost every sentence.\n"
+    )
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error_not_a_skip(tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    write(docs / "a.txt", "Summary\nThe GP did not refer.\n")
+    write(docs / "locked" / "b.txt", "Summary\nThe school did not refer.\n")
+    real = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == docs / "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(SgraphError) as info:
+        read.iter_document_paths([docs])
+    assert str(info.value) == f"{docs / 'locked'}: is a folder that cannot be read (Permission denied); nothing was built."
+
+
+def test_one_nul_byte_does_not_make_a_review_binary(tmp_path):
+    f = write(tmp_path / "r.txt", b"Learning Review\n\nSummary\nThe health visitor did not share\x00 the concern with the GP.\n")
+    assert read.read_document(f).text.endswith("did not share the concern with the GP.")
+
+
+@pytest.mark.parametrize("command", ["export", "map"])
+def test_an_output_name_of_250_characters_is_written(tmp_path, workspace, command):
+    out = tmp_path / ("n" * 245 + ".html")
+    argv = (
+        ["export", "agency", "HV", "--format", "html", "--out", str(out), "--home", str(workspace)]
+        if command == "export"
+        else ["map", "agencies", "--out", str(out), "--home", str(workspace)]
+    )
+    assert main(argv) == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_stale_quote_warning_shows_the_stale_quote_as_stale():
+    from graph_model.curation import StaleQuote
+
+    message = StaleQuote(Path("a.yaml"), 7, "agency", "'Police'", "the old words", kept=True).message("r.txt")
+    assert message == (
+        'a.yaml, line 7: the quote "the old words" of agency \'Police\' is no longer in r.txt; '
+        "the automatic fact was kept, with the quote extraction finds now."
+    )
