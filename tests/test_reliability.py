@@ -988,6 +988,29 @@ def _(ctx):
         "(extraction needs about 1 GB of memory at that size); split it."
     )
 
+
+@case("synth-into-a-file")
+def _(ctx):
+    afile = write(ctx.tmp / "afile", "not a folder")
+    return ["synth", afile, "--reviews", "3", "--formats", "txt"], f"{afile}: is a file; give a folder for the corpus."
+
+
+@case("synth-over-an-old-corpus-without-force")
+def _(ctx):
+    old = ctx.tmp / "corpus"
+    write(old / "ground_truth.json", "{}")
+    return ["synth", old, "--reviews", "3", "--formats", "txt"], (
+        f"{old}: the folder exists and is not empty; use --force to replace a corpus written there."
+    )
+
+
+@case("synth-pdf-without-fpdf")
+def _(ctx):
+    ctx.monkeypatch.setitem(sys.modules, "fpdf", None)  # as after the README's install, without the test extras
+    return ["synth", ctx.tmp / "corpus", "--reviews", "3"], (
+        "writing PDFs needs the fpdf2 package: pip install fpdf2, or choose --formats txt,docx."
+    )
+
 def test_the_catalogue_is_complete():
     assert len(CATALOGUE) >= 30
 
@@ -2057,3 +2080,13 @@ def test_a_stale_quote_warning_shows_the_stale_quote_as_stale():
         'a.yaml, line 7: the quote "the old words" of agency \'Police\' is no longer in r.txt; '
         "the automatic fact was kept, with the quote extraction finds now."
     )
+
+
+def test_synth_force_replaces_an_old_corpus_whole(tmp_path):
+    out = tmp_path / "corpus"
+    assert main(["synth", str(out), "--reviews", "6", "--formats", "txt"]) == 0
+    assert main(["synth", str(out), "--reviews", "2", "--formats", "txt", "--force"]) == 0
+    files = sorted(p.name for p in out.iterdir())
+    truth = json.loads((out / "ground_truth.json").read_text())
+    assert len(files) == 3 and len(truth["reviews"]) == 2  # no document of the old corpus left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
