@@ -349,7 +349,33 @@ def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
             bound[name] = params[name]
     for name, value in bound.items():
         _check_int_range(query, name, value)
+        bound[name] = _canonical(name, value)
     return bound
+
+
+_AGENCY_PARAM_RE = re.compile(r"agency(?:_\w+)?|\w+_agency")
+_THEME_PARAM_RE = re.compile(r"theme(?:_\w+)?")
+
+
+def _canonical(name: str, value: Any) -> Any:
+    """A parameter that names an agency or a theme takes any of its aliases, as ``export
+    agency`` does ("health visitor" is Health Visiting); an unknown one is a usage error
+    with suggestions, never "(no rows)"."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    if _AGENCY_PARAM_RE.fullmatch(name):
+        from .taxonomy import load_taxonomy
+
+        return load_taxonomy().resolve_agency(value)
+    if _THEME_PARAM_RE.fullmatch(name):
+        from .taxonomy import did_you_mean, load_taxonomy
+
+        themes = {t.lower(): t for t in load_taxonomy().themes}
+        found = themes.get(" ".join(value.split()).lower())
+        if found is None:
+            raise UsageError(f"Unknown theme '{value}'.{did_you_mean(value, themes)} Run 'sgraph taxonomy --kind theme' to list themes.")
+        return found
+    return value
 
 
 # Both engines hold integers in 64 bits (the embedded one silently clamps a larger value);

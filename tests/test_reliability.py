@@ -1011,6 +1011,13 @@ def _(ctx):
         "writing PDFs needs the fpdf2 package: pip install fpdf2, or choose --formats txt,docx."
     )
 
+
+@case("query-agency-parameter-unknown-with-suggestion", code=2)
+def _(ctx):
+    return ["query", "run", "agency-learning", "--param", "agency=helth visitr", "--home", ctx.ws, "--embedded"], (
+        "Unknown agency 'helth visitr'. Did you mean: Health Visiting, Adult Mental Health? Run 'sgraph taxonomy' to list agencies."
+    )
+
 def test_the_catalogue_is_complete():
     assert len(CATALOGUE) >= 30
 
@@ -2090,3 +2097,11 @@ def test_synth_force_replaces_an_old_corpus_whole(tmp_path):
     truth = json.loads((out / "ground_truth.json").read_text())
     assert len(files) == 3 and len(truth["reviews"]) == 2  # no document of the old corpus left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
+
+
+def test_a_query_parameter_naming_an_agency_takes_its_aliases(workspace, capsys):
+    """Item 19: as ``export agency "health visitor"`` does."""
+    assert main(["query", "run", "agency-learning", "--param", "agency=health visitor", "--home", str(workspace), "--format", "json"]) == 0
+    by_alias = capsys.readouterr().out
+    assert main(["query", "run", "agency-learning", "--param", "agency=Health Visiting", "--home", str(workspace), "--format", "json"]) == 0
+    assert by_alias == capsys.readouterr().out and json.loads(by_alias)
