@@ -1018,6 +1018,17 @@ def _(ctx):
         "Unknown agency 'helth visitr'. Did you mean: Health Visiting, Adult Mental Health? Run 'sgraph taxonomy' to list agencies."
     )
 
+
+@case("load-without-neo4j-configured")
+def _(ctx):
+    for var in neo4j_store.ENV_VARS:
+        ctx.monkeypatch.delenv(var, raising=False)
+    ctx.monkeypatch.setenv("XDG_CONFIG_HOME", str(ctx.tmp / "config"))
+    return ["load", "--home", ctx.ws], (  # no blank line before the sentence
+        "Neo4j is not configured: set NEO4J_URI, NEO4J_USERNAME and NEO4J_PASSWORD "
+        f"(or write them to {ctx.tmp / 'config' / 'sgraph' / 'neo4j.env'} with mode 0600)."
+    )
+
 def test_the_catalogue_is_complete():
     assert len(CATALOGUE) >= 30
 
@@ -2121,3 +2132,15 @@ def test_the_small_benchmark_prints_no_national_scale_verdict():
     assert {v["verdict"] for v in got.values()} == {"(n/a at 50)", "NOT MEASURED"}  # the map was not run here
     assert not any("MISSED" in v["verdict"] for v in got.values())
     assert bench.verdicts(small, 2000)["Neo4j load elements/s"]["verdict"] == "MISSED"  # still judged at scale
+
+
+def test_every_command_group_has_an_example_and_no_python_placeholders(capsys):
+    """Item 22: 'sgraph --help' and 'sgraph export --help' show an example; usage lines name
+    arguments, not Python types."""
+    for argv in (["--help"], ["export", "--help"], ["query", "--help"]):
+        assert main(argv) == 0
+        assert "Example: sgraph " in capsys.readouterr().out, argv
+    for argv in (["build", "--help"], ["map", "--help"], ["query", "run", "--help"], ["synth", "--help"]):
+        assert main(argv) == 0
+        usage = capsys.readouterr().out.splitlines()[0]
+        assert not any(p in usage for p in ("{documents}", "{kind}", "{name}", "{out_dir}")), usage

@@ -18,7 +18,8 @@ from ..errors import SgraphError
 
 app = typer.Typer(
     name="sgraph",
-    help="Turn child safeguarding review documents into an evidence-backed graph.",
+    help="Turn child safeguarding review documents into an evidence-backed graph.\n\n"
+    "Example: sgraph build seeds/ && sgraph query run breakdown-agencies",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -42,7 +43,7 @@ def progress_bar(quiet: bool) -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        disable=quiet,
+        disable=quiet or not err.is_terminal,  # piped: no bar, and no blank line where it was
         transient=True,
     )
 

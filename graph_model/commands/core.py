@@ -18,7 +18,7 @@ from . import HomeOption, TaxonomyOption, app, err, out, progress_bar
 
 @app.command()
 def build(
-    documents: list[Path] = typer.Argument(..., help="Review documents or folders of them."),
+    documents: list[Path] = typer.Argument(..., metavar="DOCUMENTS", help="Review documents or folders of them."),
     home: Path = HomeOption,
     taxonomy: Path = TaxonomyOption,
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core)."),
@@ -62,7 +62,7 @@ def build(
 
 @app.command()
 def extract(
-    files: list[Path] = typer.Argument(..., help="Review documents (or folders)."),
+    files: list[Path] = typer.Argument(..., metavar="FILES", help="Review documents (or folders)."),
     format: str = typer.Option("json", "--format", "-f", help="json or yaml."),
     taxonomy: Path = TaxonomyOption,
     out_dir: Path = typer.Option(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @app.command()
 def synth(
-    out_dir: Path = typer.Argument(..., help="Folder to write the documents and ground_truth.json into."),
+    out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Folder to write the documents and ground_truth.json into."),
     reviews: int = typer.Option(2000, "--reviews", "-n", help="How many reviews to write (at most 9999)."),
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed writes the same bytes."),
     formats: str = typer.Option(
