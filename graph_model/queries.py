@@ -322,8 +322,11 @@ def _coerce(query_name: str, param: Param, value: Any) -> Any:
     return float(value) if isinstance(example, float) else value
 
 
-def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
-    """``params`` checked against the query: every parameter present, none unknown, types converted."""
+def bind_params(query: Query, params: dict[str, Any] | None, resolve_names: bool = False) -> dict[str, Any]:
+    """``params`` checked against the query: every parameter present, none unknown, types converted.
+
+    With ``resolve_names`` (the command line), a parameter that names an agency or a theme
+    takes any of its aliases and an unknown name is a usage error (:func:`_canonical`)."""
     params = dict(params or {})
     declared = {p.name for p in query.params}
     used = referenced_params(query.text)
@@ -349,7 +352,8 @@ def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
             bound[name] = params[name]
     for name, value in bound.items():
         _check_int_range(query, name, value)
-        bound[name] = _canonical(name, value)
+        if resolve_names:
+            bound[name] = _canonical(name, value)
     return bound
 
 
@@ -414,14 +418,18 @@ def parse_param_args(items: list[str] | None) -> dict[str, str]:
 
 
 def run_query(
-    name: str, params: dict[str, Any] | None, backend: Backend | str, home: str | os.PathLike[str] | None = None
+    name: str,
+    params: dict[str, Any] | None,
+    backend: Backend | str,
+    home: str | os.PathLike[str] | None = None,
+    resolve_names: bool = False,
 ) -> Rows:
     """Run the shipped query ``name`` with ``params`` on ``backend``; rows as dicts.
 
     ``backend`` is an open backend, or "embedded" / "neo4j" to open (and close) one here.
     """
     query = get_query(name)
-    bound = bind_params(query, params)
+    bound = bind_params(query, params, resolve_names)
     if isinstance(backend, str):
         with _opened(backend, home) as be:
             return run_query(name, bound, be)
@@ -439,7 +447,9 @@ def _opened(kind: str, home: str | os.PathLike[str] | None) -> Iterator[Backend]
         be.close()
 
 
-def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backend: Backend) -> Rows:
+def run_file(
+    path: str | os.PathLike[str], params: dict[str, Any] | None, backend: Backend, resolve_names: bool = False
+) -> Rows:
     """Run the Cypher in the file at ``path`` (a header, if present, types the parameters)."""
     path = Path(path)
     try:
@@ -451,7 +461,7 @@ def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backen
     if not strip_statement(text).strip():
         raise InputError(f"{path}: holds no Cypher statement.")
     query = parse_query(text, str(path))
-    bound = bind_params(query, params)
+    bound = bind_params(query, params, resolve_names)
     from .neo4j_store import split_statements
 
     rows = Rows()

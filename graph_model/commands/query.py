@@ -126,10 +126,10 @@ def run(
     """
     fmt = _check_format(format)
     params = queries.parse_param_args(param)
-    queries.bind_params(queries.get_query(name), params)  # a usage error before any connection
+    queries.bind_params(queries.get_query(name), params, resolve_names=True)  # a usage error before any connection
     backend = queries.open_backend(neo4j, home)
     try:
-        rows = queries.run_query(name, params, backend)
+        rows = queries.run_query(name, params, backend, resolve_names=True)
     finally:
         backend.close()
     _emit(rows, fmt)
@@ -151,7 +151,7 @@ def file(
     params = queries.parse_param_args(param)
     backend = queries.open_backend(neo4j, home)
     try:
-        rows = queries.run_file(path, params, backend)
+        rows = queries.run_file(path, params, backend, resolve_names=True)
     finally:
         backend.close()
     _emit(rows, fmt)
