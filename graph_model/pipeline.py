@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -397,8 +397,12 @@ def build(
     spool = _Spool()
     workers: list[ProcessPoolExecutor] = []  # the extraction workers, lent to linking
     try:
-        with _interrupts_noted(), cyclic_gc_paused():
-            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers, waiting)
+        with _interrupts_noted(), cyclic_gc_paused(), ExitStack() as locks:
+
+            def hold(folder: Path) -> None:
+                locks.enter_context(workspace_write(folder, waiting=waiting))
+
+            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers, hold)
     finally:
         spool.close()  # and its graph.json lines encoded ahead, if any
         _shut_down(workers)
@@ -419,7 +423,7 @@ def _build(
     progress: Callable[[str], None] | None,
     annotations: str | os.PathLike[str] | None = None,
     workers: list[ProcessPoolExecutor] | None = None,
-    waiting: Callable[[str], None] | None = None,
+    hold: Callable[[Path], None] | None = None,
 ) -> BuildResult:
     # Annotation files are validated before any document is read: a bad one fails fast.
     found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
@@ -469,6 +473,8 @@ def _build(
     if workers:
         _shut_down(workers)
     _check_writable(home)
+    if hold is not None:
+        hold(home)  # one build writes a workspace at a time, until build() returns (writelock.py)
     # Written piece by piece, never as one string.
     records_json = spool.records_json(ordered)
     graph_json = graph_json_chunks(graph, ahead=ahead)
@@ -476,36 +482,33 @@ def _build(
     # likely to fail, first); only when all of it is complete are the three renamed into
     # place, with Ctrl-C held back for those few renames. graph.json goes last, as the
     # marker of a finished build. A failure or Ctrl-C before then leaves the workspace as it was.
-    # One build writes a workspace at a time (graph_model/writelock.py); a dead build's
-    # staged files are removed first.
-    with workspace_write(home, waiting=waiting):
-        staged_store = None
-        staged = [staging_path(home / RECORDS_FILE), staging_path(home / GRAPH_FILE)]
-        try:
-            if embedded:
-                from .embedded import stage_store
+    staged_store = None
+    staged = [staging_path(home / RECORDS_FILE), staging_path(home / GRAPH_FILE)]
+    try:
+        if embedded:
+            from .embedded import stage_store
 
-                staged_store = stage_store(graph, home / EMBEDDED_DIR)
-            stage_text(home / RECORDS_FILE, records_json)
-            stage_text(home / GRAPH_FILE, graph_json)
-            _stop_if_interrupted()
-            with _interrupts_deferred():
-                if staged_store is not None:
-                    from .embedded import commit_store
-
-                    commit_store(staged_store)
-                os.replace(staged[0], home / RECORDS_FILE)
-                os.replace(staged[1], home / GRAPH_FILE)
-        except OSError as exc:
-            raise OutputError(f"{home}: the workspace cannot be written ({exc.strerror or exc}); nothing was replaced.") from None
-        finally:
+            staged_store = stage_store(graph, home / EMBEDDED_DIR)
+        stage_text(home / RECORDS_FILE, records_json)
+        stage_text(home / GRAPH_FILE, graph_json)
+        _stop_if_interrupted()
+        with _interrupts_deferred():
             if staged_store is not None:
-                from .embedded import discard_store
+                from .embedded import commit_store
 
-                discard_store(staged_store)
-            for tmp in staged:
-                if tmp.exists():
-                    tmp.unlink()
+                commit_store(staged_store)
+            os.replace(staged[0], home / RECORDS_FILE)
+            os.replace(staged[1], home / GRAPH_FILE)
+    except OSError as exc:
+        raise OutputError(f"{home}: the workspace cannot be written ({exc.strerror or exc}); nothing was replaced.") from None
+    finally:
+        if staged_store is not None:
+            from .embedded import discard_store
+
+            discard_store(staged_store)
+        for tmp in staged:
+            if tmp.exists():
+                tmp.unlink()
     return BuildResult(home, graph, len(ordered), curation)
 
 
