@@ -1698,7 +1698,7 @@ def test_extract_command_on_arbitrary_bytes_is_one_sentence_or_success(tmp_path,
 # --------------------------------------------------------------------------- issue 21: beyond the catalogue
 
 
-@pytest.mark.parametrize("opening", ["<svg width=3", "<script>", "<style>", "<!-- draft", "<![CDATA["])
+@pytest.mark.parametrize("opening", ["<svg width='3'>", "<script>", "<style>", "<!-- draft", "<![CDATA["])
 @pytest.mark.parametrize("suffix", [".txt", ".md"])
 def test_plain_text_with_an_unclosed_hidden_tag_is_read_whole(tmp_path, opening, suffix):
     """Item 1: plain text is not HTML; nothing after a stray "<script" or "<svg" is lost."""
@@ -1977,10 +1977,10 @@ def test_a_tmpdir_with_a_space_or_a_quote_does_not_stop_the_embedded_engine(tmp_
 # -- a terminal that is not UTF-8 (item 11)
 
 
-@pytest.mark.parametrize("args", [["review-queue"], ["extract", str(IN14), "--format", "yaml"]])
-def test_a_terminal_that_is_not_utf8_gets_output_not_a_traceback(workspace, args):
-    if args[0] == "review-queue":
-        args = [*args, "--home", str(workspace)]
+@pytest.mark.parametrize("command", ["review-queue", "extract-yaml"])
+def test_a_terminal_that_is_not_utf8_gets_output_not_a_traceback(workspace, tmp_path, command):
+    doc = write(tmp_path / "r.txt", "Learning Review\n\nSummary\nThe health visitor \u2013 at the caf\u00e9 \u2013 did not tell the GP.\n")
+    args = ["review-queue", "--home", str(workspace)] if command == "review-queue" else ["extract", str(doc), "--format", "yaml"]
     result = subprocess.run(
         [sys.executable, "-m", "graph_model", *args],
         capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "ascii"},
@@ -2004,6 +2004,11 @@ def test_an_aes_pdf_with_only_an_owner_password_is_read(tmp_path):
     f = tmp_path / "aes.pdf"
     pdf.output(str(f))
     assert "did not share the concern" in read.read_document(f).text
+    # ... on a fresh install too: pypdf opens AES only with its crypto extra
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert any(d.replace(" ", "").startswith("pypdf[crypto]") for d in deps)
 
 
 def test_jobs_are_capped_at_the_documents_and_the_cores(tmp_path, monkeypatch):
