@@ -1234,6 +1234,9 @@ def _check_nothing_swallowed(path: object, raw: str, text: str, unclosed: list[t
                 f"an unclosed {tag} at line {line} would hide the rest of the document "
                 f"({lost / total:.0%} of its text); close or remove it.",
             )
+    removed = len(raw) - len(text)
+    if removed < SWALLOW_MIN_CHARS or removed < len(raw) * SWALLOW_MAX_SHARE / 2:
+        return  # too little was removed to have taken a real share of the words (cheap: no count)
     before = len(_WORD_CHAR_RE.findall(raw))
     after = len(_WORD_CHAR_RE.findall(text))
     if before - after >= SWALLOW_MIN_CHARS and after < before * (1 - SWALLOW_MAX_SHARE) and not unclosed:
