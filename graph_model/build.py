@@ -372,14 +372,24 @@ def graph_from_data(data: dict) -> nx.MultiDiGraph:
 def staging_path(path: Path) -> Path:
     """The temporary file :func:`stage_text` writes for ``path`` (hidden, beside it)."""
     path = Path(path)
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    return path.with_name(f".{short_name(path.name)}.tmp-{os.getpid()}")
+
+
+def short_name(name: str, keep: int = 180) -> str:
+    """``name`` cut to at most ``keep`` bytes, for a temporary name made from it: a file
+    name may have 255 bytes, and ".NAME.tmp-12345" must fit too."""
+    data = os.fsencode(name)
+    return name if len(data) <= keep else os.fsdecode(data[:keep])
 
 
 def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:
     """Write ``text`` (a string or its pieces; a piece may also be bytes, already UTF-8) to
     a temporary file beside ``path`` (fsynced), in UTF-8, and return it; the caller renames
     it over ``path`` (or deletes it). Nothing is left behind if writing fails."""
+    from .reaper import watch
+
     tmp = staging_path(path)
+    watch(path=tmp)  # removed if this process is killed before it is renamed or deleted
     try:
         with open(tmp, "wb") as fh:
             if isinstance(text, str):
@@ -398,9 +408,13 @@ def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (temp file, fsync, rename)."""
+    from .outpath import check_out_file
+
     path = Path(path)
+    check_out_file(path)
     tmp = stage_text(path, text)
     try:
+        check_out_file(path)  # again: it may have become a link or a device meanwhile
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -566,6 +580,16 @@ def load_graph(path: Path) -> nx.MultiDiGraph:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SgraphError(f"{path}: the stored graph cannot be read ({exc}); run 'sgraph build' again.") from None
-        if data.get("format") != "sgraph-graph":
+        if not isinstance(data, dict) or data.get("format") != "sgraph-graph":
             raise SgraphError(f"{path}: is not a graph written by sgraph; run 'sgraph build' again.")
-        return graph_from_data(data)
+        try:
+            return graph_from_data(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SgraphError(
+                f"{path}: the workspace is damaged ({type(exc).__name__}: {_short(exc)}); run 'sgraph build' again."
+            ) from None
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 80 else text[:79] + "\u2026"

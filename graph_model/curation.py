@@ -37,6 +37,7 @@ from .models import (
     ReviewRecord,
     ThemeRef,
 )
+from .outpath import check_out_file
 from .taxonomy import Taxonomy, did_you_mean
 from .text import shorten
 
@@ -279,6 +280,7 @@ def write_annotations(records: Sequence[ReviewRecord], out_dir: str | os.PathLik
                 f"{path}: reviews '{targets[path].id}' and '{r.id}' would share this annotation file; "
                 "give each review its own code."
             )
+        check_out_file(path)
         if path.exists() and not force:
             raise OutputError(f"{path}: already exists; use --force to overwrite it.")
         targets[path] = r
@@ -355,16 +357,13 @@ def load_annotation(path: str | os.PathLike[str], tax: Taxonomy) -> Annotation:
     Agency names are turned into canonical names (an alias such as "HV" is accepted).
     Raises :class:`InputError` naming the file and the line.
     """
+    from . import safeyaml
+
     path = Path(path)
+    text = safeyaml.read_text_file(path, InputError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: is not UTF-8 text.") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    try:
-        nodes = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        nodes = safeyaml.compose(text)
+        data = safeyaml.load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: {yaml_problem(exc)}.") from None
     if not isinstance(data, dict) or nodes is None:
@@ -488,11 +487,10 @@ class StaleQuote:
     def message(self, source: str) -> str:
         q = " ".join(self.quote.split())
         q = q if len(q) <= 80 else q[:79] + "\u2026"
-        outcome = "the automatic fact was kept, with its current quote" if self.kept else "the fact was left out"
-        return (
-            f"{self.path}, line {self.line}: the quote of {self.kind} {self.fact} is no longer in {source}; "
-            f"{outcome}: \"{q}\""
+        outcome = (
+            "the automatic fact was kept, with the quote extraction finds now" if self.kept else "the fact was left out"
         )
+        return f"{self.path}, line {self.line}: the quote \"{q}\" of {self.kind} {self.fact} is no longer in {source}; {outcome}."
 
 
 @dataclass

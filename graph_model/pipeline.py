@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -45,6 +45,7 @@ from .extract.metadata import distinct_records
 from .models import ReviewRecord
 from .read import iter_document_paths, read_document
 from .taxonomy import Taxonomy, load_taxonomy
+from .writelock import workspace_write
 
 HOME_ENV = "SGRAPH_HOME"
 DEFAULT_HOME = ".sgraph"
@@ -67,7 +68,11 @@ def _ignore_sigint() -> None:
     while the worker was forked, see :func:`_sigint_blocked`). The cyclic garbage collector
     runs in the worker even though the build pauses it in the main process, which the
     worker was forked from (:func:`~graph_model.collector.cyclic_gc_paused`)."""
+    from .reaper import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # like Ctrl-C: the main process stops them
+    die_with_parent()  # a build killed outright (kill -9) takes its workers with it
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     gc.enable()
 
@@ -194,7 +199,8 @@ def _iter_extracted(
     ``keep``: once every document is extracted, the worker processes (if any) are put
     there for the caller to use (linking) and shut down, instead of being shut down here."""
     load_taxonomy(taxonomy_file)  # fail early on a bad taxonomy
-    jobs = jobs or min(os.cpu_count() or 1, 8)
+    # Never more workers than documents or cores (each worker is a process of ~150 MB).
+    jobs = max(1, min(jobs or 8, len(files), os.cpu_count() or 1))
     if jobs > 1 and len(files) >= 8:
         # What the workers need for the similarity tokens (scikit-learn's stop words, the
         # stemmer) is loaded here first: forked workers share it instead of each taking
@@ -394,6 +400,7 @@ def build(
     embedded: bool = True,
     progress: Callable[[str], None] | None = None,
     annotations: str | os.PathLike[str] | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Documents → graph, stored in the workspace (graph.json, records.json, embedded store).
 
@@ -406,8 +413,12 @@ def build(
     spool = _Spool()
     workers: list[ProcessPoolExecutor] = []  # the extraction workers, lent to linking
     try:
-        with _interrupts_noted(), cyclic_gc_paused():
-            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers)
+        with _interrupts_noted(), cyclic_gc_paused(), ExitStack() as locks:
+
+            def hold(folder: Path) -> None:
+                locks.enter_context(workspace_write(folder, waiting=waiting))
+
+            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers, hold)
     finally:
         spool.close()  # and its graph.json lines encoded ahead, if any
         _shut_down(workers)
@@ -428,6 +439,7 @@ def _build(
     progress: Callable[[str], None] | None,
     annotations: str | os.PathLike[str] | None = None,
     workers: list[ProcessPoolExecutor] | None = None,
+    hold: Callable[[Path], None] | None = None,
 ) -> BuildResult:
     # Annotation files are validated before any document is read: a bad one fails fast.
     found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
@@ -479,6 +491,8 @@ def _build(
     if workers:
         _shut_down(workers)
     _check_writable(home)
+    if hold is not None:
+        hold(home)  # one build writes a workspace at a time, until build() returns (writelock.py)
     # Written piece by piece, never as one string.
     records_json = spool.records_json(ordered)
     graph_json = graph_json_chunks(graph, ahead=ahead)
@@ -571,7 +585,13 @@ def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRec
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SgraphError(f"{path}: the stored records cannot be read ({exc}); run 'sgraph build' again.") from None
-    return [ReviewRecord.model_validate(r) for r in data["reviews"]]
+    try:
+        return [ReviewRecord.model_validate(r) for r in data["reviews"]]
+    except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
+        raise SgraphError(
+            f"{path}: the workspace is damaged (the stored records are not sgraph's: {type(exc).__name__}); "
+            "run 'sgraph build' again."
+        ) from None
 
 
 def stored_graph(home: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:

@@ -322,8 +322,11 @@ def _coerce(query_name: str, param: Param, value: Any) -> Any:
     return float(value) if isinstance(example, float) else value
 
 
-def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
-    """``params`` checked against the query: every parameter present, none unknown, types converted."""
+def bind_params(query: Query, params: dict[str, Any] | None, resolve_names: bool = False) -> dict[str, Any]:
+    """``params`` checked against the query: every parameter present, none unknown, types converted.
+
+    With ``resolve_names`` (the command line), a parameter that names an agency or a theme
+    takes any of its aliases and an unknown name is a usage error (:func:`_canonical`)."""
     params = dict(params or {})
     declared = {p.name for p in query.params}
     used = referenced_params(query.text)
@@ -347,7 +350,56 @@ def bind_params(query: Query, params: dict[str, Any] | None) -> dict[str, Any]:
             if name not in params:
                 raise UsageError(f"Query '{query.name}' needs parameter '{name}', e.g. --param {name}=VALUE.")
             bound[name] = params[name]
+    for name, value in bound.items():
+        _check_int_range(query, name, value)
+        if resolve_names:
+            bound[name] = _canonical(name, value)
     return bound
+
+
+_AGENCY_PARAM_RE = re.compile(r"agency(?:_\w+)?|\w+_agency")
+_THEME_PARAM_RE = re.compile(r"theme(?:_\w+)?")
+
+
+def _canonical(name: str, value: Any) -> Any:
+    """A parameter that names an agency or a theme takes any of its aliases, as ``export
+    agency`` does ("health visitor" is Health Visiting); an unknown one is a usage error
+    with suggestions, never "(no rows)"."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    if _AGENCY_PARAM_RE.fullmatch(name):
+        from .taxonomy import load_taxonomy
+
+        return load_taxonomy().resolve_agency(value)
+    if _THEME_PARAM_RE.fullmatch(name):
+        from .taxonomy import did_you_mean, load_taxonomy
+
+        themes = {t.lower(): t for t in load_taxonomy().themes}
+        found = themes.get(" ".join(value.split()).lower())
+        if found is None:
+            raise UsageError(f"Unknown theme '{value}'.{did_you_mean(value, themes)} Run 'sgraph taxonomy --kind theme' to list themes.")
+        return found
+    return value
+
+
+# Both engines hold integers in 64 bits (the embedded one silently clamps a larger value);
+# the embedded engine reads LIMIT and SKIP as 32-bit numbers (2^32 becomes 0): a value out
+# of range is refused rather than answered with wrong rows.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+ROW_COUNT_MAX = 2**31 - 1
+
+
+def _check_int_range(query: Query, name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return
+    counts = re.search(rf"(?i)\b(?:LIMIT|SKIP)\s+\${re.escape(name)}\b", query.text) is not None
+    low, high = (0, ROW_COUNT_MAX) if counts else (INT_MIN, INT_MAX)
+    if not low <= value <= high:
+        what = "a number of rows (LIMIT/SKIP)" if counts else "an integer"
+        raise UsageError(
+            f"Parameter '{name}' of query '{query.name}' is {value}, out of range for {what}: "
+            f"the query engines take {low:,} to {high:,}."
+        )
 
 
 def parse_param_args(items: list[str] | None) -> dict[str, str]:
@@ -366,14 +418,18 @@ def parse_param_args(items: list[str] | None) -> dict[str, str]:
 
 
 def run_query(
-    name: str, params: dict[str, Any] | None, backend: Backend | str, home: str | os.PathLike[str] | None = None
+    name: str,
+    params: dict[str, Any] | None,
+    backend: Backend | str,
+    home: str | os.PathLike[str] | None = None,
+    resolve_names: bool = False,
 ) -> Rows:
     """Run the shipped query ``name`` with ``params`` on ``backend``; rows as dicts.
 
     ``backend`` is an open backend, or "embedded" / "neo4j" to open (and close) one here.
     """
     query = get_query(name)
-    bound = bind_params(query, params)
+    bound = bind_params(query, params, resolve_names)
     if isinstance(backend, str):
         with _opened(backend, home) as be:
             return run_query(name, bound, be)
@@ -391,7 +447,9 @@ def _opened(kind: str, home: str | os.PathLike[str] | None) -> Iterator[Backend]
         be.close()
 
 
-def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backend: Backend) -> Rows:
+def run_file(
+    path: str | os.PathLike[str], params: dict[str, Any] | None, backend: Backend, resolve_names: bool = False
+) -> Rows:
     """Run the Cypher in the file at ``path`` (a header, if present, types the parameters)."""
     path = Path(path)
     try:
@@ -403,7 +461,7 @@ def run_file(path: str | os.PathLike[str], params: dict[str, Any] | None, backen
     if not strip_statement(text).strip():
         raise InputError(f"{path}: holds no Cypher statement.")
     query = parse_query(text, str(path))
-    bound = bind_params(query, params)
+    bound = bind_params(query, params, resolve_names)
     from .neo4j_store import split_statements
 
     rows = Rows()

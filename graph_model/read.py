@@ -45,6 +45,11 @@ __all__ = [
 ]
 
 MAX_BYTES = 50 * 1024 * 1024
+# Extraction holds about 23 KB per sentence; these bound one document's memory to about 1 GB.
+MAX_TEXT_CHARS = 1_500_000  # clean text; a long national review is about 400,000
+MAX_RAW_CHARS = 4 * MAX_TEXT_CHARS  # before cleaning (markup included): checked first, cheaply
+MAX_DOCX_XML_BYTES = 200 * 10**6
+MAX_PARAGRAPHS = 100_000  # a 100-page review has about 1,500
 """Largest input file accepted (50 MB)."""
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".docx", ".htm", ".html", ".md", ".pdf", ".txt")
@@ -192,11 +197,15 @@ _TAG_RE = re.compile(
 )
 # In text mode a run of plain spaces never matters: match only runs that break a line or
 # a cell (they end a dash-bulleted inline list), which makes far fewer matches.
+# Plain text is not HTML: there a comment or CDATA section is markup only when it is
+# closed (an unclosed "<!--" is two characters of text, not the start of a hidden rest).
 _TAG_RE_TEXT = re.compile(
-    _TAG_RE.pattern.replace(r"(?P<ws>[ \t\n\r\f]+)", r"(?P<ws>[ ]*[\t\n\r\f][ \t\n\r\f]*)"),
+    _TAG_RE.pattern.replace(r"(?P<ws>[ \t\n\r\f]+)", r"(?P<ws>[ ]*[\t\n\r\f][ \t\n\r\f]*)")
+    .replace(r"(?:-->|\Z)", "-->")
+    .replace(r"(?:\]\]>|\Z)", r"\]\]>"),
     re.VERBOSE | re.DOTALL,
 )
-assert _TAG_RE_TEXT.pattern != _TAG_RE.pattern
+assert _TAG_RE_TEXT.pattern.count(r"\Z") == 0 and _TAG_RE.pattern.count(r"\Z") == 2
 
 # Tags whose content is not text.
 _HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "math", "object"})
@@ -222,10 +231,13 @@ _INLINE_TAGS = frozenset(
 _ROW_TAGS = frozenset({"tr"})
 _CELL_TAGS = frozenset({"td", "th"})
 _LIST_TAGS = frozenset({"ul", "ol", "dir", "menu"})
-_KNOWN_TAGS = _HIDDEN_TAGS | _BLOCK_TAGS | _INLINE_TAGS | _ROW_TAGS | _CELL_TAGS | _LIST_TAGS | {"li"}
+# Outside .html/.htm files (text, markdown, a PDF's or a Word file's text) only these are
+# markup: layout tags, removed without their content. A "<script" or "<svg" there is text
+# someone wrote; nothing between tags is ever dropped.
+_KNOWN_TAGS = _BLOCK_TAGS | _INLINE_TAGS | _ROW_TAGS | _CELL_TAGS | _LIST_TAGS | {"li"}
 
 
-def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
+def _strip_markup(buf: _Buf, html_mode: bool, unclosed: list[tuple[str, int, int]] | None = None) -> _Buf:
     """Remove HTML tags, hidden elements and comments; decode entities.
 
     In ``html_mode`` every tag is markup and source whitespace (line breaks included) is
@@ -236,6 +248,9 @@ def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
     ("<ul> – First item. – Second item.") is split into lines at each dash that is followed
     by a capital letter or a digit, until the list ends (closing tag, ``<li>``, a tab or a
     line break of the source).
+
+    ``unclosed`` receives ``(tag, start, length)`` for each hidden element (HTML files
+    only) or comment whose end never comes, so that everything after it is dropped.
     """
     s = buf.text()
     out = _Out(buf)
@@ -249,6 +264,8 @@ def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
         pos = m.end()
         kind = m.lastgroup
         if kind in ("comment", "decl"):
+            if unclosed is not None and m.end() == len(s) and not m.group().endswith(">"):
+                unclosed.append((m.group()[:4], m.start(), m.end() - m.start()))
             continue
         if kind == "entity":
             decoded = html.unescape(m.group())
@@ -284,6 +301,8 @@ def _strip_markup(buf: _Buf, html_mode: bool) -> _Buf:
         if name in _HIDDEN_TAGS and not closing and m.group("selfclose") is None:
             end = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(s, m.end())
             pos = end.end() if end else len(s)
+            if end is None and unclosed is not None:
+                unclosed.append((f"<{name}>", m.start(), len(s) - m.start()))
             continue
         if name == "li":
             in_inline_list = False
@@ -405,11 +424,11 @@ def _has_any(s: str, chars: str) -> bool:
     return any(c in s for c in chars)
 
 
-def _normalise(raw: str, html_mode: bool = False) -> _Buf:
+def _normalise(raw: str, html_mode: bool = False, unclosed: list[tuple[str, int, int]] | None = None) -> _Buf:
     """The whole normalisation pipeline; returns the buffer with its ``copied`` flags."""
     buf = _Buf.from_raw(raw)
     if html_mode or _MARKUP_HINT_RE.search(raw):
-        buf = _strip_markup(buf, html_mode)
+        buf = _strip_markup(buf, html_mode, unclosed)
     if _CHAR_CLASS_RE.search(buf.text()):
         buf = _rewrite(buf, _CHAR_RE, _fix_char)
     if "#" in buf.text():
@@ -735,6 +754,11 @@ def _unsupported(path: object, suffix: str) -> InputError:
     return file_problem(path, f"has an unsupported file type {shown}; supported types are {_SUPPORTED_LIST}.")
 
 
+def _unreadable_folder(exc: OSError) -> None:
+    """A folder below the one given that cannot be listed is an error, not a silent skip."""
+    raise file_problem(exc.filename, f"is a folder that cannot be read ({exc.strerror or exc}); nothing was built.")
+
+
 def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[Path]:
     """Expand files and directories into the list of documents to read.
 
@@ -752,7 +776,7 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
     seen: set[Path] = set()
 
     def add(p: Path) -> None:
-        key = p.resolve()
+        key = Path(os.path.realpath(p))  # realpath, not resolve(): a symlink loop is not an exception
         if key not in seen:
             seen.add(key)
             found.append(p)
@@ -761,7 +785,7 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
         path = Path(given)
         if path.is_dir():
             docs: list[Path] = []
-            for root, dirs, files in os.walk(path):
+            for root, dirs, files in os.walk(path, onerror=_unreadable_folder):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for name in files:
                     if name.startswith((".", "~$")):
@@ -777,6 +801,8 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
             if suffix not in SUPPORTED_SUFFIXES:
                 raise _unsupported(path, path.suffix)
             add(path)
+        elif path.is_symlink():
+            raise file_problem(path, "is a symbolic link to nothing (a broken link or a loop).")
         else:
             raise file_problem(path, "does not exist.")
     return found
@@ -788,7 +814,9 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]] | str | os.PathL
 
 
 def _looks_binary(text: str) -> bool:
-    if "\x00" in text:
+    # A stray NUL (a damaged byte, a paste from a PDF) is not binary data: only a share of
+    # non-text characters is (NUL among them), as below.
+    if text.count("\x00") > max(8, len(text) // 100):
         return True
     sample = text[:200_000]
     if not sample:
@@ -826,12 +854,14 @@ def _decode(path: object, data: bytes, preferred: str | None = None) -> str:
             if _looks_binary(text):
                 raise file_problem(path, "looks like binary data, not text.")
             return text
-    if b"\x00" in data:
+    if data.count(b"\x00") > max(8, len(data) // 100):  # UTF-16 without a BOM, an image ...
         raise file_problem(path, "looks like binary data, not text.")
     encodings = ["utf-8", "cp1252", "latin-1"]
     if preferred:
         try:
-            name = codecs.lookup(preferred).name
+            info = codecs.lookup(preferred)
+            # "hex", "rot13", "uu" ... are codecs but not text encodings: ignored like unknown names
+            name = info.name if getattr(info, "_is_text_encoding", True) else None
         except LookupError:
             name = None
         if name in ("latin-1", "iso8859-1", "ascii"):
@@ -883,6 +913,10 @@ def _read_pdf(path: object, data: bytes) -> str:
     except InputError:
         raise
     except Exception as exc:
+        if type(exc).__name__ == "DependencyError":  # pypdf: AES without its crypto extra
+            raise file_problem(
+                path, "is encrypted with AES, which needs the 'cryptography' package (pip install 'pypdf[crypto]')."
+            ) from exc
         raise file_problem(path, "is not a readable PDF (the file is damaged or truncated).") from exc
     if not any(page.strip() for page in pages):
         raise file_problem(path, "has no text layer (is it a scanned image?).")
@@ -1097,6 +1131,38 @@ def _cell_text(cell: Any, numbering: _Numbering) -> str:
     return " ".join(" ".join(parts).split())
 
 
+def _check_docx_size(path: object, data: bytes) -> None:
+    """Refuse a Word file whose document, once unzipped, would take too much memory to
+    parse: more than :data:`MAX_DOCX_XML_BYTES` of XML or :data:`MAX_PARAGRAPHS` paragraphs
+    (python-docx holds an object per paragraph; 2 million empty ones fit in a 351 KB file)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            info = z.getinfo("word/document.xml")
+            if info.file_size > MAX_DOCX_XML_BYTES:
+                raise file_problem(
+                    path,
+                    f"unzips to {info.file_size / 1e6:,.0f} MB of document XML, over the "
+                    f"{MAX_DOCX_XML_BYTES // 10**6} MB limit for one review; split it.",
+                )
+            paragraphs, tail = 0, b""
+            with z.open(info) as fh:
+                read = 0
+                while chunk := fh.read(1 << 20):
+                    read += len(chunk)
+                    if read > MAX_DOCX_XML_BYTES:  # the size in the header lied
+                        raise file_problem(path, f"unzips to more than {MAX_DOCX_XML_BYTES // 10**6} MB of document XML; split it.")
+                    window = tail + chunk
+                    paragraphs += window.count(b"</w:p>") + window.count(b"<w:p/>")
+                    paragraphs -= tail.count(b"</w:p>") + tail.count(b"<w:p/>")
+                    tail = window[-6:]
+                    if paragraphs > MAX_PARAGRAPHS:
+                        raise file_problem(
+                            path, f"has over {MAX_PARAGRAPHS:,} paragraphs, the limit for one review; split it."
+                        )
+    except (KeyError, zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError):
+        return  # python-docx says what is wrong with it
+
+
 def _read_docx(path: object, data: bytes) -> str:
     """Paragraphs and tables in document order.
 
@@ -1110,6 +1176,7 @@ def _read_docx(path: object, data: bytes) -> str:
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise file_problem(path, "is not a valid .docx file (it is not a zip archive).")
+    _check_docx_size(path, data)
     try:
         import docx
         from docx.table import Table
@@ -1142,6 +1209,53 @@ def _read_docx(path: object, data: bytes) -> str:
     return "\n\n".join(blocks)
 
 
+# A reader may drop markup, never a real share of the words: above these, it says so.
+SWALLOW_MAX_SHARE = 0.2
+SWALLOW_MIN_CHARS = 200
+_WORD_CHAR_RE = re.compile(r"\w")
+
+
+def _check_nothing_swallowed(path: object, raw: str, text: str, unclosed: list[tuple[str, int, int]]) -> None:
+    """Refuse a document whose cleaning would drop a real share of its words.
+
+    An element whose content is not text (``<script>``, ``<svg>`` ...) or a comment that is
+    never closed hides everything after it, as it would in a browser; when that is more than
+    a small share of the document it is far more likely a fragment pasted into the text than
+    the page's intent. Any format: if the clean text keeps less than 80% of the word
+    characters of the source, something went wrong and the file is named, not half-read.
+    """
+    for tag, start, length in unclosed:
+        lost = len(_WORD_CHAR_RE.findall(raw, start, start + length))
+        total = len(_WORD_CHAR_RE.findall(raw)) or 1
+        if lost >= SWALLOW_MIN_CHARS and lost / total > SWALLOW_MAX_SHARE:
+            line = raw.count("\n", 0, start) + 1
+            raise file_problem(
+                path,
+                f"an unclosed {tag} at line {line} would hide the rest of the document "
+                f"({lost / total:.0%} of its text); close or remove it.",
+            )
+    removed = len(raw) - len(text)
+    if removed < SWALLOW_MIN_CHARS or removed < len(raw) * SWALLOW_MAX_SHARE / 2:
+        return  # too little was removed to have taken a real share of the words (cheap: no count)
+    before = len(_WORD_CHAR_RE.findall(raw))
+    after = len(_WORD_CHAR_RE.findall(text))
+    if before - after >= SWALLOW_MIN_CHARS and after < before * (1 - SWALLOW_MAX_SHARE) and not unclosed:
+        if path is not None and str(path).lower().endswith((".html", ".htm")):
+            return  # an HTML page's scripts and styles are not text
+        raise file_problem(
+            path, f"cleaning would drop {1 - after / before:.0%} of its text; it was not read, to lose nothing silently."
+        )
+
+
+def printable_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as valid Unicode text: a file name's bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which JSON and terminals refuse) become U+FFFD."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):  # pragma: no cover - bytes paths are not used
+        return text.decode("utf-8", "replace")
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_document(path: str | os.PathLike[str]) -> Document:
     """Read one document and return it with clean text, offsets and sections.
 
@@ -1158,6 +1272,8 @@ def read_document(path: str | os.PathLike[str]) -> Document:
     """
     p = Path(path)
     if not p.exists():
+        if p.is_symlink():
+            raise file_problem(path, "is a symbolic link to nothing (a broken link or a loop).")
         raise file_problem(path, "does not exist.")
     if p.is_dir():
         raise file_problem(path, "is a folder, not a document.")
@@ -1194,13 +1310,24 @@ def read_document(path: str | os.PathLike[str]) -> Document:
         if not raw.strip():
             raise file_problem(path, "contains only whitespace.")
 
-    buf = _normalise(raw, html_mode=fmt in ("html", "htm"))
+    if len(raw) > MAX_RAW_CHARS:
+        raise file_problem(
+            path, f"holds {len(raw):,} characters, over the {MAX_RAW_CHARS:,} limit for one review; split it."
+        )
+    unclosed: list[tuple[str, int, int]] = []
+    buf = _normalise(raw, html_mode=fmt in ("html", "htm"), unclosed=unclosed)
     text = buf.text()
+    if len(text) > MAX_TEXT_CHARS:
+        raise file_problem(
+            path, f"holds {len(text):,} characters of text, over the {MAX_TEXT_CHARS:,} limit for one review "
+            "(extraction needs about 1 GB of memory at that size); split it."
+        )
+    _check_nothing_swallowed(path, raw, text, unclosed)
     if not text.strip():
         raise file_problem(path, "has no readable text once markup is removed.")
     return Document(
-        path=str(path),
-        name=p.name,
+        path=printable_path(path),
+        name=printable_path(p.name),
         format=fmt,
         raw=raw,
         text=text,

@@ -20,14 +20,24 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .errors import TaxonomyError, UsageError, yaml_problem
+from .safeyaml import regex_may_backtrack
 
 SHIPPED = "taxonomy.yaml"
 SHIPPED_CUES = "cues.yaml"
 _TOP_KEYS = ("agencies", "family_roles", "themes", "cues")
 ENV_VAR = "SGRAPH_TAXONOMY"
 
+# Words that a cue may not match on its own: they stand in nearly every sentence ("should"
+# or "not" may: a cue family says what such a word means).
+_STOP_CUES = ("the", "a", "an", "and", "or", "of", "to", "in", "on", "all", "it", "is", "be", "as", "was", "were")
 # Words that on their own would match almost everywhere: never allowed as an alias.
-_STOP_ALIASES = {"the", "a", "an", "and", "or", "of", "to", "in", "on", "all", "it", "is", "be", "as"}
+_STOP_ALIASES = frozenset(
+    "the a an and or of to in on all it is be as did not was were has have had been are am do does done this that "
+    "these those with for from by at but if no nor so can could will would shall should may might must he she they "
+    "we you i me him her his hers its their them our us your who whom whose which what when where why how there "
+    "then than also any some more most other such into about after before up out over under one two very just only "
+    "own same too each both few yes".split()
+)
 
 
 class _Entry(BaseModel):
@@ -506,8 +516,10 @@ def did_you_mean(name: str, choices: dict[str, str]) -> str:
 
 
 def _read_yaml(path: Path | None, text: str, label: str) -> dict:
+    from . import safeyaml
+
     try:
-        data = yaml.safe_load(text)
+        data = safeyaml.load(text)
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{label}: {yaml_problem(exc)}.") from None
     if data is None:
@@ -589,7 +601,7 @@ def _merge(base: _TaxonomyFile, extra: _TaxonomyFile) -> _TaxonomyFile:
     )
 
 
-def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
+def _check(tax: _TaxonomyFile, texts: dict[str, str], shipped_cues: dict[str, list[str]]) -> None:
     """Reject aliases that would break matching, naming the file and line."""
 
     def where(alias: str) -> str:
@@ -600,6 +612,13 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
                 return f"{label}{line}"
         return next(iter(texts))
 
+    def where_blank() -> str:  # the first "name:" / "role:" left blank, the user's file first
+        for label, text in reversed(list(texts.items())):
+            m = re.search(r"""(?m)^[ \t-]*(?:name|role):[ \t]*(?:""|''|~|null)?[ \t]*(?:#.*)?$""", text)
+            if m:
+                return f"{label} (line {text.count(chr(10), 0, m.start()) + 1})"
+        return next(reversed(list(texts)))
+
     kinds: list[tuple[str, Iterable[tuple[str, list[str], list[str]]]]] = [
         ("agency", ((a.name, [a.name, *a.aliases], a.regex) for a in tax.agencies)),
         ("family role", ((r.role, r.aliases, r.regex) for r in tax.family_roles)),
@@ -609,7 +628,7 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
         owner: dict[str, str] = {}
         for name, phrases, regexes in entries:
             if not name or not name.strip():
-                raise TaxonomyError(f"{where(kind)}: a {kind} has an empty name.")
+                raise TaxonomyError(f"{where_blank()}: {'an' if kind[0] in 'aeiou' else 'a'} {kind} has an empty name.")
             for phrase in phrases:
                 if not isinstance(phrase, str) or len(_norm(phrase)) < 2:
                     raise TaxonomyError(
@@ -633,16 +652,19 @@ def _check(tax: _TaxonomyFile, texts: dict[str, str]) -> None:
                 _check_regex(pattern, f"{kind} '{name}'", where)
     for family, cues in tax.cues.items():
         for cue in cues:
-            _check_regex(cue, f"cue family '{family}'", where)
-            if any(re.fullmatch(rf"\b(?:{cue})", word, re.IGNORECASE) for word in _STOP_ALIASES):
+            # The shipped cues bound every repetition they nest ("(?:\w+\s+){0,3}"); a user's
+            # cue may not nest one at all.
+            _check_regex(cue, f"cue family '{family}'", where, backtrack=cue not in shipped_cues.get(family, ()))
+            if any(re.fullmatch(rf"\b(?:{cue})", word, re.IGNORECASE) for word in _STOP_CUES):
                 raise TaxonomyError(
                     f"{where(cue)}: cue family '{family}' has the cue '{cue}', which matches a common word "
                     "on its own and would match almost every sentence."
                 )
 
 
-def _check_regex(pattern: object, owner: str, where) -> None:
-    """Refuse a regex that is not a string, does not compile or matches empty text."""
+def _check_regex(pattern: object, owner: str, where, backtrack: bool = True) -> None:
+    """Refuse a regex that is not a string, does not compile, matches empty text or (with
+    ``backtrack``) repeats a repetition or an alternation."""
     if not isinstance(pattern, str):
         raise TaxonomyError(f"{where(str(pattern))}: {owner} has {pattern!r}, which is not a regular expression.")
     try:
@@ -651,6 +673,12 @@ def _check_regex(pattern: object, owner: str, where) -> None:
         raise TaxonomyError(f"{where(pattern)}: {owner} has an invalid regex: {exc}.") from None
     if compiled.search("") is not None:
         raise TaxonomyError(f"{where(pattern)}: {owner} has a regex that matches empty text.")
+    if backtrack and regex_may_backtrack(pattern):
+        raise TaxonomyError(
+            f"{where(pattern)}: {owner} has a regex that repeats a repetition or an "
+            "alternation, e.g. '(a|aa)+' or '(a+)+', which can take hours on one sentence; "
+            "rewrite it without the nesting."
+        )
 
 
 def _shipped_text(name: str = SHIPPED) -> str:
@@ -660,7 +688,7 @@ def _shipped_text(name: str = SHIPPED) -> str:
 def load_taxonomy(extra: str | os.PathLike[str] | None = None) -> Taxonomy:
     """The shipped taxonomy, extended by ``extra`` (or ``$SGRAPH_TAXONOMY``) if given."""
     extra = extra or os.environ.get(ENV_VAR) or None
-    return _load_cached(str(Path(extra).resolve()) if extra else None)
+    return _load_cached(os.path.realpath(extra) if extra else None)  # realpath: a symlink loop is not an exception
 
 
 @lru_cache(maxsize=8)
@@ -671,15 +699,15 @@ def _load_cached(extra: str | None) -> Taxonomy:
     cues_text = _shipped_text(SHIPPED_CUES)
     texts["cues.yaml (shipped)"] = cues_text
     data.cues = _parse(_read_yaml(None, cues_text, "cues.yaml (shipped)"), cues_text, "cues.yaml (shipped)").cues
+    shipped_cues = {family: list(items) for family, items in data.cues.items()}
     sources = ("shipped",)
     if extra:
+        from .safeyaml import read_text_file
+
         path = Path(extra)
-        if not path.is_file():
+        if not (path.exists() or path.is_symlink()):
             raise TaxonomyError(f"{path}: taxonomy file does not exist.")
-        try:
-            user_text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise TaxonomyError(f"{path}: is not UTF-8 text.") from None
+        user_text = read_text_file(path, TaxonomyError)
         texts[str(path)] = user_text
         user = _parse(_read_yaml(path, user_text, str(path)), user_text, str(path))
         for family in user.cues:
@@ -690,7 +718,7 @@ def _load_cached(extra: str | None) -> Taxonomy:
                 )
         data = _merge(data, user)
         sources = (*sources, str(path))
-    _check(data, texts)
+    _check(data, texts, shipped_cues)
     return Taxonomy(data, sources)
 
 

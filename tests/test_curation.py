@@ -386,14 +386,14 @@ def test_a_curated_quote_gone_from_a_changed_document_is_reported(tmp_path, caps
     assert err[:5] == [
         f"Warning: {path}: was written for another version of {source} (its sha256 differs); "
         "its facts were checked against the current text.",
-        f"Warning: {path}, line {quote_line('- name: Police')}: the quote of agency 'Police' is no longer in {source}; "
-        f"the automatic fact was kept, with its current quote: {short}",
-        f"Warning: {path}, line {quote_line('- role: other adult')}: the quote of family member 'other adult' is no longer "
-        f"in {source}; the automatic fact was kept, with its current quote: {short}",
-        f"Warning: {path}, line {quote_line('- id: Child X/lp029')}: the quote of learning point Child X/lp029 is no longer "
-        f"in {source}; the fact was left out: {short}",
-        f"Warning: {path}, line {quote_line('- source: Police')}: the quote of communication link Child X/link006 "
-        f"(Police \u2192 Children's Social Care) is no longer in {source}; the fact was left out: {short}",
+        f"Warning: {path}, line {quote_line('- name: Police')}: the quote {short} of agency 'Police' is no longer in {source}; "
+        "the automatic fact was kept, with the quote extraction finds now.",
+        f"Warning: {path}, line {quote_line('- role: other adult')}: the quote {short} of family member 'other adult' is "
+        f"no longer in {source}; the automatic fact was kept, with the quote extraction finds now.",
+        f"Warning: {path}, line {quote_line('- id: Child X/lp029')}: the quote {short} of learning point Child X/lp029 is "
+        f"no longer in {source}; the fact was left out.",
+        f"Warning: {path}, line {quote_line('- source: Police')}: the quote {short} of communication link Child X/link006 "
+        f"(Police \u2192 Children's Social Care) is no longer in {source}; the fact was left out.",
     ]
     assert err[-1] == (
         f"Applied 1 annotation file(s) from {ann}/: 4 curated fact(s), 1 automatic fact(s) removed, 4 stale quote(s) reported."

@@ -846,7 +846,7 @@ def neo4j_server():
     if not os.environ.get("NEO4J_URI"):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but NEO4J_URI is not set: the Neo4j tests must run in CI.")
-        pytest.skip("NEO4J_URI is not set (start a server with scripts/neo4j-server to run this test).")
+        pytest.skip("NEO4J_URI is not set; start a server with scripts/neo4j-dev-server start")
     from graph_model import neo4j_store
 
     return neo4j_store

@@ -186,7 +186,13 @@ def test_embedded_store_every_query_with_hostile_values_changes_nothing(hostile,
 
 def test_cli_query_with_hostile_parameters(hostile, capsys):
     for value in HOSTILE_VALUES:
-        assert main(["query", "run", "agency-learning", "--param", f"agency={value}", "--format", "json", "--embedded", "--home", str(hostile)]) == 0
+        # A parameter naming an agency takes the taxonomy's names and aliases (issue 21): a
+        # hostile one is a usage error, one sentence, before it reaches any engine.
+        assert main(["query", "run", "agency-learning", "--param", f"agency={value}", "--format", "json", "--embedded", "--home", str(hostile)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.startswith("Error: Unknown agency ") and captured.err.count("\n") == 1
+        # As data through a text parameter that names nothing, it comes back verbatim.
+        assert main(["query", "run", "review-timeline", "--param", f"review_id={value}", "--format", "json", "--embedded", "--home", str(hostile)]) == 0
         assert json.loads(capsys.readouterr().out) == []
     with embedded.EmbeddedBackend(hostile / pipeline.EMBEDDED_DIR) as be:
         assert _node_count(be)[0] == pipeline.stored_graph(hostile).number_of_nodes()

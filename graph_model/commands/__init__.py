@@ -18,7 +18,8 @@ from ..errors import SgraphError
 
 app = typer.Typer(
     name="sgraph",
-    help="Turn child safeguarding review documents into an evidence-backed graph.",
+    help="Turn child safeguarding review documents into an evidence-backed graph.\n\n"
+    "Example: sgraph build seeds/ && sgraph query run breakdown-agencies",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -42,7 +43,7 @@ def progress_bar(quiet: bool) -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        disable=quiet,
+        disable=quiet or not err.is_terminal,  # piped: no bar, and no blank line where it was
         transient=True,
     )
 
@@ -52,12 +53,27 @@ def fail(message: str, code: int = 1) -> None:
     raise SystemExit(code)
 
 
+def _tolerant_streams() -> None:
+    """A terminal that cannot show a character (``PYTHONIOENCODING=ascii``, a C locale)
+    gets "?" for it instead of the command dying with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning known errors into one clear sentence."""
     from .. import cli  # noqa: F401  (registers every command module)
+    from ..reaper import sigterm_as_interrupt
 
+    _tolerant_streams()
     try:
-        rv = app(args=argv, standalone_mode=False)
+        with sigterm_as_interrupt():  # SIGTERM (kill, timeout) stops a command as Ctrl-C does
+            rv = app(args=argv, standalone_mode=False)
         # typer >= 0.16 turns Ctrl-C (and a typer.Exit raised by a command) into a
         # *returned* exit code when standalone_mode is off: it must not become 0.
         if isinstance(rv, int) and not isinstance(rv, bool) and rv != 0:
@@ -81,4 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(exc, "exit_code", 2) or 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
+    # Safety nets: what no code path should let through still reaches the user as one
+    # sentence (the catalogue in tests/test_reliability.py finds these paths and fixes them).
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"Error: {where}{exc.strerror or exc} (a system error; nothing was replaced).", markup=False)
+        return 1
+    except MemoryError:
+        err.print("Error: out of memory; nothing was replaced (try fewer documents or --jobs 1).", markup=False)
+        return 1
+    except RecursionError:
+        err.print("Error: an input is nested too deeply to process; nothing was replaced.", markup=False)
+        return 1
     return 0

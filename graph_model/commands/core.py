@@ -18,7 +18,7 @@ from . import HomeOption, TaxonomyOption, app, err, out, progress_bar
 
 @app.command()
 def build(
-    documents: list[Path] = typer.Argument(..., help="Review documents or folders of them."),
+    documents: list[Path] = typer.Argument(..., metavar="DOCUMENTS", help="Review documents or folders of them."),
     home: Path = HomeOption,
     taxonomy: Path = TaxonomyOption,
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core)."),
@@ -31,6 +31,8 @@ def build(
 
     Example: sgraph build seeds/ --annotations annotations/
     """
+    if jobs < 0:
+        raise UsageError(f"--jobs must be 0 (one per core) or more, not {jobs}.")
     files = iter_document_paths(documents)
     with progress_bar(quiet) as bar:
         task = bar.add_task("Extracting", total=len(files))
@@ -41,6 +43,7 @@ def build(
             jobs=jobs or None,
             progress=lambda _p: bar.advance(task),
             annotations=annotations,
+            waiting=lambda message: err.print(message, markup=False),
         )
     for line in result.warnings:
         err.print(f"Warning: {line}", markup=False)
@@ -61,7 +64,7 @@ def build(
 
 @app.command()
 def extract(
-    files: list[Path] = typer.Argument(..., help="Review documents (or folders)."),
+    files: list[Path] = typer.Argument(..., metavar="FILES", help="Review documents (or folders)."),
     format: str = typer.Option("json", "--format", "-f", help="json or yaml."),
     taxonomy: Path = TaxonomyOption,
     out_dir: Path = typer.Option(

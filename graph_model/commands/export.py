@@ -16,7 +16,8 @@ from .. import exports, pipeline
 from . import HomeOption, app, err
 
 export_app = typer.Typer(
-    help="Export what an agency must learn from the reviews (Markdown, HTML, CSV, JSON or Word).",
+    help="Export what an agency must learn from the reviews (Markdown, HTML, CSV, JSON or Word).\n\n"
+    'Example: sgraph export agency "health visitor" --format docx --out hv.docx',
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")
@@ -48,7 +49,7 @@ def _format(fmt: str | None, out: Path | None) -> str:
 @export_app.command("agency")
 def export_agency(
     name: str = typer.Argument(
-        ..., help="The agency: its name or any alias (e.g. 'HV', 'health visitor', 'Police')."
+        ..., metavar="AGENCY", help="The agency: its name or any alias (e.g. 'HV', 'health visitor', 'Police')."
     ),
     format: str = typer.Option(None, "--format", "-f", help=FormatHelp),
     out: Path = typer.Option(..., "--out", "-o", help="The file to write."),

@@ -29,7 +29,7 @@ app.add_typer(query_app, name="query")
 
 FORMATS = ("table", "csv", "json")
 ParamOption = typer.Option(
-    None, "--param", "-p", help='A query parameter as name=value; repeat for several (e.g. --param agency="GP").'
+    None, "--param", "-p", metavar="NAME=VALUE", help='A query parameter as name=value; repeat for several (e.g. --param agency="GP").'
 )
 FormatOption = typer.Option("table", "--format", "-f", help="table, csv or json.")
 Neo4jOption = typer.Option(
@@ -114,7 +114,7 @@ def list_(format: str = FormatOption) -> None:
 
 @query_app.command("run")
 def run(
-    name: str = typer.Argument(..., help="The query's name (see 'sgraph query list')."),
+    name: str = typer.Argument(..., metavar="NAME", help="The query's name (see 'sgraph query list')."),
     param: list[str] = ParamOption,
     format: str = FormatOption,
     neo4j: bool | None = Neo4jOption,
@@ -126,10 +126,10 @@ def run(
     """
     fmt = _check_format(format)
     params = queries.parse_param_args(param)
-    queries.bind_params(queries.get_query(name), params)  # a usage error before any connection
+    queries.bind_params(queries.get_query(name), params, resolve_names=True)  # a usage error before any connection
     backend = queries.open_backend(neo4j, home)
     try:
-        rows = queries.run_query(name, params, backend)
+        rows = queries.run_query(name, params, backend, resolve_names=True)
     finally:
         backend.close()
     _emit(rows, fmt)
@@ -137,7 +137,7 @@ def run(
 
 @query_app.command("file")
 def file(
-    path: Path = typer.Argument(..., help="A .cypher file (a '// params:' header types its parameters)."),
+    path: Path = typer.Argument(..., metavar="FILE.cypher", help="A .cypher file (a '// params:' header types its parameters)."),
     param: list[str] = ParamOption,
     format: str = FormatOption,
     neo4j: bool | None = Neo4jOption,
@@ -151,7 +151,7 @@ def file(
     params = queries.parse_param_args(param)
     backend = queries.open_backend(neo4j, home)
     try:
-        rows = queries.run_file(path, params, backend)
+        rows = queries.run_file(path, params, backend, resolve_names=True)
     finally:
         backend.close()
     _emit(rows, fmt)

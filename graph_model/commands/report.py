@@ -54,7 +54,7 @@ def report(
 
 @app.command("map")
 def map_command(
-    kind: str = typer.Argument(..., help="agencies, themes or review."),
+    kind: str = typer.Argument(..., metavar="agencies|themes|review", help="agencies, themes or review."),
     review: str = typer.Option(None, "--review", "-r", help="The review id (for 'review')."),
     out: Path = typer.Option(..., "--out", "-o", help="The HTML file to write."),
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
