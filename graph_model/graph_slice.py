@@ -1,0 +1,187 @@
+"""Read one agency's part of a stored ``graph.json`` without parsing the rest.
+
+``graph.json`` (written by :func:`graph_model.build.graph_json_chunks`) holds one node or
+relationship per line: the nodes sorted by id, then the relationships grouped by their
+source node (``{"_from": ..., "_to": ..., <sorted keys>}``), keys sorted, no line break
+inside a line. An agency export needs a small part of it (at 2,000 reviews, one agency's
+items are a few percent of the file's 2 million lines), so instead of ``json.loads`` of the
+whole file this module maps the file into memory and looks for the lines it needs with
+``bytes.find`` (C speed), parsing only those:
+
+* every ``Agency``, ``Review`` and ``Theme`` node (each label's lines are one run);
+* the relationships into each agency (``"_to": "Agency:NAME", `` can only occur as a key
+  and its value: inside a string value the quotes are escaped) and its outgoing
+  ``COMMUNICATION`` links (one run: the agency's own lines);
+* the learning points and missed opportunities those relationships come from, and the
+  relationships out of each of them (``ABOUT_THEME``, ``SIMILAR_TO``).
+
+The result is the subgraph :func:`graph_model.exports.agency_view` cuts from the whole
+graph (the tests check they are equal). Anything unexpected in the layout raises
+:class:`LayoutError`, and the caller falls back to reading the whole graph, so a change of
+format costs speed, never correctness.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import networkx as nx
+
+HEADER = b'{"format":"sgraph-graph","nodes":['
+RELATIONSHIPS = b'\n],"relationships":['
+ITEM_LABELS = ("LearningPoint", "MissedOpportunity")
+KEEP_OUT = frozenset({"ABOUT_THEME", "SIMILAR_TO"})  # relationships kept out of an item
+KEEP_IN = frozenset({"ADDRESSED_TO", "MISSED_BY", "COMMUNICATION", "INVOLVES"})  # into an agency
+
+
+class LayoutError(Exception):
+    """graph.json is not laid out as this reader expects (one item a line, sorted)."""
+
+
+def _key(value: str) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+class _Lines:
+    def __init__(self, buf: mmap.mmap | bytes):
+        self.buf = buf
+        if not buf[: len(HEADER)] == HEADER:
+            raise LayoutError("no graph.json header")
+        self.rels = buf.find(RELATIONSHIPS)
+        if self.rels < 0:
+            raise LayoutError("no relationships")
+        self.end = len(buf)
+        self.last: int | None = None  # the start of the line after the last one a run gave
+
+    def line_at(self, pos: int) -> tuple[bytes, int]:
+        """The line starting at ``pos`` (without its comma) and the start of the next line."""
+        stop = self.buf.find(b"\n", pos)
+        if stop < 0:
+            stop = self.end
+        line = self.buf[pos:stop]
+        return (line[:-1] if line.endswith(b",") else line), stop + 1
+
+    def run(self, prefix: bytes, lo: int, hi: int, hint: int | None = None) -> Iterator[bytes]:
+        """The run of lines beginning with ``prefix`` between ``lo`` and ``hi`` (a line
+        start is found as ``\\n`` + prefix; ``hint``: where to look first)."""
+        needle = b"\n" + prefix
+        pos = -1
+        if hint is not None and lo <= hint < hi:
+            pos = self.buf.find(needle, hint, hi)
+        if pos < 0:
+            pos = self.buf.find(needle, lo, hi)
+        if pos < 0:
+            return
+        pos += 1
+        while pos < hi:
+            line, nxt = self.line_at(pos)
+            if not line.startswith(prefix):
+                return
+            self.last = nxt
+            yield line
+            pos = nxt
+
+    def occurrences(self, needle: bytes, lo: int, hi: int) -> Iterator[bytes]:
+        """Every line between ``lo`` and ``hi`` that contains ``needle``."""
+        pos = self.buf.find(needle, lo, hi)
+        while pos >= 0:
+            start = self.buf.rfind(b"\n", lo, pos) + 1
+            line, nxt = self.line_at(start)
+            yield line
+            pos = self.buf.find(needle, nxt, hi)
+
+
+def _parse(line: bytes) -> dict:
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise LayoutError(f"a line is not JSON ({exc})") from None
+
+
+def agency_slice(path: Path, agencies: Iterable[str] | None, resolve) -> nx.MultiDiGraph:
+    """The part of ``path`` (a graph.json) that the exports of ``agencies`` need.
+
+    ``resolve(graph, name)`` turns a name or alias into a canonical agency name, given a
+    graph holding the Agency nodes. Raises :class:`LayoutError` if the file is not laid out
+    as expected (the caller then reads the whole graph) and ``OSError`` if it cannot be read.
+    """
+    with open(path, "rb") as fh:
+        try:
+            buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            raise LayoutError("empty file") from None
+        try:
+            return _slice(_Lines(buf), agencies, resolve)
+        finally:
+            buf.close()
+
+
+def _slice(lines: _Lines, agencies: Iterable[str] | None, resolve) -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    nodes_lo, nodes_hi = len(HEADER), lines.rels + 1
+    for label in ("Agency", "Review", "Theme"):
+        for line in lines.run(b'{"_id": ' + _key(label + ":")[:-1], nodes_lo, nodes_hi):
+            d = _parse(line)
+            if d.get("label") != label:
+                raise LayoutError(f"a {label} line without its label")
+            g.add_node(d.pop("_id"), **d)
+    names = sorted({resolve(g, a) for a in agencies}) if agencies is not None else None
+    if names is None:
+        names = sorted(str(d["name"]) for _n, d in g.nodes(data=True) if d.get("label") == "Agency")
+    rel_lo, rel_hi = lines.rels, lines.end
+    edges: list[dict] = []
+    items: set[str] = set()
+    for name in names:
+        node = f"Agency:{name}"
+        if node not in g:
+            continue
+        for line in lines.occurrences(b'"_to": ' + _key(node) + b", ", rel_lo, rel_hi):
+            d = _parse(line)
+            if d.get("_to") != node:
+                raise LayoutError("a relationship line in an unexpected layout")
+            if d.get("type") in KEEP_IN:
+                edges.append(d)
+                if d["type"] in ("ADDRESSED_TO", "MISSED_BY"):
+                    items.add(d["_from"])
+        for line in lines.run(b'{"_from": ' + _key(node) + b", ", rel_lo, rel_hi):
+            if b'"type": "COMMUNICATION"' in line:
+                d = _parse(line)
+                if d.get("type") == "COMMUNICATION" and d.get("_to") != node:
+                    edges.append(d)
+    hint_n, hint_r = nodes_lo, rel_lo
+    out_edges: list[dict] = []
+    for item in sorted(items):
+        key = _key(item) + b", "
+        found = False
+        lines.last = None
+        for line in lines.run(b'{"_id": ' + key, nodes_lo, nodes_hi, hint_n):
+            d = _parse(line)
+            g.add_node(d.pop("_id"), **d)
+            found = True
+            hint_n = lines.last - 1
+        if not found:
+            raise LayoutError(f"no node line for {item}")
+        lines.last = None
+        for line in lines.run(b'{"_from": ' + key, rel_lo, rel_hi, hint_r):
+            if b'"type": "ABOUT_THEME"' in line or b'"type": "SIMILAR_TO"' in line:
+                d = _parse(line)
+                if d.get("type") in KEEP_OUT:
+                    out_edges.append(d)
+        if lines.last is not None:
+            hint_r = lines.last - 1
+    for d in edges:
+        _add_edge(g, d)
+    for d in out_edges:
+        if d["type"] == "ABOUT_THEME" or d["_to"] in items:
+            _add_edge(g, d)
+    return g
+
+
+def _add_edge(g: nx.MultiDiGraph, d: dict) -> None:
+    u, v = d.pop("_from"), d.pop("_to")
+    if u not in g or v not in g:
+        raise LayoutError(f"a relationship to a node not read ({u} -> {v})")
+    g.add_edge(u, v, key=d["id"], **d)
