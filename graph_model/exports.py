@@ -380,14 +380,16 @@ def _citation(review: ReviewRef, props: dict) -> Citation:
 
 def _themes_of(graph: nx.MultiDiGraph, node: str) -> list[str]:
     names = set()
-    for _u, v, d in graph.out_edges(node, data=True):
-        if d.get("type") == "ABOUT_THEME":
-            names.add(str(graph.nodes[v].get("name") or v.split(":", 1)[-1]))
+    nodes = graph._node
+    for v, keyed in graph._succ[node].items():
+        for d in keyed.values():
+            if d.get("type") == "ABOUT_THEME":
+                names.add(str(nodes[v].get("name") or v.split(":", 1)[-1]))
     return sorted(names)
 
 
 def _review_id_of(graph: nx.MultiDiGraph, node: str, via: str) -> str:
-    rid = graph.nodes[node].get("review_id")
+    rid = graph._node[node].get("review_id")
     if rid:
         return str(rid)
     for u, _v, d in graph.in_edges(node, data=True):
@@ -397,47 +399,78 @@ def _review_id_of(graph: nx.MultiDiGraph, node: str, via: str) -> str:
 
 
 def _collect(graph: nx.MultiDiGraph, agency: str) -> list[ExportItem]:
-    """The agency's items, unsorted, each once, with themes in alphabetical order."""
+    """The agency's items, unsorted, each once, with themes in alphabetical order.
+
+    The models are made with ``model_construct`` (no validation): every value is already of
+    its field's type here, and a national export makes a hundred thousand of them."""
     node = f"Agency:{agency}"
     if node not in graph:
         return []
+    nodes = graph._node
     reviews: dict[str, ReviewRef] = {}
 
-    def review(rid: str) -> ReviewRef:
-        if rid not in reviews:
-            reviews[rid] = _review(graph, rid)
-        return reviews[rid]
+    def cite(rid: str, props: dict) -> Citation:
+        r = reviews.get(rid)
+        if r is None:
+            r = reviews[rid] = _review(graph, rid)
+        return Citation.model_construct(
+            review_id=r.id,
+            review_title=r.title,
+            year=r.year,
+            source=r.source,
+            board=r.board,
+            section=str(props.get("section") or ""),
+            quote=str(props.get("quote") or ""),
+            start=_int_or_none(props.get("start")),
+            end=_int_or_none(props.get("end")),
+        )
+
+    def item(**fields: object) -> ExportItem:
+        base: dict[str, object] = {
+            "addressed_to_all": False,
+            "themes": [],
+            "counterpart": None,
+            "direction": None,
+            "status": None,
+            "lesson": None,
+            "lesson_text": None,
+            "lesson_reviews": None,
+            "partner_rank": None,
+        }
+        base.update(fields)
+        return ExportItem.model_construct(**base)
 
     items: dict[str, ExportItem] = {}
-    for u, _v, d in graph.in_edges(node, data=True):
-        kind = d.get("type")
-        props = graph.nodes[u]
-        if kind == "ADDRESSED_TO":
-            item_id = str(props.get("id") or u)
-            lp_kind = props.get("kind")
-            if lp_kind not in KIND_ORDER or item_id in items:
-                continue
-            rid = _review_id_of(graph, u, "HAS_LEARNING") or str(d.get("review_id") or "")
-            items[item_id] = ExportItem(
-                id=item_id,
-                kind=lp_kind,
-                text=str(props.get("text") or props.get("quote") or ""),
-                addressed_to_all=bool(d.get("all_agencies", props.get("all_agencies", False))),
-                themes=_themes_of(graph, u),
-                citation=_citation(review(rid), props),
-            )
-        elif kind == "MISSED_BY":
-            item_id = str(props.get("id") or u)
-            if item_id in items:
-                continue
-            rid = _review_id_of(graph, u, "HAS_MISSED_OPPORTUNITY") or str(d.get("review_id") or "")
-            items[item_id] = ExportItem(
-                id=item_id,
-                kind="missed_opportunity",
-                text=str(props.get("text") or props.get("quote") or ""),
-                themes=_themes_of(graph, u),
-                citation=_citation(review(rid), props),
-            )
+    for u, keyed in graph._pred[node].items():
+        props = nodes[u]
+        for d in keyed.values():
+            kind = d.get("type")
+            if kind == "ADDRESSED_TO":
+                item_id = str(props.get("id") or u)
+                lp_kind = props.get("kind")
+                if lp_kind not in KIND_ORDER or item_id in items:
+                    continue
+                rid = _review_id_of(graph, u, "HAS_LEARNING") or str(d.get("review_id") or "")
+                items[item_id] = item(
+                    id=item_id,
+                    kind=lp_kind,
+                    text=str(props.get("text") or props.get("quote") or ""),
+                    addressed_to_all=bool(d.get("all_agencies", props.get("all_agencies", False))),
+                    themes=_themes_of(graph, u),
+                    citation=cite(rid, props),
+                )
+            elif kind == "MISSED_BY":
+                item_id = str(props.get("id") or u)
+                if item_id in items:
+                    continue
+                rid = _review_id_of(graph, u, "HAS_MISSED_OPPORTUNITY") or str(d.get("review_id") or "")
+                items[item_id] = item(
+                    id=item_id,
+                    kind="missed_opportunity",
+                    text=str(props.get("text") or props.get("quote") or ""),
+                    themes=_themes_of(graph, u),
+                    citation=cite(rid, props),
+                )
     links = [
         (u, v, k, d)
         for u, v, k, d in graph.out_edges(node, keys=True, data=True)
@@ -454,21 +487,21 @@ def _collect(graph: nx.MultiDiGraph, agency: str) -> list[ExportItem]:
             continue
         outgoing = u == node
         other = v if outgoing else u
-        counterpart = str(graph.nodes[other].get("name") or other.split(":", 1)[-1])
+        counterpart = str(nodes[other].get("name") or other.split(":", 1)[-1])
         directed = bool(d.get("directed", True))
         direction: Literal["to", "from", "between"] = (
             ("to" if outgoing else "from") if directed else "between"
         )
         status = "broken" if d.get("status") == "broken" else "effective"
         preposition = {"to": "to", "from": "from", "between": "with"}[direction]
-        items[item_id] = ExportItem(
+        items[item_id] = item(
             id=item_id,
             kind="communication",
             text=f"{status.capitalize()} communication {preposition} {counterpart}",
             counterpart=counterpart,
             direction=direction,
             status=status,
-            citation=_citation(review(str(d.get("review_id") or "")), d),
+            citation=cite(str(d.get("review_id") or ""), d),
         )
     return list(items.values())
 
@@ -483,7 +516,9 @@ def agency_view(graph: nx.MultiDiGraph, agency: str) -> nx.MultiDiGraph:
     Review and Theme node; the learning points addressed to it and the missed opportunities
     attributed to it, with their ``ABOUT_THEME`` and the ``SIMILAR_TO`` between them; its
     ``INVOLVES`` and ``COMMUNICATION`` relationships. :func:`graph_model.graph_slice.agency_slice`
-    reads the same subgraph straight from graph.json."""
+    reads the same subgraph straight from graph.json (and marks it: it is returned as is)."""
+    if graph.graph.get("agency_view") == agency:
+        return graph
     view = nx.MultiDiGraph()
     for n, d in graph.nodes(data=True):
         if d.get("label") in ("Agency", "Review", "Theme"):

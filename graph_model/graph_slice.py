@@ -94,9 +94,11 @@ class _Lines:
             pos = self.buf.find(needle, nxt, hi)
 
 
-def _parse(line: bytes) -> dict:
+def _parse(lines: list[bytes]) -> list[dict]:
+    """The lines parsed, all at once (one ``json.loads`` of them as an array: per-line calls
+    cost more than the parsing)."""
     try:
-        return json.loads(line)
+        return json.loads(b"[" + b",".join(lines) + b"]")
     except ValueError as exc:
         raise LayoutError(f"a line is not JSON ({exc})") from None
 
@@ -123,60 +125,61 @@ def _slice(lines: _Lines, agencies: Iterable[str] | None, resolve) -> nx.MultiDi
     g = nx.MultiDiGraph()
     nodes_lo, nodes_hi = len(HEADER), lines.rels + 1
     for label in ("Agency", "Review", "Theme"):
-        for line in lines.run(b'{"_id": ' + _key(label + ":")[:-1], nodes_lo, nodes_hi):
-            d = _parse(line)
+        for d in _parse(list(lines.run(b'{"_id": ' + _key(label + ":")[:-1], nodes_lo, nodes_hi))):
             if d.get("label") != label:
                 raise LayoutError(f"a {label} line without its label")
             g.add_node(d.pop("_id"), **d)
-    names = sorted({resolve(g, a) for a in agencies}) if agencies is not None else None
-    if names is None:
+    if agencies is not None:
+        names = sorted({resolve(g, a) for a in agencies})
+    else:
         names = sorted(str(d["name"]) for _n, d in g.nodes(data=True) if d.get("label") == "Agency")
     rel_lo, rel_hi = lines.rels, lines.end
     edges: list[dict] = []
-    items: set[str] = set()
     for name in names:
         node = f"Agency:{name}"
         if node not in g:
             continue
-        for line in lines.occurrences(b'"_to": ' + _key(node) + b", ", rel_lo, rel_hi):
-            d = _parse(line)
+        incoming = _parse(list(lines.occurrences(b'"_to": ' + _key(node) + b", ", rel_lo, rel_hi)))
+        for d in incoming:
             if d.get("_to") != node:
                 raise LayoutError("a relationship line in an unexpected layout")
-            if d.get("type") in KEEP_IN:
-                edges.append(d)
-                if d["type"] in ("ADDRESSED_TO", "MISSED_BY"):
-                    items.add(d["_from"])
-        for line in lines.run(b'{"_from": ' + _key(node) + b", ", rel_lo, rel_hi):
-            if b'"type": "COMMUNICATION"' in line:
-                d = _parse(line)
-                if d.get("type") == "COMMUNICATION" and d.get("_to") != node:
-                    edges.append(d)
+        edges += [d for d in incoming if d.get("type") in KEEP_IN]
+        out = [ln for ln in lines.run(b'{"_from": ' + _key(node) + b", ", rel_lo, rel_hi) if b'"type": "COMMUNICATION"' in ln]
+        edges += [d for d in _parse(out) if d.get("type") == "COMMUNICATION" and d.get("_to") != node]
+    items = sorted({d["_from"] for d in edges if d["type"] in ("ADDRESSED_TO", "MISSED_BY")})
+    keys = {_key(i): i for i in items}
+    node_lines: list[bytes] = []
+    out_lines: list[bytes] = []
     hint_n, hint_r = nodes_lo, rel_lo
-    out_edges: list[dict] = []
-    for item in sorted(items):
+    for item in items:
         key = _key(item) + b", "
-        found = False
         lines.last = None
-        for line in lines.run(b'{"_id": ' + key, nodes_lo, nodes_hi, hint_n):
-            d = _parse(line)
-            g.add_node(d.pop("_id"), **d)
-            found = True
-            hint_n = lines.last - 1
-        if not found:
-            raise LayoutError(f"no node line for {item}")
+        found = list(lines.run(b'{"_id": ' + key, nodes_lo, nodes_hi, hint_n))
+        if len(found) != 1 or lines.last is None:
+            raise LayoutError(f"no single node line for {item}")
+        node_lines += found
+        hint_n = lines.last - 1
         lines.last = None
+        start = len(b'{"_from": ') + len(key) + len(b'"_to": ')
         for line in lines.run(b'{"_from": ' + key, rel_lo, rel_hi, hint_r):
-            if b'"type": "ABOUT_THEME"' in line or b'"type": "SIMILAR_TO"' in line:
-                d = _parse(line)
-                if d.get("type") in KEEP_OUT:
-                    out_edges.append(d)
+            if b'"type": "ABOUT_THEME"' in line:
+                out_lines.append(line)
+            elif b'"type": "SIMILAR_TO"' in line:
+                stop = line.find(b'", ', start)
+                if line[start : stop + 1] in keys:  # the other end is one of the items too
+                    out_lines.append(line)
         if lines.last is not None:
             hint_r = lines.last - 1
+    for d in _parse(node_lines):
+        g.add_node(d.pop("_id"), **d)
     for d in edges:
         _add_edge(g, d)
-    for d in out_edges:
-        if d["type"] == "ABOUT_THEME" or d["_to"] in items:
-            _add_edge(g, d)
+    for d in _parse(out_lines):
+        if d.get("type") not in KEEP_OUT or (d["type"] == "SIMILAR_TO" and d["_to"] not in g):
+            raise LayoutError("a relationship line in an unexpected layout")
+        _add_edge(g, d)
+    if agencies is not None and len(names) == 1:
+        g.graph["agency_view"] = names[0]  # exactly exports.agency_view(whole graph, name)
     return g
 
 
