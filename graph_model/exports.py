@@ -27,6 +27,7 @@ import io
 import json
 import os
 import re
+import secrets
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -1524,16 +1525,21 @@ def _w_cell(paragraphs: list[list[Run]], width: int) -> str:
     return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>{body}</w:tc>'
 
 
-def _docx_table(doc, header: list[str], rows: Iterable[list[list[list[Run]]]], widths_cm: list[float]) -> None:
-    """A "Table Grid" table with a bold header row, appended to ``doc``'s body."""
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
+_TABLE_MARK = "@@SGRAPH-TABLE-{}-{}@@"  # a nonce per document, then the table's number
 
+
+def _docx_table(doc, header: list[str], rows: Iterable[list[list[list[Run]]]], widths_cm: list[float]) -> None:
+    """A "Table Grid" table with a bold header row, appended to ``doc``'s body.
+
+    The table's WordprocessingML is kept as text, and a placeholder paragraph stands in the
+    document; :func:`_save_docx` puts the text in the placeholder's place in the saved
+    document.xml. (Parsed and moved into the document, a 20,000-row table costs lxml tens of
+    seconds of namespace bookkeeping; as text it costs what writing it costs.)"""
     widths = [int(w * 567) for w in widths_cm]  # twentieths of a point
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     parts = [
-        f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:tblW w:w=\"0\" w:type=\"auto\"/>"
-        f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
+        '<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/>'
+        '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1"/>'
         f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>",
     ]
     if header:
@@ -1541,7 +1547,10 @@ def _docx_table(doc, header: list[str], rows: Iterable[list[list[list[Run]]]], w
     for row in rows:
         parts.append("<w:tr>" + "".join(_w_cell(c, w) for c, w in zip(row, widths, strict=False)) + "</w:tr>")
     parts.append("</w:tbl>")
-    doc.element.body.sectPr.addprevious(parse_xml("".join(parts)))
+    tables = doc.__dict__.setdefault("_sgraph_tables", [])
+    nonce = doc.__dict__.setdefault("_sgraph_nonce", secrets.token_hex(8))
+    doc.add_paragraph(_TABLE_MARK.format(nonce, len(tables)))
+    tables.append("".join(parts))
 
 
 def _plain(text: str) -> list[list[Run]]:
@@ -1650,10 +1659,32 @@ def _docx_items(learning: AgencyLearning, doc, level: int) -> None:
 
 
 def _save_docx(doc, fh: BinaryIO) -> None:
-    # Built in memory first: a failed write then leaves no half-closed zip behind.
+    """Save ``doc`` with its tables (:func:`_docx_table`) in place of their placeholders.
+
+    Built in memory first: a failed write then leaves no half-closed zip behind."""
+    import zipfile
+
     buf = io.BytesIO()
     doc.save(buf)
-    fh.write(buf.getvalue())
+    tables: list[str] = doc.__dict__.get("_sgraph_tables", [])
+    if not tables:
+        fh.write(buf.getvalue())
+        return
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                mark = re.escape(_TABLE_MARK.format(doc.__dict__["_sgraph_nonce"], "")[:-2]) + r"(\d+)@@"
+                pieces = re.split(f"<w:p><w:r><w:t>{mark}</w:t></w:r></w:p>", text)
+                if len(pieces) != 2 * len(tables) + 1:
+                    raise RuntimeError("docx: a table placeholder was not found")  # pragma: no cover
+                for i in range(1, len(pieces), 2):
+                    pieces[i] = tables[int(pieces[i])]
+                data = "".join(pieces).encode("utf-8")
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+    fh.write(out.getvalue())
 
 
 def _new_docx(title: str, subject: str):
