@@ -22,6 +22,7 @@ import argparse
 import csv
 import json
 import math
+import resource
 import subprocess
 import sys
 import tempfile
@@ -60,13 +61,18 @@ def estimate_docx_pages(path: Path) -> dict:
     return {"pages": math.ceil(lines / LINES_PER_PAGE), "lines": lines, "table_rows": rows, "words": words}
 
 
-def _run(checkout: Path, args: list[str]) -> float:
+def _run(checkout: Path, args: list[str]) -> dict:
+    """Wall clock and CPU (user + system) seconds of one command. On a busy machine the CPU
+    time is the steadier figure: wall clock includes the time spent waiting for a core."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "graph_model", *args], cwd=checkout, capture_output=True, text=True)
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{checkout}: {' '.join(args)} failed: {done.stderr.strip()}")
-    return round(took, 2)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": round(took, 2), "cpu": round(cpu, 2), "max_rss_mb": round(after.ru_maxrss / 1024)}
 
 
 def _csv_rows(path: Path) -> int:

@@ -711,8 +711,14 @@ def _lessons(view: nx.MultiDiGraph, points: list[ExportItem], taxonomy: Taxonomy
     from .recurring import recurring_lessons
 
     ids = {f"LearningPoint:{p.id}" for p in points}
+    nodes = view._node
+    in_view = [n for n, d in nodes.items() if d.get("label") == "LearningPoint"]
+    if len(in_view) == len(ids) and all(n in ids for n in in_view):
+        # The view holds these points and nothing recurring_lessons reads besides them
+        # (it reads learning points, their SIMILAR_TO and ABOUT_THEME, and reviews).
+        return recurring_lessons(view, min_reviews=1, taxonomy=taxonomy)
     g = nx.MultiDiGraph()
-    for n, d in view.nodes(data=True):
+    for n, d in nodes.items():
         if d.get("label") in ("Review", "Theme") or n in ids:
             g.add_node(n, **d)
     linked = False
