@@ -93,8 +93,10 @@ def main() -> None:
         out = Path(tmp)
         for fmt in a.formats.split(","):
             report["new"][fmt] = _run(here, ["export", "agency", a.agency, "--format", fmt, "--out", str(out / f"new.{fmt}"), "--home", a.home])
+            print(f"new {fmt}: {report['new'][fmt]}", file=sys.stderr, flush=True)
             if a.old:
                 report["old"][fmt] = _run(Path(a.old), ["export", "agency", a.agency, "--format", fmt, "--out", str(out / f"old.{fmt}"), "--home", a.home])
+                print(f"old {fmt}: {report['old'][fmt]}", file=sys.stderr, flush=True)
         sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
         report["bytes"] = sizes
         if (out / "new.md").exists():
