@@ -475,19 +475,23 @@ def _items_by_text(learning):
 
 def test_markdown(graph, tmp_path):
     hv = exports.agency_learning(graph, "HV")
-    text = exports.export_agency(graph, "HV", "md", tmp_path / "hv.md").read_text(encoding="utf-8")
+    digest = exports.export_agency(graph, "HV", "md", tmp_path / "hv.md").read_text(encoding="utf-8")
+    assert digest.splitlines()[0] == "# Learning for Health Visiting"
+    assert "## Summary" in digest.splitlines()
+    assert "- **Broken communication links with:** Adult Mental Health (1)" in digest.splitlines()
+    text = (tmp_path / "hv.appendix.md").read_text(encoding="utf-8")  # every item
     lines = text.splitlines()
-    assert lines[0] == "# Learning for Health Visiting"
-    assert "## Summary" in lines and "## Reviews cited" in lines
+    assert lines[0] == "# Every item: Health Visiting"
+    assert "The digest is hv.md." in lines and "## Reviews cited" in lines
     for tg in hv.themes:
         assert f"## {exports._md(tg.theme)} ({tg.items})" in lines
-    assert "- **Broken communication links with:** Adult Mental Health (1)" in lines
     assert text.count("Source: Review Child X") == len(hv.all_items())
     assert "- Mother engaged with the Health Visitor and Family Support Worker." in lines
 
 
 def test_csv_one_row_per_item(graph, tmp_path):
-    path = exports.export_agency(graph, "Health Visiting", "csv", tmp_path / "hv.csv")
+    exports.export_agency(graph, "Health Visiting", "csv", tmp_path / "hv.csv")
+    path = tmp_path / "hv.appendix.csv"  # every item; hv.csv is the digest
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
         fh.seek(0)
@@ -541,19 +545,19 @@ def test_json_validates_against_its_schema(graph, tmp_path):
 
 def test_docx_has_headings_and_one_row_per_item(graph, tmp_path):
     path = exports.export_agency(graph, "health visitor", "docx", tmp_path / "hv.docx")
-    document = docx.Document(str(path))
+    summary = docx.Document(str(path)).tables[0]  # the digest's first table
+    assert ["Years covered", "2016"] in [[c.text for c in row.cells] for row in summary.rows]
+    document = docx.Document(str(tmp_path / "hv.appendix.docx"))
     hv = exports.agency_learning(graph, "Health Visiting")
     headings = [
         (p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith(("Title", "Heading"))
     ]
     assert headings == [
-        ("Title", "Learning for Health Visiting"),
-        ("Heading 1", "Summary"),
+        ("Title", "Every item: Health Visiting"),
         *[("Heading 1", tg.theme) for tg in hv.themes],
         ("Heading 1", "Reviews cited"),
     ]
-    summary, *theme_tables, reviews = document.tables
-    assert ["Years covered", "2016"] in [[c.text for c in row.cells] for row in summary.rows]
+    *theme_tables, reviews = document.tables
     assert len(theme_tables) == len(hv.themes)
     rows = []
     for table, tg in zip(theme_tables, hv.themes, strict=True):
@@ -583,8 +587,8 @@ def test_docx_has_headings_and_one_row_per_item(graph, tmp_path):
 
 
 def test_docx_marks_points_addressed_to_all(graph, tmp_path):
-    path = exports.export_agency(graph, "Police", "docx", tmp_path / "police.docx")
-    kinds = [row.cells[0].text for t in docx.Document(str(path)).tables[1:-1] for row in t.rows[1:]]
+    exports.export_agency(graph, "Police", "docx", tmp_path / "police.docx")
+    kinds = [row.cells[0].text for t in docx.Document(str(tmp_path / "police.appendix.docx")).tables[:-1] for row in t.rows[1:]]
     assert kinds.count("Recommendation (all agencies)") == 6
     assert kinds.count("Recommendation") == 1
     assert "Communication link (effective)" in kinds
@@ -641,7 +645,7 @@ def _hostile_graph() -> nx.MultiDiGraph:
 
 def test_html_escapes_hostile_text(tmp_path):
     g = _hostile_graph()
-    page = exports.export_agency(g, "HV", "html", tmp_path / "hv.html").read_text(encoding="utf-8")
+    page = exports.export_agency(g, "HV", "html", tmp_path / "hv.html", full=True).read_text(encoding="utf-8")
     assert "<script" not in page and "<img" not in page and "<b>" not in page and "<i>" not in page
     assert (
         "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;" in page
@@ -654,11 +658,15 @@ def test_html_escapes_hostile_text(tmp_path):
 
 def test_other_formats_keep_hostile_text_inert(tmp_path):
     g = _hostile_graph()
-    md = exports.export_agency(g, "HV", "md", tmp_path / "hv.md").read_text(encoding="utf-8")
+    md = exports.export_agency(g, "HV", "md", tmp_path / "hv.md", full=True).read_text(encoding="utf-8")
     assert "<script>" not in md and "\\<script\\>" in md and "\\[link\\]" in md
     rows = list(
-        csv.DictReader(open(exports.export_agency(g, "HV", "csv", tmp_path / "hv.csv"), encoding="utf-8-sig"))
+        csv.DictReader(open(exports.export_agency(g, "HV", "csv", tmp_path / "hv.csv", full=True), encoding="utf-8-sig"))
     )
+    exports.export_agency(g, "HV", "csv", tmp_path / "hv-digest.csv")
+    digest = list(csv.DictReader(open(tmp_path / "hv-digest.csv", encoding="utf-8-sig")))
+    example = next(r for r in digest if r["section"] == "missed_opportunities")
+    assert example["text"].startswith("'=HYPERLINK(") and example["quote"].startswith("'=HYPERLINK(")
     mo = next(r for r in rows if r["kind"] == "missed_opportunity")
     assert mo["text"].startswith("'=HYPERLINK(")  # not run as a formula by a spreadsheet
     lp = next(r for r in rows if r["kind"] == "key_learning")
@@ -667,7 +675,7 @@ def test_other_formats_keep_hostile_text_inert(tmp_path):
         exports.export_agency(g, "HV", "json", tmp_path / "hv.json").read_text(encoding="utf-8")
     )
     assert jsonschema.Draft202012Validator(exports.load_schema()).is_valid(data)
-    document = docx.Document(str(exports.export_agency(g, "HV", "docx", tmp_path / "hv.docx")))
+    document = docx.Document(str(exports.export_agency(g, "HV", "docx", tmp_path / "hv.docx", full=True)))
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert any(HOSTILE.replace("\x07", "") in c for c in cells)  # the control character is dropped
 
@@ -712,7 +720,7 @@ class _Exploding:
 @pytest.mark.parametrize("fmt", exports.FORMATS)
 def test_failed_write_leaves_nothing_half_written(graph, tmp_path, monkeypatch, fmt):
     real = exports._WRITERS[fmt]
-    monkeypatch.setitem(exports._WRITERS, fmt, lambda learning, fh: real(learning, _Exploding(fh, 300)))
+    monkeypatch.setitem(exports._WRITERS, fmt, lambda learning, fh, *a, **kw: real(learning, _Exploding(fh, 300), *a, **kw))
     new = tmp_path / f"new.{fmt}"
     with pytest.raises(OutputError, match="cannot be written"):
         exports.export_agency(graph, "Police", fmt, new)
@@ -726,7 +734,7 @@ def test_failed_write_leaves_nothing_half_written(graph, tmp_path, monkeypatch, 
 
 
 def test_writer_bug_leaves_nothing_either(graph, tmp_path, monkeypatch):
-    def broken(learning, fh):
+    def broken(learning, fh, *args, **kwargs):
         fh.write(b"# Learning for")
         raise RuntimeError("bug")
 
@@ -798,7 +806,18 @@ def test_cli_export_agency(workspace, tmp_path, capsys):
     md = tmp_path / "police.md"  # format from the suffix
     code, _out, err = run(capsys, "export", "agency", "police officers", "--out", md, "--home", home)
     assert code == 0, err
-    assert md.read_bytes() == exports.render(exports.agency_learning(graph, "Police"), "md")
+    police = exports.agency_learning(graph, "Police")
+    assert md.read_bytes() == exports.render(police, "md", "digest", appendix="police.appendix.md")
+    assert (tmp_path / "police.appendix.md").read_bytes() == exports.render(police, "md", "appendix", digest="police.md")
+    full = tmp_path / "police-full.md"
+    code, _out, err = run(capsys, "export", "agency", "Police", "--out", full, "--full", "--home", home)
+    assert code == 0, err
+    assert full.read_bytes() == exports.render(police, "md") and not (tmp_path / "police-full.appendix.md").exists()
+    since = tmp_path / "police-2016.json"
+    code, _out, err = run(capsys, "export", "agency", "Police", "--out", since, "--since", "2016", "--home", home)
+    assert code == 0, err
+    data = json.loads(since.read_text(encoding="utf-8"))
+    assert data["filters"]["since"] == 2016 and all(r["year"] >= 2016 for r in data["reviews"])
 
 
 def test_cli_unknown_agency_and_format(workspace, tmp_path, capsys):
@@ -821,9 +840,9 @@ def test_cli_export_agencies(workspace, tmp_path, capsys):
     )
     assert code == 0, err
     files = sorted(os.listdir(tmp_path / "pack"))
-    assert files == sorted(
-        [exports.agency_file_name(n, "csv") for n in exports.agencies_with_items(graph)] + ["index.csv"]
-    )
+    digests = [exports.agency_file_name(n, "csv") for n in exports.agencies_with_items(graph)]
+    appendices = [exports.appendix_path(d).name for d in digests]
+    assert files == sorted(digests + appendices + ["index.csv"])
     code, _out, err = run(
         capsys, "export", "agencies", "--out", tmp_path / "pack", "--format", "csv", "--home", home
     )

@@ -78,8 +78,8 @@ def test_the_hostile_text_reaches_the_graph_verbatim(hostile):
 
 def test_html_export_escapes_everything(hostile, tmp_path, capsys):
     out = tmp_path / "hv.html"
-    assert main(["export", "agency", "HV", "--out", str(out), "--home", str(hostile)]) == 0
-    page = out.read_text(encoding="utf-8")
+    assert main(["export", "agency", "HV", "--out", str(out), "--full", "--home", str(hostile)]) == 0
+    page = out.read_text(encoding="utf-8")  # --full: the digest and every item in one file
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b2 onmouseover=&quot;alert(2)&quot;&gt;x&lt;/b2&gt;" in page
     assert "&#x27;}) DETACH DELETE n //" in page or "&#39;}) DETACH DELETE n //" in page
@@ -104,7 +104,7 @@ def test_docx_export_keeps_the_text_as_text(hostile, tmp_path, capsys):
     import docx
 
     out = tmp_path / "hv.docx"
-    assert main(["export", "agency", "HV", "--out", str(out), "--home", str(hostile)]) == 0
+    assert main(["export", "agency", "HV", "--out", str(out), "--full", "--home", str(hostile)]) == 0
     document = docx.Document(str(out))
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert any(LEARNING_1 in c for c in cells)  # the literal text, as text
@@ -121,11 +121,11 @@ def test_docx_export_keeps_the_text_as_text(hostile, tmp_path, capsys):
 
 def test_markdown_and_csv_exports_are_inert(hostile, tmp_path, capsys):
     md = tmp_path / "hv.md"
-    assert main(["export", "agency", "HV", "--out", str(md), "--home", str(hostile)]) == 0
+    assert main(["export", "agency", "HV", "--out", str(md), "--full", "--home", str(hostile)]) == 0
     text = md.read_text(encoding="utf-8")
     assert "<script>" not in text and "\\<script\\>" in text
     csv_file = tmp_path / "hv.csv"
-    assert main(["export", "agency", "HV", "--out", str(csv_file), "--home", str(hostile)]) == 0
+    assert main(["export", "agency", "HV", "--out", str(csv_file), "--full", "--home", str(hostile)]) == 0
     assert "<script>alert(1)</script>" in csv_file.read_text(encoding="utf-8-sig")  # data, verbatim
 
 

@@ -1330,8 +1330,8 @@ def test_a_failing_export_leaves_the_old_file(tmp_path, workspace, monkeypatch, 
     out = write(tmp_path / f"hv.{fmt}", b"the previous export")
     real = exports._WRITERS[fmt]
 
-    def half(learning, fh):
-        real(learning, io.BytesIO())
+    def half(learning, fh, *args, **kwargs):
+        real(learning, io.BytesIO(), *args, **kwargs)
         fh.write(b"half an export")
         raise OSError(28, "No space left on device")
 

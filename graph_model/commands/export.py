@@ -12,7 +12,7 @@ from pathlib import Path
 import networkx as nx
 import typer
 
-from .. import exports, pipeline
+from .. import exports
 from . import HomeOption, app, err
 
 export_app = typer.Typer(
@@ -27,14 +27,20 @@ Neo4jOption = typer.Option(
     False, "--neo4j", help="Read the graph from Neo4j (NEO4J_URI etc.) instead of the workspace."
 )
 ForceOption = typer.Option(False, "--force", help="Overwrite existing files.")
+FullOption = typer.Option(
+    False, "--full", help="One file: the digest, then every item (for CSV: one row per item), instead of a digest and its appendix."
+)
+SinceOption = typer.Option(None, "--since", help="Only reviews of this year or later.", min=0)
+BoardOption = typer.Option(None, "--board", help="Only reviews of this safeguarding board or partnership.")
+ThemeOption = typer.Option(None, "--theme", help="Only items about this theme (see 'sgraph taxonomy --kind theme').")
 
 
-def _graph(neo4j: bool, home: Path | None) -> nx.MultiDiGraph:
+def _graph(neo4j: bool, home: Path | None, agencies: list[str] | None) -> nx.MultiDiGraph:
     if neo4j:
         from .. import neo4j_store  # imported only when asked: it needs a server
 
         return neo4j_store.read_graph()
-    return pipeline.stored_graph(home)
+    return exports.export_graph(home, agencies)
 
 
 def _format(fmt: str | None, out: Path | None) -> str:
@@ -52,27 +58,36 @@ def export_agency(
         ..., metavar="AGENCY", help="The agency: its name or any alias (e.g. 'HV', 'health visitor', 'Police')."
     ),
     format: str = typer.Option(None, "--format", "-f", help=FormatHelp),
-    out: Path = typer.Option(..., "--out", "-o", help="The file to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="The digest to write; every item goes beside it in NAME.appendix.EXT."),
+    full: bool = FullOption,
+    since: int = SinceOption,
+    board: str = BoardOption,
+    theme: str = ThemeOption,
     force: bool = ForceOption,
     neo4j: bool = Neo4jOption,
     home: Path = HomeOption,
 ) -> None:
-    """Every lesson, recommendation, missed opportunity and communication link involving one agency, across all reviews, each with its source.
+    """What one agency must learn from the reviews: a digest of a few pages (recurring lessons, broken links by partner agency, missed opportunities by theme, recommendations, lessons that came back, counts by year), and every item with its source in an appendix beside it.
 
-    Example: sgraph export agency HV --format docx --out health-visiting.docx
+    Example: sgraph export agency Police --out police.md   (writes police.md and police.appendix.md)
 
-    Example: sgraph export agency "health visitor" --out hv.md
+    Example: sgraph export agency HV --format docx --out health-visiting.docx --since 2018
+
+    Example: sgraph export agency "health visitor" --out hv.md --full --theme "Information sharing"
 
     Example: sgraph export agency Police --format json --out police.json --force --neo4j
     """
     fmt = _format(format, out)
-    exports.check_target(out, force)  # before reading the graph: fail fast
-    graph = _graph(neo4j, home)
-    learning = exports.agency_learning(graph, name)
-    path = exports.write_learning(learning, fmt, out, force)
+    for path in exports.output_paths(out, fmt, full):
+        exports.check_target(path, force)  # before reading the graph: fail fast
+    graph = _graph(neo4j, home, [name])
+    learning = exports.agency_learning(graph, name, since=since, board=board, theme=theme)
+    paths = exports.output_paths(out, fmt, full)
+    exports.write_learning(learning, fmt, out, force, full)
     s = learning.summary
+    also = f" and every item to {paths[1]}" if len(paths) > 1 else ""
     err.print(
-        f"Wrote {s.items} item(s) for {learning.agency} from {s.reviews} review(s) to {path}.",
+        f"Wrote the digest of {s.items} item(s) for {learning.agency} from {s.reviews} review(s) to {paths[0]}{also}.",
         markup=False,
     )
 
@@ -81,19 +96,23 @@ def export_agency(
 def export_agencies(
     out: Path = typer.Option(..., "--out", "-o", help="The folder to write into (created if missing)."),
     format: str = typer.Option("md", "--format", "-f", help="md, html, csv, json or docx."),
+    full: bool = FullOption,
+    since: int = SinceOption,
+    board: str = BoardOption,
+    theme: str = ThemeOption,
     force: bool = ForceOption,
     neo4j: bool = Neo4jOption,
     home: Path = HomeOption,
 ) -> None:
-    """One export per agency that has any item, plus an index file.
+    """A digest and its appendix per agency that has any item, plus an index file.
 
     Example: sgraph export agencies --out board-pack/
 
-    Example: sgraph export agencies --out board-pack/ --format docx --force
+    Example: sgraph export agencies --out board-pack/ --format docx --since 2019 --force
     """
     fmt = exports.check_format(format)
-    graph = _graph(neo4j, home)
-    paths = exports.export_agencies(graph, out, fmt, force)
+    graph = _graph(neo4j, home, None)
+    paths = exports.export_agencies(graph, out, fmt, force, full=full, since=since, board=board, theme=theme)
     err.print(
-        f"Wrote {len(paths) - 1} agency export(s) and the index {paths[-1].name} to {out}/.", markup=False
+        f"Wrote {len(paths) - 1} agency digest(s) and the index {paths[-1].name} to {out}/.", markup=False
     )
