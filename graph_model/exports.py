@@ -497,10 +497,12 @@ def _collect(graph: nx.MultiDiGraph, agency: str) -> list[ExportItem]:
         )
         status = "broken" if d.get("status") == "broken" else "effective"
         preposition = {"to": "to", "from": "from", "between": "with"}[direction]
+        inferred = {"source": " (the sender inferred from the text around the quote)",
+                    "target": " (the recipient inferred from the text around the quote)"}.get(str(d.get("inferred_end")), "")
         items[item_id] = item(
             id=item_id,
             kind="communication",
-            text=f"{status.capitalize()} communication {preposition} {counterpart}",
+            text=f"{status.capitalize()} communication {preposition} {counterpart}{inferred}",
             counterpart=counterpart,
             direction=direction,
             status=status,

@@ -302,3 +302,23 @@ def test_markdown_digest_stays_within_limits(graph):
     assert len(text.split()) < 8000
     assert "## Lessons that came back (1)" in text
     assert "recommended in R1 (2015); found again in 2 later review(s), 2017\u20132019: R2, R3" in text
+
+
+def test_a_link_with_an_inferred_end_says_so_in_the_export(tmp_path):
+    """A breakdown told across two sentences: the agency's items say the sender was inferred."""
+    from graph_model import exports
+    from graph_model.build import build_graph
+    from graph_model.extract import extract
+    from graph_model.read import read_document
+
+    doc = tmp_path / "review.txt"
+    doc.write_text(
+        "Learning review: Child Q\n\nSummary\n\nChildren's social care closed the case. "
+        "The school was not told of this decision.\n",
+        encoding="utf-8",
+    )
+    graph = build_graph([extract(read_document(doc))])
+    [item] = [i for i in exports._collect(graph, "Schools") if i.kind == "communication"]
+    assert item.text == (
+        "Broken communication from Children's Social Care (the sender inferred from the text around the quote)"
+    )
