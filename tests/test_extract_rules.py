@@ -196,6 +196,7 @@ def test_a_rebuffed_contact_is_a_breakdown_not_an_effective_link(tmp_path, body,
     "body, want",
     [
         ("The police referred the family to children's social care.", ("Police", CSC)),
+        ("The health visitor was informed by the GP about the bruise.", ("GP", "Health Visiting")),
         ("This incident had been referred to the council by the ambulance service.", ("Ambulance Service", CSC)),
         ("The child was referred to social services by the hospital's emergency department.", ("Emergency Department", CSC)),
         ("Children's social care relied on information from health professionals.", ("Health (unspecified)", CSC)),

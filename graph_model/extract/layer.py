@@ -188,6 +188,8 @@ class Layer:
         self.consumed: set[int] = set()
         # Per sentence that is a breakdown: the agency that missed the opportunity (links.py).
         self.missed_by: dict[int, str] = {}
+        # The sentences that report a finding against an agency (links.py), once asked for.
+        self.blamed: list[int] | None = None
 
     # -- structure ------------------------------------------------------------------------
     def _cases(self) -> list[tuple[str, int, int]]:

@@ -25,6 +25,7 @@ family to Y"), as before.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 
@@ -378,15 +379,32 @@ def _context(
     # 4. for the holder: the agency a reported finding last blamed ("failures by health
     #    professionals, the report found")
     if want == "source":
-        for j in range(i - 1, -1, -1):
+        blamed = _blamed_sentences(layer)
+        for j in reversed(blamed[: bisect.bisect_left(blamed, i)]):
             if not same_part(j):
-                break
-            prev = units[j]
-            if others(j) and cues.reporting.search(text, low, prev.start, prev.end) and cues.deficit.search(
-                prev.text(layer.doc), None
-            ):
+                if units[j].section is not section:
+                    break
+                continue
+            if others(j):
                 return others(j)[-1]
     return None
+
+
+def _blamed_sentences(layer: Layer) -> list[int]:
+    """The indexes of the sentences that report a finding against an agency ("the review
+    found failures by the school"), found once per document."""
+    found = layer.blamed
+    if found is None:
+        text, low, cues = layer.text, layer.plain_low, layer.cues
+        doc, found = layer.doc, []
+        for j, u in enumerate(layer.units):
+            if not layer.agencies_in(u):
+                continue
+            sentence_low = low[u.start : u.end] if low is not None else None
+            if cues.deficit.search(u.text(doc), sentence_low) and cues.reporting.search(text, low, u.start, u.end):
+                found.append(j)
+        layer.blamed = found
+    return found
 
 
 # ---------------------------------------------------------------------------------------
