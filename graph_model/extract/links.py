@@ -401,7 +401,7 @@ def _blamed_sentences(layer: Layer) -> list[int]:
             if not layer.agencies_in(u):
                 continue
             sentence_low = low[u.start : u.end] if low is not None else None
-            if cues.deficit.search(u.text(doc), sentence_low) and cues.reporting.search(text, low, u.start, u.end):
+            if cues.reporting.search(text, low, u.start, u.end) and cues.deficit.search(u.text(doc), sentence_low):
                 found.append(j)
         layer.blamed = found
     return found
