@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
-import yaml
-from rich.table import Table
 
-from .. import pipeline
 from ..errors import UsageError
-from ..read import iter_document_paths
-from ..taxonomy import iter_canonical, load_taxonomy
 from . import HomeOption, TaxonomyOption, app, err, out, progress_bar
 
 
@@ -31,6 +25,9 @@ def build(
 
     Example: sgraph build seeds/ --annotations annotations/
     """
+    from .. import pipeline
+    from ..read import iter_document_paths
+
     files = iter_document_paths(documents)
     with progress_bar(quiet) as bar:
         task = bar.add_task("Extracting", total=len(files))
@@ -75,6 +72,8 @@ def extract(
     """
     if format not in ("json", "yaml"):
         raise UsageError(f"Unknown format '{format}'; use json or yaml.")
+    from .. import pipeline
+
     records = pipeline.extract_files(files, str(taxonomy) if taxonomy else None, jobs=1)
     if out_dir is not None:
         from ..curation import write_annotations
@@ -84,8 +83,12 @@ def extract(
         return
     data = {"schema_version": 1, "reviews": [r.model_dump(mode="json") for r in records]}
     if format == "json":
+        import json
+
         out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False, soft_wrap=True)
     else:
+        import yaml
+
         out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), markup=False, soft_wrap=True)
 
 
@@ -95,6 +98,10 @@ def stats(home: Path = HomeOption) -> None:
 
     Example: sgraph stats
     """
+    from rich.table import Table
+
+    from .. import pipeline
+
     s = pipeline.graph_stats(pipeline.stored_graph(home))
     table = Table("kind", "name", "count")
     for kind in ("nodes", "relationships", "links"):
@@ -115,6 +122,10 @@ def taxonomy(
     wanted = {"agency": "agency", "role": "family role", "theme": "theme", "all": None}
     if kind not in wanted:
         raise UsageError(f"Unknown kind '{kind}'; use agency, role, theme or all.")
+    from rich.table import Table
+
+    from ..taxonomy import iter_canonical, load_taxonomy
+
     tax = load_taxonomy(str(taxonomy) if taxonomy else None)
     table = Table("kind", "name", "sector / description")
     for row_kind, name, detail in iter_canonical(tax):

@@ -8,12 +8,14 @@ Neo4j with ``--neo4j`` (the same export code runs on either).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import typer
 
-from .. import exports, pipeline
 from . import HomeOption, app, err
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 export_app = typer.Typer(
     help="Export what an agency must learn from the reviews (Markdown, HTML, CSV, JSON or Word).",
@@ -33,10 +35,14 @@ def _graph(neo4j: bool, home: Path | None) -> nx.MultiDiGraph:
         from .. import neo4j_store  # imported only when asked: it needs a server
 
         return neo4j_store.read_graph()
+    from .. import pipeline  # imported here, as exports below: start-up time (commands/__init__.py)
+
     return pipeline.stored_graph(home)
 
 
 def _format(fmt: str | None, out: Path | None) -> str:
+    from .. import exports
+
     if fmt:
         return exports.check_format(fmt)
     suffix = out.suffix.lower().lstrip(".") if out else ""
@@ -65,6 +71,8 @@ def export_agency(
     Example: sgraph export agency Police --format json --out police.json --force --neo4j
     """
     fmt = _format(format, out)
+    from .. import exports
+
     exports.check_target(out, force)  # before reading the graph: fail fast
     graph = _graph(neo4j, home)
     learning = exports.agency_learning(graph, name)
@@ -90,6 +98,8 @@ def export_agencies(
 
     Example: sgraph export agencies --out board-pack/ --format docx --force
     """
+    from .. import exports
+
     fmt = exports.check_format(format)
     graph = _graph(neo4j, home)
     paths = exports.export_agencies(graph, out, fmt, force)
