@@ -404,6 +404,6 @@ def open_backend(neo4j: bool | None = False, home: str | os.PathLike[str] | None
 
         return Neo4jBackend()
     from .embedded import EmbeddedBackend
-    from .pipeline import EMBEDDED_DIR, home_dir
+    from .workspace import EMBEDDED_DIR, home_dir
 
     return EmbeddedBackend(home_dir(home) / EMBEDDED_DIR)

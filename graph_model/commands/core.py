@@ -20,8 +20,14 @@ def build(
     annotations: Path = typer.Option(
         None, "--annotations", help="A folder of annotation files (sgraph extract --out) applied over extraction."
     ),
+    full: bool = typer.Option(
+        False, "--full", help="Extract every document again, even those unchanged since the last build."
+    ),
 ) -> None:
     """Read documents, extract their facts and store the graph in the workspace.
+
+    Documents unchanged since the last build into the same workspace (same content,
+    extractor and taxonomy) are not extracted again; --full extracts them all.
 
     Example: sgraph build seeds/ --annotations annotations/
     """
@@ -38,11 +44,14 @@ def build(
             jobs=jobs or None,
             progress=lambda _p: bar.advance(task),
             annotations=annotations,
+            full=full,
         )
+    if result.extraction:
+        err.print(result.extraction, markup=False)
     if result.curation is not None:
         for line in result.curation.notes + result.curation.stale:
             err.print(f"Warning: {line}", markup=False)
-    stats = pipeline.graph_stats(result.graph)
+    stats = result.counts or pipeline.graph_stats(result.graph)
     links = stats["links"]
     err.print(
         f"Built the graph of {result.review_count} review(s): {result.graph.number_of_nodes()} nodes, "
@@ -94,15 +103,15 @@ def extract(
 
 @app.command()
 def stats(home: Path = HomeOption) -> None:
-    """Counts of nodes and relationships in the stored graph.
+    """Counts of nodes and relationships in the stored graph (kept by the build, not recounted).
 
     Example: sgraph stats
     """
     from rich.table import Table
 
-    from .. import pipeline
+    from ..workspace import stored_stats
 
-    s = pipeline.graph_stats(pipeline.stored_graph(home))
+    s = stored_stats(home)
     table = Table("kind", "name", "count")
     for kind in ("nodes", "relationships", "links"):
         for name, count in s[kind].items():
