@@ -135,3 +135,38 @@ def test_no_import_circle(a, b):
 
     assert b in _imports(module_file(a)) or a in _imports(module_file(b))  # they are related
     assert not (b in _imports(module_file(a)) and a in _imports(module_file(b))), f"{a} and {b} import each other"
+
+
+def test_plain_values_come_through_as_typer_gives_them(tmp_path):
+    """The same values, of the same types, as typer's own conversion gives, and typer's
+    checks of a path still apply."""
+    import typer
+    from typer.testing import CliRunner
+
+    from graph_model.commands import _plain_params
+
+    assert _plain_params.install()
+    app = typer.Typer()
+    seen: dict = {}
+
+    @app.command()
+    def cmd(
+        name: str = typer.Argument(...),
+        home: Path = typer.Option(None, "--home"),
+        must: Path = typer.Option(None, "--must", exists=True),
+        param: list[str] = typer.Option(None, "--param"),
+        neo4j: bool | None = typer.Option(None, "--neo4j/--embedded"),
+        jobs: int = typer.Option(0, "--jobs"),
+    ) -> None:
+        seen.update(name=name, home=home, must=must, param=param, neo4j=neo4j, jobs=jobs)
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["x y", "--home", "a/b", "--param", "k=v", "--param", "j=w", "--embedded", "--jobs", "3"])
+    assert done.exit_code == 0, done.output
+    assert seen == {"name": "x y", "home": Path("a/b"), "must": None, "param": ["k=v", "j=w"], "neo4j": False, "jobs": 3}
+    assert type(seen["home"]) is type(Path("a/b"))
+    done = runner.invoke(app, ["x"])
+    assert done.exit_code == 0, done.output
+    assert seen["param"] in ((), [], None) and seen["neo4j"] is None and seen["home"] is None
+    done = runner.invoke(app, ["x", "--must", str(tmp_path / "missing")])
+    assert done.exit_code == 2 and "exist" in done.output  # typer: "... does not exist."

@@ -4,7 +4,8 @@ typer (0.29 and later) converts each command-line value with a pydantic ``TypeAd
 so the first option a command reads imports pydantic: about as long again as importing
 typer itself, and more than ``sgraph query list`` does otherwise. For the commonest case,
 a plain ``str`` parameter given as text (or a ``bool`` flag, such as ``--help``, given as
-true or false), there is nothing to convert: :func:`install`
+true or false, or a list of texts), there is nothing to convert, and a ``Path`` needs only
+typer's checks (done by its own function) and ``Path()``: :func:`install`
 makes typer hand such values through as they are, and leaves every other annotation
 (paths, numbers, lists of them...) and every other kind of value to typer's own
 conversion, built on first use as before.
@@ -18,7 +19,10 @@ values and errors still come through.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+_FLAGS = (bool, bool | None)
 
 
 def install() -> bool:
@@ -26,6 +30,7 @@ def install() -> bool:
     try:
         from typer import _coercion
         from typer import core as typer_core
+        from typer._param_types import coerce_cli_path
 
         original = typer_core.build_runtime_param
         runtime_param = _coercion.RuntimeParam
@@ -36,22 +41,33 @@ def install() -> bool:
 
     @dataclass(frozen=True)
     class Plain(runtime_param):  # type: ignore[misc, valid-type]
-        """A ``str`` or ``bool`` parameter: a value already of that type passes as it is
-        (a missing one is handled before, by typer); anything else goes to typer's
+        """A ``str``, ``bool``, ``bool | None``, ``Path`` or ``list[str]`` parameter: a value
+        already of that type passes as it is (a missing one is handled before, by typer),
+        a path is checked by typer's own function; anything else goes to typer's
         conversion (made when first needed)."""
 
         descriptor: Any = None
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            if type(value) is self.annotation:
+            kind = self.annotation
+            if kind is str and type(value) is str:
                 return value
+            if kind in _FLAGS and type(value) is bool:
+                return value
+            if kind is Path and type(value) is str:
+                # typer's own checks of a path (exists, readable ...), without its conversion to Path
+                return Path(coerce_cli_path(value, self.parameter_info, path_type=None, param=param, ctx=ctx))
+            if kind == list[str] and isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                return list(value)
             return original(self.descriptor)._coerce_value(value, param=param, ctx=ctx)
 
     def build_runtime_param(descriptor: Any) -> Any:
         info = getattr(descriptor, "parameter_info", None)
+        annotation = getattr(descriptor, "annotation", None)
         if (
-            getattr(descriptor, "annotation", None) in (str, bool)
+            (annotation in (str, Path, *_FLAGS) or (get_origin(annotation) is list and get_args(annotation) == (str,)))
             and getattr(descriptor, "file_annotation", None) is None
+            and getattr(info, "path_type", None) is None
             and info is not None
             and getattr(info, "parser", None) is None
             and getattr(info, "click_type", None) is None
