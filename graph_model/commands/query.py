@@ -164,3 +164,44 @@ def file(
     finally:
         backend.close()
     _emit(rows, fmt)
+
+
+@query_app.command("shell")
+def shell(
+    neo4j: bool | None = Neo4jOption,
+    home: Path = HomeOption,
+    format: str = FormatOption,
+) -> None:
+    """An interactive session on the store: run many queries, each answered in the engine's
+    time (the store is opened once). Tab completes query names and parameters; :help lists
+    the commands (:params, :param name=value, :format, :timing, NAME ... > rows.csv).
+    Commands can also be piped in, one a line.
+
+    Example: sgraph query shell
+    """
+    from ..query_shell import shell as run_shell
+
+    fmt = _check_format(format)
+
+    def emit(rows: list[dict], fmt: str, fh: Any = None) -> None:
+        result = render(rows, fmt)
+        if fh is not None:
+            fh.write(result if isinstance(result, str) else render(rows, "csv"))
+        elif isinstance(result, str):
+            sys.stdout.write(result)
+            sys.stdout.flush()
+        elif not rows:
+            err.print("(no rows)", markup=False)
+        elif out.is_terminal:
+            out.print(result)
+        else:  # piped: as wide as the rows need, one line per row
+            from rich.console import Console
+
+            Console(file=sys.stdout, width=100_000, highlight=False).print(result)
+
+    backend = queries.open_backend(neo4j, home)
+    try:
+        session_lines = None if sys.stdin.isatty() else sys.stdin
+        run_shell(backend, session_lines, emit, lambda line: err.print(line, markup=False), format=fmt)
+    finally:
+        backend.close()
