@@ -219,8 +219,8 @@ def _iter_extracted(
 
     if jobs > 1 and len(files) >= 8 and (todo or keep is not None):
         # Workers are started even when the cache holds nearly every document: linking
-        # borrows them (``keep``) for its sparse products, which in the main process would
-        # grow it by about 0.7 GB at 2,000 reviews (3.6 GB instead of 2.8 GB, measured).
+        # borrows them (``keep``) for its sparse products, as in a full build, instead of
+        # running them in the main process (or forking workers from it once it is large).
         # What the workers need for the similarity tokens (scikit-learn's stop words, the
         # stemmer) is loaded here first: forked workers share it instead of each taking
         # a second and 90 MB to import it. The main process needs it later anyway.
