@@ -44,6 +44,27 @@ CACHE_DIR = ("cache", "extract")
 SUFFIX = ".sgx"
 MANIFEST = "manifest.json"
 ENTRY_VERSION = 1
+STAGING_PREFIX = "sgraph-extract-cache-"  # then the build's process id
+
+
+def _sweep_stale_staging() -> None:
+    """Remove the staging folders of builds that were killed (their process is gone)."""
+    try:
+        folders = list(Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*-*"))
+    except OSError:
+        return
+    for folder in folders:
+        pid_text = folder.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            if folder.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def taxonomy_fingerprint(taxonomy_file: str | os.PathLike[str] | None) -> str:
@@ -85,8 +106,9 @@ class ExtractCache:
         """The cache of the workspace ``home``, with a new staging folder (in the system's
         temporary folder); None when there is nowhere to stage (the build then extracts
         everything, caching nothing). :meth:`discard` removes the staging folder."""
+        _sweep_stale_staging()
         try:
-            staging = Path(tempfile.mkdtemp(prefix="sgraph-extract-cache-"))
+            staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
         except OSError:
             return None
         return cls(home.joinpath(*CACHE_DIR), staging, taxonomy_fingerprint(taxonomy_file), read)

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -200,9 +201,14 @@ KILLER = textwrap.dedent(
                 os.kill(os.getpid(), signal.SIGKILL)
             return staged
         pipeline.stage_text = stage_then_die
+    print("PID", os.getpid(), flush=True)
     pipeline.build([docs], home=home, jobs=1, progress=progress)
     """
 )
+
+
+def done_pid(done: subprocess.CompletedProcess) -> int:
+    return int(done.stdout.split("PID ", 1)[1].split()[0])
 
 
 @pytest.mark.parametrize("where", ["extracting", "writing"])
@@ -223,9 +229,11 @@ def test_a_killed_incremental_build_leaves_the_previous_workspace_whole(corpus, 
     # Whole: every file of the previous workspace as it was; at most a staged file beside them.
     assert {k: v for k, v in after.items() if k in before} == before
     assert all(".tmp-" in k for k in set(after) - set(before)), sorted(set(after) - set(before))
-    # The next build goes through and equals a full one.
+    # The next build goes through and equals a full one, and removes the killed one's staging folder.
+    stale = [p for p in Path(tempfile.gettempdir()).glob(f"sgraph-extract-cache-{done_pid(done)}-*")]
     pipeline.build([docs], home=home, jobs=1)
     assert_same_as_full(docs, home, tmp_path)
+    assert stale and not any(p.exists() for p in stale)
 
 
 def test_stats_reads_the_kept_counts(corpus, tmp_path, capsys):
