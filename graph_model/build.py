@@ -22,8 +22,8 @@ from .errors import InputError
 from .models import Evidence, ReviewRecord
 from .schema import NODE_TYPES, REL_TYPES, node_id
 from .taxonomy import Taxonomy, load_taxonomy
+from .workspace import GRAPH_FILE  # noqa: F401  (the stored graph's file name, importable from here)
 
-GRAPH_FILE = "graph.json"
 FORMAT_VERSION = 1
 
 

@@ -1,11 +1,14 @@
-"""The ``sgraph`` command line. Commands live in :mod:`graph_model.commands`."""
+"""The ``sgraph`` command line. Commands live in :mod:`graph_model.commands`; importing this
+module registers them all on ``app``."""
 
 from __future__ import annotations
 
 import sys
 
-from .commands import app, core, curation, export, insights, load, query, report, synth  # noqa: F401  (each registers its commands)
+from .commands import app, register_all
 from .commands import main as _main
+
+register_all()
 
 
 def main() -> None:

@@ -1,12 +1,22 @@
-"""Reading Cypher text: where the code is, outside strings, backticks and comments.
+"""Reading Cypher text: where the code is, outside strings, backticks and comments; and
+where the shipped ``.cypher`` files are.
 
 Shared by the query library (which parameters a query uses) and the Neo4j store (splitting
-a script into statements), so both agree on what is code.
+a script into statements, its schema and totals scripts), so both agree on what is code,
+and neither imports the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+SCHEMA_FILE = "schema.cypher"
+# Neo4j's recount of the totals (docs/schema.md): in a subfolder, so not an analyst's query.
+TOTALS_FILE = ("totals", "recount.cypher")
 
 
 def code_positions(text: str) -> Iterator[int]:
@@ -29,3 +39,45 @@ def code_positions(text: str) -> Iterator[int]:
         else:
             yield i
             i += 1
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a Cypher script (split on ``;`` outside strings and comments), comments kept."""
+    out: list[str] = []
+    start = 0
+    for i in code_positions(text):
+        if text[i] == ";":
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return [s.strip() for s in out if _has_code(s)]
+
+
+def _has_code(statement: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("//") for line in statement.splitlines())
+
+
+def library_dir() -> Path | Any:
+    """The folder holding the shipped ``.cypher`` files."""
+    try:
+        from importlib.resources import files
+
+        folder = files("graph_model.cypher_library")
+        if folder.joinpath(SCHEMA_FILE).is_file():
+            return folder
+    except (ModuleNotFoundError, TypeError, ValueError):
+        pass
+    repo = Path(__file__).resolve().parent.parent / "cypher"
+    if repo.is_dir():
+        return repo
+    raise InputError("the Cypher query library (cypher/) is missing from this installation.")
+
+
+def totals_cypher_text() -> str:
+    """The text of ``cypher/totals/recount.cypher``."""
+    return library_dir().joinpath(*TOTALS_FILE).read_text(encoding="utf-8")
+
+
+def schema_cypher_text() -> str:
+    """The text of ``cypher/schema.cypher``."""
+    return library_dir().joinpath(SCHEMA_FILE).read_text(encoding="utf-8")

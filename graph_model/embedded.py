@@ -32,14 +32,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from .collector import cyclic_gc_paused
 from .errors import DatabaseError, OutputError
 from .results import PLAIN_TYPES, Rows
 from .schema import NODE_TYPES, QUERY_INDEXES, cypher_name, relationship_row, stored_properties
+
+if TYPE_CHECKING:  # only annotations: 'sgraph query' reads the store without importing networkx
+    import networkx as nx
 
 GRAPH_NAME = "sgraph"
 STORE_FILE_IN_TMP = "store.rdb"

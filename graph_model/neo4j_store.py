@@ -38,7 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 import networkx as nx
 
 from .collector import cyclic_gc_paused
-from .cypher_text import code_positions
+from .cypher_text import schema_cypher_text, split_statements, totals_cypher_text
 from .envcheck import check_neo4j_address, env_seconds
 from .errors import DatabaseError, UsageError
 from .results import PLAIN_TYPES, Rows
@@ -445,22 +445,6 @@ def schema_cypher() -> str:
     return "\n".join(lines) + "\n"
 
 
-def split_statements(text: str) -> list[str]:
-    """The statements of a Cypher script (split on ``;`` outside strings and comments), comments kept."""
-    out: list[str] = []
-    start = 0
-    for i in code_positions(text):
-        if text[i] == ";":
-            out.append(text[start:i])
-            start = i + 1
-    out.append(text[start:])
-    return [s.strip() for s in out if _has_code(s)]
-
-
-def _has_code(statement: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("//") for line in statement.splitlines())
-
-
 def check_schema_cypher(text: str) -> list[str]:
     """Constraints schema.py requires that the schema script does not create (by name)."""
     compact = re.sub(r"\s+", " ", text)
@@ -476,8 +460,6 @@ def check_schema_cypher(text: str) -> list[str]:
 
 def apply_schema(backend: Neo4jBackend) -> int:
     """Run ``cypher/schema.cypher`` (after checking it covers every key in schema.py)."""
-    from .queries import schema_cypher_text
-
     text = schema_cypher_text()
     missing = check_schema_cypher(text)
     if missing:
@@ -878,8 +860,6 @@ def wipe_project(backend: Neo4jBackend, chunk: int = 10000) -> int:
 def totals_statements() -> list[str]:
     """The statements of ``cypher/totals/recount.cypher``, which count every total again over
     the whole database (Neo4j only)."""
-    from .queries import totals_cypher_text
-
     return split_statements(totals_cypher_text())
 
 

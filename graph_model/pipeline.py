@@ -42,20 +42,20 @@ from .curation import Annotation, CurationSummary, apply_annotation, load_annota
 from .errors import OutputError, SgraphError
 from .extract import extract
 from .extract.metadata import distinct_records
+from .extract_cache import ExtractCache
 from .models import ReviewRecord
 from .read import iter_document_paths, read_document
 from .taxonomy import Taxonomy, load_taxonomy
+from .workspace import (  # the workspace's layout, in a light module; importable from here too
+    COUNTS_FILE,
+    DEFAULT_HOME,  # noqa: F401
+    EMBEDDED_DIR,
+    HOME_ENV,  # noqa: F401
+    RECORDS_FILE,
+    counts_document,
+    home_dir,
+)
 from .writelock import workspace_write
-
-HOME_ENV = "SGRAPH_HOME"
-DEFAULT_HOME = ".sgraph"
-RECORDS_FILE = "records.json"
-EMBEDDED_DIR = "embedded.falkordb"  # the FalkorDB store (an RDB file), see graph_model/embedded.py
-
-
-def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace folder: ``home``, else ``$SGRAPH_HOME``, else ``./.sgraph``."""
-    return Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME)
 
 
 def extract_file(path: str | os.PathLike[str], taxonomy_file: str | None = None) -> ReviewRecord:
@@ -112,14 +112,17 @@ class Extracted(NamedTuple):
 _settled = False  # in a worker: its long-lived objects are out of the cyclic collector's sight
 
 
-def _extract_worker(args: tuple[str, str | None]) -> Extracted:
+def _extract_worker(args: tuple[str, str | None] | tuple[str, str | None, str | None, str | None]) -> Extracted:
     # The tokens of the learning points are found here, in parallel, rather than by the
     # main process once every review is in (where they were a fifth of linking them); so
     # is the review's part of the graph, which the main process only has to add (reading
     # the review back from its JSON and building it there took most of its time while
-    # the workers extracted).
+    # the workers extracted). With a cache entry's path and key, the worker also writes
+    # the entry (extract_cache.py), here in parallel rather than in the main process.
     global _settled
-    extracted = _extract_here(args, with_tokens=True)
+    extracted = _extract_here((args[0], args[1]), with_tokens=True)
+    if len(args) == 4 and args[2] and args[3]:
+        _cache_entry(Path(args[2]), args[3], extracted)
     if not _settled:
         # After its first document, everything a worker keeps (the modules, the taxonomy
         # and its compiled patterns, pydantic's validators, what it inherited from the
@@ -128,6 +131,12 @@ def _extract_worker(args: tuple[str, str | None]) -> Extracted:
         gc.freeze()
         _settled = True
     return extracted
+
+
+def _cache_entry(path: Path, key: str, x: Extracted) -> None:
+    from .extract_cache import write_entry
+
+    write_entry(path, key, x.id, x.source, x.json, x.tokens, x.fragment)
 
 
 def _extract_here(args: tuple[str, str | None], with_tokens: bool = False) -> Extracted:
@@ -192,16 +201,47 @@ def _iter_extracted(
     jobs: int | None,
     progress: Callable[[str], None] | None,
     keep: list[ProcessPoolExecutor] | None = None,
+    cache: ExtractCache | None = None,
 ) -> Iterator[Extracted]:
     """Each document's review as its JSON, in the order of ``files`` (from
     :func:`~graph_model.read.iter_document_paths`), as soon as it is extracted.
 
     ``keep``: once every document is extracted, the worker processes (if any) are put
-    there for the caller to use (linking) and shut down, instead of being shut down here."""
+    there for the caller to use (linking) and shut down, instead of being shut down here.
+    ``cache``: documents it holds are read from it instead of being extracted; the others
+    are extracted and added to it (:mod:`graph_model.extract_cache`)."""
     load_taxonomy(taxonomy_file)  # fail early on a bad taxonomy
     # Never more workers than documents or cores (each worker is a process of ~150 MB).
     jobs = max(1, min(jobs or 8, len(files), os.cpu_count() or 1))
-    if jobs > 1 and len(files) >= 8:
+    keys = [cache.key_of(str(f)) for f in files] if cache is not None else [None] * len(files)
+    todo = [i for i, k in enumerate(keys) if cache is None or not cache.has(k)]
+    if cache is not None:
+        cache.hits, cache.misses = len(files) - len(todo), len(todo)
+
+    def stage_to(i: int) -> str | None:
+        k = keys[i]
+        return str(cache.staging_path(k)) if cache is not None and k is not None else None
+
+    def from_cache(i: int) -> Extracted:
+        got = cache.get(keys[i]) if cache is not None else None
+        if got is None:  # damaged or gone since: extracted here after all
+            cache.hits -= 1  # type: ignore[union-attr]
+            cache.misses += 1  # type: ignore[union-attr]
+            return here(i)
+        rid, source, data, tokens, (nodes, edges) = got
+        return Extracted(rid, source, data, tokens, Fragment(nodes, edges))
+
+    def here(i: int) -> Extracted:
+        x = _extract_here((str(files[i]), taxonomy_file), with_tokens=cache is not None)
+        to = stage_to(i)
+        if to is not None:
+            _cache_entry(Path(to), keys[i], x)  # type: ignore[arg-type]
+        return x
+
+    if jobs > 1 and len(files) >= 8 and (todo or keep is not None):
+        # Workers are started even when the cache holds nearly every document: linking
+        # borrows them (``keep``) for its sparse products, as in a full build, instead of
+        # running them in the main process (or forking workers from it once it is large).
         # What the workers need for the similarity tokens (scikit-learn's stop words, the
         # stemmer) is loaded here first: forked workers share it instead of each taking
         # a second and 90 MB to import it. The main process needs it later anyway.
@@ -214,9 +254,14 @@ def _iter_extracted(
         done = False
         try:
             with _sigint_blocked():  # map() submits every task, which starts every worker
-                results = pool.map(_extract_worker, [(str(f), taxonomy_file) for f in files], chunksize=4)
-            for path, record in zip(files, results, strict=True):
-                yield record
+                results = pool.map(
+                    _extract_worker, [(str(files[i]), taxonomy_file, stage_to(i), keys[i]) for i in todo], chunksize=4
+                )
+                if not todo:  # nothing to extract: start the workers now all the same, while this process is small
+                    pool.submit(os.getpid).result()
+            extracted = set(todo)
+            for i, path in enumerate(files):
+                yield next(results) if i in extracted else from_cache(i)
                 if progress:
                     progress(str(path))
             done = True
@@ -231,8 +276,9 @@ def _iter_extracted(
                 # On Ctrl-C or an error, drop the documents not yet started instead of waiting.
                 pool.shutdown(wait=True, cancel_futures=True)
     else:
-        for f in files:
-            yield _extract_here((str(f), taxonomy_file))
+        extracted = set(todo)
+        for i, f in enumerate(files):
+            yield here(i) if i in extracted else from_cache(i)
             if progress:
                 progress(str(f))
 
@@ -307,6 +353,8 @@ class BuildResult:
     review_count: int
     curation: CurationSummary | None = None  # what the annotation files did, when given
     warnings: list[str] = field(default_factory=list)  # reviews whose shared id only their file tells apart
+    counts: dict | None = None  # the graph's counts, as kept in the workspace (counts.json)
+    extraction: str = ""  # what was extracted and what came from the cache, and why (one sentence)
 
     @property
     def records(self) -> list[ReviewRecord]:
@@ -401,6 +449,8 @@ def build(
     progress: Callable[[str], None] | None = None,
     annotations: str | os.PathLike[str] | None = None,
     waiting: Callable[[str], None] | None = None,
+    full: bool = False,
+    cache: bool = True,
 ) -> BuildResult:
     """Documents → graph, stored in the workspace (graph.json, records.json, embedded store).
 
@@ -408,20 +458,33 @@ def build(
     a file gets the file's facts (:func:`graph_model.curation.apply_annotation`).
     Nothing in the workspace changes unless every document was read and extracted and
     every annotation file is valid.
+
+    A document whose content, extractor version and taxonomy are the same as at an
+    earlier build into this workspace is not extracted again: its extraction is read from
+    the workspace's cache (:mod:`graph_model.extract_cache`). ``full``: extract every
+    document (and renew the cache); ``cache=False``: neither read nor write the cache.
     """
     home = home_dir(home)
     spool = _Spool()
     workers: list[ProcessPoolExecutor] = []  # the extraction workers, lent to linking
+    store = ExtractCache.open(home, taxonomy_file, read=not full) if cache else None
     try:
         with _interrupts_noted(), cyclic_gc_paused(), ExitStack() as locks:
 
             def hold(folder: Path) -> None:
                 locks.enter_context(workspace_write(folder, waiting=waiting))
 
-            return _build(spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers, hold)
+            result = _build(
+                spool, paths, home, taxonomy_file, jobs, embedded, progress, annotations, workers, hold, store
+            )
+            if store is not None:
+                store.finish()  # the workspace is replaced: the cache follows it (under the lock)
+        return result
     finally:
         spool.close()  # and its graph.json lines encoded ahead, if any
         _shut_down(workers)
+        if store is not None:
+            store.discard()
 
 
 def _shut_down(pools: list[ProcessPoolExecutor]) -> None:
@@ -440,6 +503,7 @@ def _build(
     annotations: str | os.PathLike[str] | None = None,
     workers: list[ProcessPoolExecutor] | None = None,
     hold: Callable[[Path], None] | None = None,
+    cache: ExtractCache | None = None,
 ) -> BuildResult:
     # Annotation files are validated before any document is read: a bad one fails fast.
     found = load_annotations(annotations, load_taxonomy(taxonomy_file)) if annotations is not None else None
@@ -451,7 +515,8 @@ def _build(
     # Not with annotation files: they change the reviews before any goes into the graph.
     early: SortedGraphBuilder | None = SortedGraphBuilder(load_taxonomy(taxonomy_file)) if found is None else None
     tokens: dict[str, str] = {}  # learning point text -> its similarity tokens, from the workers
-    for path, x in zip(files, _iter_extracted(files, taxonomy_file, jobs, progress, workers), strict=True):
+    why = cache.status(len(files)) if cache is not None else ""
+    for path, x in zip(files, _iter_extracted(files, taxonomy_file, jobs, progress, workers, cache), strict=True):
         _stop_if_interrupted()
         spool.add(x)
         tokens.update(x.tokens or {})
@@ -501,14 +566,17 @@ def _build(
     # place, with Ctrl-C held back for those few renames. graph.json goes last, as the
     # marker of a finished build. A failure or Ctrl-C before then leaves the workspace as it was.
     staged_store = None
-    staged = [staging_path(home / RECORDS_FILE), staging_path(home / GRAPH_FILE)]
+    staged = [staging_path(home / RECORDS_FILE), staging_path(home / COUNTS_FILE), staging_path(home / GRAPH_FILE)]
     try:
         if embedded:
             from .embedded import stage_store
 
             staged_store = stage_store(graph, home / EMBEDDED_DIR)
         stage_text(home / RECORDS_FILE, records_json)
-        stage_text(home / GRAPH_FILE, graph_json)
+        graph_bytes = stage_text(home / GRAPH_FILE, graph_json).stat().st_size
+        # The counts 'sgraph stats' reads instead of the whole graph, tied to this graph.json by its size.
+        counts = counts_document(graph_stats(graph), len(ordered), graph_bytes)
+        stage_text(home / COUNTS_FILE, json.dumps(counts, indent=1) + "\n")
         _stop_if_interrupted()
         with _interrupts_deferred():
             if staged_store is not None:
@@ -516,7 +584,8 @@ def _build(
 
                 commit_store(staged_store)
             os.replace(staged[0], home / RECORDS_FILE)
-            os.replace(staged[1], home / GRAPH_FILE)
+            os.replace(staged[1], home / COUNTS_FILE)
+            os.replace(staged[2], home / GRAPH_FILE)
     except OSError as exc:
         raise OutputError(f"{home}: the workspace cannot be written ({exc.strerror or exc}); nothing was replaced.") from None
     finally:
@@ -527,7 +596,12 @@ def _build(
         for tmp in staged:
             if tmp.exists():
                 tmp.unlink()
-    return BuildResult(home, graph, len(ordered), curation, id_warnings or [])
+    if cache is not None and not why and (cache.hits or cache.folder.is_dir()):
+        why = (
+            f"{cache.hits} of {len(files)} document(s) unchanged since the last build (not extracted again), "
+            f"{cache.misses} extracted."
+        )
+    return BuildResult(home, graph, len(ordered), curation, id_warnings or [], counts, why)
 
 
 def _distinct_ids(

@@ -30,13 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .cypher_text import code_positions
+from .cypher_text import (  # library_dir and the schema and totals texts moved there, still importable from here
+    SCHEMA_FILE,
+    code_positions,
+    library_dir,
+    schema_cypher_text,  # noqa: F401
+    split_statements,
+    totals_cypher_text,  # noqa: F401
+)
 from .errors import InputError, UsageError
 from .results import Rows
-
-SCHEMA_FILE = "schema.cypher"
-# Neo4j's recount of the totals (docs/schema.md): in a subfolder, so not an analyst's query.
-TOTALS_FILE = ("totals", "recount.cypher")
 
 
 class Backend(Protocol):
@@ -206,22 +209,6 @@ def parse_query(text: str, path: str, name: str | None = None) -> Query:
 # --------------------------------------------------------------------------- the library
 
 
-def library_dir() -> Path | Any:
-    """The folder holding the shipped ``.cypher`` files."""
-    try:
-        from importlib.resources import files
-
-        folder = files("graph_model.cypher_library")
-        if folder.joinpath(SCHEMA_FILE).is_file():
-            return folder
-    except (ModuleNotFoundError, TypeError, ValueError):
-        pass
-    repo = Path(__file__).resolve().parent.parent / "cypher"
-    if repo.is_dir():
-        return repo
-    raise InputError("the Cypher query library (cypher/) is missing from this installation.")
-
-
 def _display_path(entry: Any) -> str:
     try:
         return os.path.relpath(str(entry))
@@ -263,16 +250,6 @@ def get_query(name: str) -> Query:
         close = [n for n in library if name.lower() in n.lower()][:3]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UsageError(f"There is no query called '{name}'.{hint} 'sgraph query list' shows them all.")
-
-
-def totals_cypher_text() -> str:
-    """The text of ``cypher/totals/recount.cypher``."""
-    return library_dir().joinpath(*TOTALS_FILE).read_text(encoding="utf-8")
-
-
-def schema_cypher_text() -> str:
-    """The text of ``cypher/schema.cypher``."""
-    return library_dir().joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- parameters
@@ -462,8 +439,6 @@ def run_file(
         raise InputError(f"{path}: holds no Cypher statement.")
     query = parse_query(text, str(path))
     bound = bind_params(query, params, resolve_names)
-    from .neo4j_store import split_statements
-
     rows = Rows()
     for statement in split_statements(text):  # a script of several statements: the last one's rows
         used = set(referenced_params(statement))
@@ -487,6 +462,6 @@ def open_backend(neo4j: bool | None = False, home: str | os.PathLike[str] | None
 
         return Neo4jBackend()
     from .embedded import EmbeddedBackend
-    from .pipeline import EMBEDDED_DIR, home_dir
+    from .workspace import EMBEDDED_DIR, home_dir
 
     return EmbeddedBackend(home_dir(home) / EMBEDDED_DIR)

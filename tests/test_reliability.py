@@ -1302,7 +1302,7 @@ def test_a_failing_store_write_leaves_the_old_workspace(tmp_path, workspace, mon
 
 
 def test_every_workspace_file_is_replaced_by_a_rename(tmp_path, workspace, monkeypatch):
-    """graph.json, records.json and the store reach their names only by rename, whole."""
+    """graph.json, records.json, counts.json and the store reach their names only by rename, whole."""
     home = tmp_path / "ws"
     shutil.copytree(workspace, home)
     renamed: dict[str, bytes] = {}
@@ -1316,10 +1316,11 @@ def test_every_workspace_file_is_replaced_by_a_rename(tmp_path, workspace, monke
     monkeypatch.setattr(os, "replace", spy)
     pipeline.build([str(SEEDS)], home=home, jobs=1)
     monkeypatch.undo()
-    assert set(renamed) == {"embedded.falkordb", "graph.json", "records.json"}
+    assert set(renamed) == {"embedded.falkordb", "graph.json", "records.json", "counts.json"}
     for name, data in renamed.items():
         assert (home / name).read_bytes() == data
-    assert sorted(p.name for p in home.iterdir()) == ["embedded.falkordb", "graph.json", "records.json"]
+    # and the extraction cache (docs/workspace.md), moved in after the others
+    assert sorted(p.name for p in home.iterdir()) == ["cache", "counts.json", "embedded.falkordb", "graph.json", "records.json"]
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx"])

@@ -3,18 +3,30 @@
 Each command is a thin shim over a library function of the same name; errors derived
 from :class:`graph_model.errors.SgraphError` reach the user as one sentence (no traceback)
 with exit code 1 (2 for usage errors). Command modules register themselves on ``app``;
-:mod:`graph_model.cli` imports them all.
+:func:`register_all` imports them all (``main`` does, and so does importing
+:mod:`graph_model.cli`).
+
+Start-up: ``sgraph --help`` and ``sgraph query list`` must start in a fifth of a second, so
+this package and every command module import at their top only typer and light modules of
+ours; the heavy ones (networkx, pydantic models, rich, the extraction, the stores) are
+imported inside the commands that use them. ``tests/test_startup.py`` keeps it so.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import SgraphError
+from ._plain_params import install as _plain_text_options
+
+_plain_text_options()  # text options without importing pydantic (start-up time)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 app = typer.Typer(
     name="sgraph",
@@ -26,8 +38,29 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs start-up time that
+    ``--help`` and most quick commands never need)."""
+
+    def __init__(self, **kwargs: Any):
+        self._kwargs = kwargs
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._kwargs)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+err: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
+out: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
 
 HomeOption = typer.Option(None, "--home", help="Workspace folder (default: $SGRAPH_HOME or ./.sgraph).")
 TaxonomyOption = typer.Option(
@@ -37,15 +70,22 @@ TaxonomyOption = typer.Option(
 
 def progress_bar(quiet: bool) -> Progress:
     """The progress bar every long command shows on stderr (none with --quiet)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err.get(),  # type: ignore[attr-defined]
         disable=quiet or not err.is_terminal,  # piped: no bar, and no blank line where it was
         transient=True,
     )
+
+
+def register_all() -> None:
+    """Import every command module: each registers its commands on ``app``."""
+    from . import core, curation, export, insights, load, query, report, synth  # noqa: F401
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -67,8 +107,9 @@ def _tolerant_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning known errors into one clear sentence."""
-    from .. import cli  # noqa: F401  (registers every command module)
     from ..reaper import sigterm_as_interrupt
+
+    register_all()
 
     _tolerant_streams()
     try:

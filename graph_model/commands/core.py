@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
-import yaml
-from rich.table import Table
 
-from .. import pipeline
 from ..errors import UsageError
-from ..read import iter_document_paths
-from ..taxonomy import iter_canonical, load_taxonomy
 from . import HomeOption, TaxonomyOption, app, err, out, progress_bar
 
 
@@ -26,13 +20,22 @@ def build(
     annotations: Path = typer.Option(
         None, "--annotations", help="A folder of annotation files (sgraph extract --out) applied over extraction."
     ),
+    full: bool = typer.Option(
+        False, "--full", help="Extract every document again, even those unchanged since the last build."
+    ),
 ) -> None:
     """Read documents, extract their facts and store the graph in the workspace.
+
+    Documents unchanged since the last build into the same workspace (same content,
+    extractor and taxonomy) are not extracted again; --full extracts them all.
 
     Example: sgraph build seeds/ --annotations annotations/
     """
     if jobs < 0:
         raise UsageError(f"--jobs must be 0 (one per core) or more, not {jobs}.")
+    from .. import pipeline
+    from ..read import iter_document_paths
+
     files = iter_document_paths(documents)
     with progress_bar(quiet) as bar:
         task = bar.add_task("Extracting", total=len(files))
@@ -44,13 +47,16 @@ def build(
             progress=lambda _p: bar.advance(task),
             annotations=annotations,
             waiting=lambda message: err.print(message, markup=False),
+            full=full,
         )
+    if result.extraction:
+        err.print(result.extraction, markup=False)
     for line in result.warnings:
         err.print(f"Warning: {line}", markup=False)
     if result.curation is not None:
         for line in result.curation.notes + result.curation.stale:
             err.print(f"Warning: {line}", markup=False)
-    stats = pipeline.graph_stats(result.graph)
+    stats = result.counts or pipeline.graph_stats(result.graph)
     links = stats["links"]
     err.print(
         f"Built the graph of {result.review_count} review(s): {result.graph.number_of_nodes()} nodes, "
@@ -80,6 +86,8 @@ def extract(
     """
     if format not in ("json", "yaml"):
         raise UsageError(f"Unknown format '{format}'; use json or yaml.")
+    from .. import pipeline
+
     records = pipeline.extract_files(
         files, str(taxonomy) if taxonomy else None, jobs=1, warn=lambda line: err.print(f"Warning: {line}", markup=False)
     )
@@ -91,18 +99,26 @@ def extract(
         return
     data = {"schema_version": 1, "reviews": [r.model_dump(mode="json") for r in records]}
     if format == "json":
+        import json
+
         out.print(json.dumps(data, ensure_ascii=False, indent=2), markup=False, soft_wrap=True)
     else:
+        import yaml
+
         out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), markup=False, soft_wrap=True)
 
 
 @app.command()
 def stats(home: Path = HomeOption) -> None:
-    """Counts of nodes and relationships in the stored graph.
+    """Counts of nodes and relationships in the stored graph (kept by the build, not recounted).
 
     Example: sgraph stats
     """
-    s = pipeline.graph_stats(pipeline.stored_graph(home))
+    from rich.table import Table
+
+    from ..workspace import stored_stats
+
+    s = stored_stats(home)
     table = Table("kind", "name", "count")
     for kind in ("nodes", "relationships", "links"):
         for name, count in s[kind].items():
@@ -122,6 +138,10 @@ def taxonomy(
     wanted = {"agency": "agency", "role": "family role", "theme": "theme", "all": None}
     if kind not in wanted:
         raise UsageError(f"Unknown kind '{kind}'; use agency, role, theme or all.")
+    from rich.table import Table
+
+    from ..taxonomy import iter_canonical, load_taxonomy
+
     tax = load_taxonomy(str(taxonomy) if taxonomy else None)
     table = Table("kind", "name", "sector / description")
     for row_kind, name, detail in iter_canonical(tax):

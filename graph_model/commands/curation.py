@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..curation import queue_text, review_queue
 from ..errors import UsageError
 from . import HomeOption, app, out
 
@@ -23,5 +22,7 @@ def review_queue_command(
     """
     if format not in ("text", "json", "csv"):
         raise UsageError(f"Unknown format '{format}'; use text, json or csv.")
+    from ..curation import queue_text, review_queue
+
     rows = review_queue(home, below)
     out.print(queue_text(rows, format), markup=False, soft_wrap=True, end="")

@@ -8,12 +8,14 @@ Neo4j with ``--neo4j`` (the same export code runs on either).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import typer
 
-from .. import exports
 from . import HomeOption, app, err
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 export_app = typer.Typer(
     help="Export what an agency must learn from the reviews (Markdown, HTML, CSV, JSON or Word).\n\n"
@@ -40,10 +42,14 @@ def _graph(neo4j: bool, home: Path | None, agencies: list[str] | None) -> nx.Mul
         from .. import neo4j_store  # imported only when asked: it needs a server
 
         return neo4j_store.read_graph()
+    from .. import exports  # imported here: start-up time (commands/__init__.py)
+
     return exports.export_graph(home, agencies)
 
 
 def _format(fmt: str | None, out: Path | None) -> str:
+    from .. import exports
+
     if fmt:
         return exports.check_format(fmt)
     suffix = out.suffix.lower().lstrip(".") if out else ""
@@ -78,6 +84,8 @@ def export_agency(
     Example: sgraph export agency Police --format json --out police.json --force --neo4j
     """
     fmt = _format(format, out)
+    from .. import exports
+
     for path in exports.output_paths(out, fmt, full):
         exports.check_target(path, force)  # before reading the graph: fail fast
     graph = _graph(neo4j, home, [name])
@@ -110,6 +118,8 @@ def export_agencies(
 
     Example: sgraph export agencies --out board-pack/ --format docx --since 2019 --force
     """
+    from .. import exports
+
     fmt = exports.check_format(format)
     graph = _graph(neo4j, home, None)
     paths = exports.export_agencies(graph, out, fmt, force, full=full, since=since, board=board, theme=theme)

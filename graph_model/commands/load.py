@@ -10,8 +10,11 @@ from pathlib import Path
 
 import typer
 
-from .. import neo4j_store, pipeline
 from . import HomeOption, app, err, out, progress_bar
+
+# neo4j_store.DEFAULT_BATCH_SIZE, written out so that --help need not import the loader
+# (and networkx): start-up time, commands/__init__.py. tests/test_startup.py checks they agree.
+DEFAULT_BATCH_SIZE = 5000
 
 
 @contextmanager
@@ -41,7 +44,7 @@ def _ctrl_c_between_batches() -> Iterator[dict]:
 
 @app.command()
 def load(
-    batch_size: int = typer.Option(neo4j_store.DEFAULT_BATCH_SIZE, "--batch-size", help="Rows per transaction."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", help="Rows per transaction."),
     wipe: bool = typer.Option(False, "--wipe", help="First delete everything with this project's labels."),
     prune: bool = typer.Option(False, "--prune", help="Also delete reviews that are in Neo4j but not in the graph."),
     home: Path = HomeOption,
@@ -54,6 +57,8 @@ def load(
 
     Example: sgraph load --batch-size 500
     """
+    from .. import neo4j_store, pipeline
+
     graph = pipeline.stored_graph(home)
     said: dict[str, bool] = {}  # "waiting": told the user it waits; "gave_up": Ctrl-C while waiting
     with progress_bar(quiet) as bar:
@@ -110,6 +115,8 @@ def doctor() -> None:
 
     Example: sgraph doctor
     """
+    from .. import neo4j_store
+
     report = neo4j_store.doctor()
     yes = {True: "yes", False: "no"}
     out.print(f"Neo4j address:   {report.uri} (settings from {report.config_source})", markup=False)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .. import queries
 from ..errors import UsageError
 from . import HomeOption, app, err, out
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 query_app = typer.Typer(
     name="query",
@@ -48,6 +46,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "; ".join(_cell(v) for v in value)
     if isinstance(value, dict):
+        import json
+
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
@@ -55,15 +55,22 @@ def _cell(value: Any) -> str:
 def render(rows: list[dict], fmt: str) -> str | Table:
     """Rows as a rich table, CSV text or JSON text."""
     if fmt == "json":
+        import json
+
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     columns = getattr(rows, "columns", None) or (list(rows[0]) if rows else [])
     if fmt == "csv":
+        import csv
+        import io
+
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in columns])
         return buf.getvalue()
+    from rich.table import Table
+
     table = Table(show_lines=False)
     for c in columns:
         table.add_column(c, overflow="fold")  # narrow terminals wrap values, never cut them
@@ -84,6 +91,8 @@ def _emit(rows: list[dict], fmt: str) -> None:
     if out.is_terminal:
         out.print(result)
     else:  # piped or captured: as wide as the rows need, one line per row
+        from rich.console import Console
+
         Console(file=sys.stdout, width=100_000, highlight=False).print(result)
     err.print(f"{len(rows)} row(s).", markup=False)
 
@@ -155,3 +164,44 @@ def file(
     finally:
         backend.close()
     _emit(rows, fmt)
+
+
+@query_app.command("shell")
+def shell(
+    neo4j: bool | None = Neo4jOption,
+    home: Path = HomeOption,
+    format: str = FormatOption,
+) -> None:
+    """An interactive session on the store: run many queries, each answered in the engine's
+    time (the store is opened once). Tab completes query names and parameters; :help lists
+    the commands (:params, :param name=value, :format, :timing, NAME ... > rows.csv).
+    Commands can also be piped in, one a line.
+
+    Example: sgraph query shell
+    """
+    from ..query_shell import shell as run_shell
+
+    fmt = _check_format(format)
+
+    def emit(rows: list[dict], fmt: str, fh: Any = None) -> None:
+        result = render(rows, fmt)
+        if fh is not None:
+            fh.write(result if isinstance(result, str) else render(rows, "csv"))
+        elif isinstance(result, str):
+            sys.stdout.write(result)
+            sys.stdout.flush()
+        elif not rows:
+            err.print("(no rows)", markup=False)
+        elif out.is_terminal:
+            out.print(result)
+        else:  # piped: as wide as the rows need, one line per row
+            from rich.console import Console
+
+            Console(file=sys.stdout, width=100_000, highlight=False).print(result)
+
+    backend = queries.open_backend(neo4j, home)
+    try:
+        session_lines = None if sys.stdin.isatty() else sys.stdin
+        run_shell(backend, session_lines, emit, lambda line: err.print(line, markup=False), format=fmt)
+    finally:
+        backend.close()

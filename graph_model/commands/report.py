@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import typer
 
-from .. import pipeline
 from ..errors import DatabaseError, UsageError
 from . import HomeOption, app, err
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAP_KINDS = ("agencies", "themes", "review")
 
@@ -20,6 +22,8 @@ Neo4jOption = typer.Option(
 
 def _graph(home: Path | None, neo4j: bool) -> nx.MultiDiGraph:
     if not neo4j:
+        from .. import pipeline  # imported here: start-up time (commands/__init__.py)
+
         return pipeline.stored_graph(home)
     try:
         from ..neo4j_store import read_graph

@@ -1,0 +1,69 @@
+"""The workspace ("home"): where it is, what its files are called, and its kept counts.
+
+A light module (standard library only), so that commands which only need to find the
+workspace or read its counts (``sgraph stats``, ``sgraph query run``) do not import the
+build's machinery (networkx, pydantic, the extraction). :mod:`graph_model.pipeline` writes
+the workspace; the layout is described in ``docs/workspace.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import SgraphError
+
+HOME_ENV = "SGRAPH_HOME"
+DEFAULT_HOME = ".sgraph"
+GRAPH_FILE = "graph.json"
+RECORDS_FILE = "records.json"
+EMBEDDED_DIR = "embedded.falkordb"  # the FalkorDB store (an RDB file), see graph_model/embedded.py
+COUNTS_FILE = "counts.json"  # the graph's counts, written with it (sgraph stats reads them)
+COUNTS_FORMAT = "sgraph-counts"
+
+
+def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
+    """The workspace folder: ``home``, else ``$SGRAPH_HOME``, else ``./.sgraph``."""
+    return Path(home or os.environ.get(HOME_ENV) or DEFAULT_HOME)
+
+
+def counts_document(stats: dict[str, dict[str, int]], reviews: int, graph_bytes: int) -> dict[str, Any]:
+    """What ``counts.json`` holds: the graph's counts (:func:`graph_model.pipeline.graph_stats`),
+    its number of reviews, and the size of the graph.json they were counted from (a reader
+    checks it, so counts never describe another graph than the one stored beside them)."""
+    return {"format": COUNTS_FORMAT, "version": 1, "graph_bytes": graph_bytes, "reviews": reviews, **stats}
+
+
+def kept_counts(home: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:
+    """The counts the last build kept beside its graph, or None when there are none that
+    match the stored graph (a workspace written before counts were kept, or a graph.json
+    replaced by something else since)."""
+    folder = home_dir(home)
+    graph = folder / GRAPH_FILE
+    if not graph.is_file():
+        raise SgraphError(f"{graph}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first.")
+    try:
+        data = json.loads((folder / COUNTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != COUNTS_FORMAT
+        or data.get("graph_bytes") != graph.stat().st_size
+        or not all(isinstance(data.get(k), dict) for k in ("nodes", "relationships", "links"))
+    ):
+        return None
+    return data
+
+
+def stored_stats(home: str | os.PathLike[str] | None = None) -> dict[str, dict[str, int]]:
+    """Counts of nodes per label and relationships per type (and per link status) of the
+    stored graph: the kept ones, else counted from graph.json (slow for a large corpus)."""
+    kept = kept_counts(home)
+    if kept is not None:
+        return {k: kept[k] for k in ("nodes", "relationships", "links")}
+    from .pipeline import graph_stats, stored_graph
+
+    return graph_stats(stored_graph(home))

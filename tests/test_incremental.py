@@ -1,0 +1,273 @@
+"""Incremental build: the extraction cache (graph_model/extract_cache.py) and kept counts.
+
+An incremental build must give the same workspace as a full one: the same graph.json,
+records.json and counts.json byte for byte, and the same embedded store (compared as sorted
+dumps of its nodes and relationships), after documents are added, changed and removed, and
+after a taxonomy change; and a build killed half-way leaves the previous workspace whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from graph_model import embedded, pipeline, workspace
+from graph_model.commands import main
+from graph_model.extract_cache import CACHE_DIR, MANIFEST, SUFFIX
+from graph_model.synth import generate_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+EXTRA_SENTENCE = (
+    "\n\nThe health visitor did not share the information about the mother's mental health with the GP, "
+    "and no referral was made to children's social care.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Ten synthetic reviews (txt and docx) and the five seeds: 15 documents."""
+    folder = tmp_path_factory.mktemp("corpus")
+    generate_corpus(folder / "synth", 10, seed=3, formats=("txt", "docx"))
+    (folder / "synth" / "ground_truth.json").unlink()
+    shutil.copytree(SEEDS, folder / "seeds")
+    return folder
+
+
+def _docs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".txt", ".docx"))
+
+
+def store_dump(home: Path) -> list[str]:
+    """Every node and relationship of the embedded store, with its properties, sorted."""
+    with embedded.EmbeddedBackend(home / workspace.EMBEDDED_DIR) as be:
+        nodes = be.run("MATCH (n) RETURN labels(n) AS l, properties(n) AS p")
+        rels = be.run(
+            "MATCH (a)-[r]->(b) RETURN labels(a) AS la, properties(a) AS a, type(r) AS t, properties(r) AS p, "
+            "labels(b) AS lb, properties(b) AS b"
+        )
+    dump = [json.dumps(["node", r["l"], r["p"]], sort_keys=True, ensure_ascii=False) for r in nodes]
+    dump += [json.dumps(["rel", r["la"], r["a"], r["t"], r["p"], r["lb"], r["b"]], sort_keys=True, ensure_ascii=False) for r in rels]
+    return sorted(dump)
+
+
+def workspace_files(home: Path) -> dict[str, bytes]:
+    return {name: (home / name).read_bytes() for name in (workspace.GRAPH_FILE, workspace.RECORDS_FILE, workspace.COUNTS_FILE)}
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file and folder under ``folder`` (hidden ones too): path -> sha256 or 'dir'."""
+    out: dict[str, str] = {}
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            p = Path(root) / name
+            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+        for d in dirs:
+            out[str(Path(root) / d) + "/"] = "dir"
+    return out
+
+
+def assert_same_as_full(docs: Path, home: Path, tmp: Path, taxonomy: str | None = None) -> None:
+    """``home`` (built incrementally) holds what a full build of ``docs`` writes."""
+    fresh = tmp / "full"
+    shutil.rmtree(fresh, ignore_errors=True)
+    pipeline.build([docs], home=fresh, taxonomy_file=taxonomy, jobs=1, cache=False)
+    assert workspace_files(home) == workspace_files(fresh)
+    assert store_dump(home) == store_dump(fresh)
+
+
+def test_incremental_equals_full_after_adding_changing_removing_and_a_taxonomy_change(corpus, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus, docs)
+    home = tmp_path / "ws"
+    all_docs = _docs(docs)
+    added = all_docs[-1]
+    held_back = tmp_path / added.name
+    shutil.move(added, held_back)
+
+    first = pipeline.build([docs], home=home, jobs=2)  # 14 documents: the workers write the cache
+    assert first.extraction == ""  # nothing to say on a first build
+    entries = list(home.joinpath(*CACHE_DIR).glob(f"*{SUFFIX}"))
+    assert len(entries) == 14
+
+    again = pipeline.build([docs], home=home, jobs=2)
+    assert again.extraction.startswith("14 of 14 document(s) unchanged")
+    assert_same_as_full(docs, home, tmp_path)
+
+    # Add one document, change one, remove one.
+    shutil.move(held_back, added)
+    changed = next(p for p in _docs(docs) if p.suffix == ".txt" and p.parent.name == "synth")
+    changed.write_text(changed.read_text(encoding="utf-8") + EXTRA_SENTENCE, encoding="utf-8")
+    removed = next(p for p in _docs(docs) if p.parent.name == "seeds")
+    removed_id = next(r.id for r in first.records if Path(r.source).name == removed.name)
+    removed.unlink()
+    result = pipeline.build([docs], home=home, jobs=2)
+    assert result.extraction.startswith("12 of 14 document(s) unchanged"), result.extraction
+    assert result.extraction.endswith("2 extracted.")
+    assert removed_id not in {r.id for r in result.records}
+    assert not any(d.get("review_id") == removed_id for _n, d in result.graph.nodes(data=True))
+    assert_same_as_full(docs, home, tmp_path)
+    # Only the entries of the documents built remain.
+    assert len(list(home.joinpath(*CACHE_DIR).glob(f"*{SUFFIX}"))) == 14
+
+    # A taxonomy change extracts everything again, and says why.
+    tax = tmp_path / "extra.yaml"
+    tax.write_text("agencies:\n  - name: Youth Club\n    sector: voluntary\n    aliases: [youth worker]\n", encoding="utf-8")
+    result = pipeline.build([docs], home=home, taxonomy_file=str(tax), jobs=1)
+    assert result.extraction == "The taxonomy changed since the last build: extracting all 14 document(s) again."
+    assert_same_as_full(docs, home, tmp_path, taxonomy=str(tax))
+    manifest = json.loads(home.joinpath(*CACHE_DIR, MANIFEST).read_text())
+    assert manifest["entries"] == 14
+
+
+def test_full_flag_and_the_cli_say_what_was_extracted(corpus, tmp_path, capsys):
+    docs = corpus / "seeds"
+    home = tmp_path / "ws"
+    assert main(["build", str(docs), "--home", str(home), "-q", "--jobs", "1"]) == 0
+    assert "unchanged" not in capsys.readouterr().err
+    assert main(["build", str(docs), "--home", str(home), "-q", "--jobs", "1"]) == 0
+    assert "5 of 5 document(s) unchanged since the last build (not extracted again), 0 extracted." in capsys.readouterr().err
+    assert main(["build", str(docs), "--home", str(home), "-q", "--jobs", "1", "--full"]) == 0
+    assert "--full: extracting all 5 document(s) again." in capsys.readouterr().err
+
+
+def test_a_damaged_cache_entry_is_extracted_again(corpus, tmp_path):
+    docs = corpus / "seeds"
+    home = tmp_path / "ws"
+    pipeline.build([docs], home=home, jobs=1)
+    before = workspace_files(home)
+    entries = sorted(home.joinpath(*CACHE_DIR).glob(f"*{SUFFIX}"))
+    entries[0].write_bytes(b"not zlib")
+    entries[1].write_bytes(entries[1].read_bytes()[:100])
+    result = pipeline.build([docs], home=home, jobs=1)
+    assert workspace_files(home) == before
+    assert result.extraction.startswith("3 of 5 document(s) unchanged"), result.extraction  # two read again
+    again = pipeline.build([docs], home=home, jobs=1)  # and the entries are whole again
+    assert workspace_files(home) == before
+    assert again.extraction.startswith("5 of 5")
+
+
+def test_the_extractor_version_is_part_of_the_key(corpus, tmp_path, monkeypatch):
+    from graph_model import extract_cache
+
+    docs = corpus / "seeds"
+    home = tmp_path / "ws"
+    pipeline.build([docs], home=home, jobs=1)
+    monkeypatch.setattr(extract_cache, "EXTRACTOR_VERSION", 10_000)
+    result = pipeline.build([docs], home=home, jobs=1)
+    assert result.extraction == (
+        "The extractor changed since the last build (version 1 -> 10000): extracting all 5 document(s) again."
+    )
+
+
+def test_a_failed_build_leaves_the_workspace_and_its_cache_as_they_were(corpus, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus / "seeds", docs)
+    home = tmp_path / "ws"
+    pipeline.build([docs], home=home, jobs=1)
+    before = snapshot(home)
+    (docs / "zz-new.txt").write_text(EXTRA_SENTENCE * 3, encoding="utf-8")
+    (docs / "zz-broken.docx").write_bytes(b"not a zip")
+    with pytest.raises(Exception, match="zz-broken.docx"):
+        pipeline.build([docs], home=home, jobs=1)
+    assert snapshot(home) == before
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from graph_model import build as build_module, pipeline
+    docs, home, where = sys.argv[1], sys.argv[2], sys.argv[3]
+    seen = []
+    def progress(_path):
+        seen.append(_path)
+        if where == "extracting" and len(seen) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+    if where == "writing":
+        real = pipeline.stage_text
+        def stage_then_die(path, text):
+            staged = real(path, text)
+            if path.name == "graph.json":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return staged
+        pipeline.stage_text = stage_then_die
+    print("PID", os.getpid(), flush=True)
+    pipeline.build([docs], home=home, jobs=1, progress=progress)
+    """
+)
+
+
+def done_pid(done: subprocess.CompletedProcess) -> int:
+    return int(done.stdout.split("PID ", 1)[1].split()[0])
+
+
+@pytest.mark.parametrize("where", ["extracting", "writing"])
+def test_a_killed_incremental_build_leaves_the_previous_workspace_whole(corpus, tmp_path, where):
+    docs = tmp_path / "docs"
+    shutil.copytree(corpus / "seeds", docs)
+    home = tmp_path / "ws"
+    pipeline.build([docs], home=home, jobs=1)
+    before = {k: v for k, v in snapshot(home).items()}
+    (docs / "zz-new.txt").write_text("Serious Case Review: Child Q\n" + EXTRA_SENTENCE * 3, encoding="utf-8")
+    first = _docs(docs)[0]
+    first.write_text(first.read_text(encoding="utf-8") + EXTRA_SENTENCE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", KILLER, str(docs), str(home), where], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    after = snapshot(home)
+    # Whole: every file of the previous workspace as it was; at most a staged file beside them.
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert all(".tmp-" in k for k in set(after) - set(before)), sorted(set(after) - set(before))
+    # The next build goes through and equals a full one, and removes the killed one's staging folder.
+    stale = [p for p in Path(tempfile.gettempdir()).glob(f"sgraph-extract-cache-{done_pid(done)}-*")]
+    pipeline.build([docs], home=home, jobs=1)
+    assert_same_as_full(docs, home, tmp_path)
+    assert stale and not any(p.exists() for p in stale)
+
+
+def test_stats_reads_the_kept_counts(corpus, tmp_path, capsys):
+    home = tmp_path / "ws"
+    built = pipeline.build([corpus / "seeds"], home=home, jobs=1)
+    kept = workspace.kept_counts(home)
+    assert kept is not None and kept["reviews"] == 5
+    recount = pipeline.graph_stats(built.graph)
+    assert {k: kept[k] for k in ("nodes", "relationships", "links")} == recount
+    assert main(["stats", "--home", str(home)]) == 0
+    shown = capsys.readouterr().out
+    assert f"│ nodes         │ Review                 │ {recount['nodes']['Review']}" in shown
+
+    # Counts that do not belong to the graph beside them are not used: they are counted again.
+    counts = json.loads((home / workspace.COUNTS_FILE).read_text())
+    counts["nodes"]["Review"] = 999
+    (home / workspace.COUNTS_FILE).write_text(json.dumps(counts))
+    assert workspace.stored_stats(home)["nodes"]["Review"] == 999  # same graph.json size: trusted
+    (home / workspace.GRAPH_FILE).write_bytes((home / workspace.GRAPH_FILE).read_bytes() + b"\n")
+    assert workspace.kept_counts(home) is None
+    assert workspace.stored_stats(home) == recount
+    (home / workspace.COUNTS_FILE).unlink()
+    assert workspace.stored_stats(home) == recount
+
+
+def test_stats_does_not_parse_the_graph(corpus, tmp_path):
+    home = tmp_path / "ws"
+    pipeline.build([corpus / "seeds"], home=home, jobs=1)
+    code = (
+        "import sys\nfrom graph_model.commands import main\n"
+        f"code = main(['stats', '--home', {str(home)!r}])\n"
+        "assert code == 0\n"
+        "print('LOADED', 'networkx' in sys.modules, 'graph_model.pipeline' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "LOADED False False" in done.stdout

@@ -1,0 +1,172 @@
+"""Start-up: what ``sgraph --help`` and ``sgraph query list`` import, and the import graph.
+
+How long start-up takes is measured in BENCHMARKS.md (never asserted here); what is
+checked here is what makes it short: the quick commands do not import the heavy modules
+(networkx, pydantic, the extraction, the stores), and two pairs of modules that used to
+import each other no longer do.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "graph_model"
+
+HEAVY = ("networkx", "pydantic", "yaml", "rich", "graph_model.pipeline", "graph_model.extract", "graph_model.models",
+         "graph_model.embedded", "graph_model.neo4j_store", "graph_model.build", "graph_model.taxonomy")
+
+
+def _imported_by(*argv: str) -> tuple[set[str], str]:
+    """The modules loaded by ``sgraph ARGV`` in a fresh interpreter, and its stdout."""
+    code = (
+        "import io, json, sys, contextlib\n"
+        "from graph_model.commands import main\n"
+        "buf = io.StringIO()\n"
+        "with contextlib.redirect_stdout(buf):\n"
+        f"    code = main({list(argv)!r})\n"
+        "print(json.dumps({'code': code, 'modules': sorted(sys.modules), 'out': buf.getvalue()}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout.splitlines()[-1])
+    assert data["code"] == 0, done.stderr
+    return set(data["modules"]), data["out"]
+
+
+def _heavy(modules: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
+    return sorted(
+        m for m in modules
+        if any(m == h or m.startswith(h + ".") for h in HEAVY) and not any(m == a or m.startswith(a + ".") for a in allowed)
+    )
+
+
+def test_help_imports_nothing_heavy():
+    modules, out = _imported_by("--help")
+    assert "build" in out and "query" in out  # the help was printed
+    assert _heavy(modules) == []
+
+
+def test_query_list_imports_nothing_heavy():
+    modules, out = _imported_by("query", "list", "--format", "csv")
+    assert out.startswith("name,params,description\n")
+    assert "agency-learning," in out
+    assert _heavy(modules) == []
+
+
+def test_query_list_as_a_table_needs_only_rich():
+    modules, out = _imported_by("query", "list")
+    assert "agency-learning" in out
+    assert _heavy(modules, allowed=("rich",)) == []
+
+
+def test_every_command_help_is_light():
+    for argv in (("build", "--help"), ("query", "run", "--help"), ("load", "--help"), ("export", "agency", "--help"),
+                 ("report", "--help"), ("stats", "--help")):
+        modules, out = _imported_by(*argv)
+        assert "Example:" in out, argv
+        assert _heavy(modules) == [], argv
+
+
+def test_options_are_still_checked(tmp_path, capsys):
+    """Text options pass through as they are (commands/_plain_params.py); other values are
+    still converted and checked by typer."""
+    from graph_model.commands import main
+
+    assert main(["build", str(tmp_path), "--jobs", "abc"]) == 2
+    assert "--jobs" in capsys.readouterr().err
+    assert main(["query", "list", "--format", "yaml"]) == 2
+    assert "Unknown format 'yaml'" in capsys.readouterr().err
+    assert main(["query", "list", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"name": "agency-learning"}.items() <= rows[[r["name"] for r in rows].index("agency-learning")].items()
+
+
+def test_load_batch_size_default_matches_the_loader():
+    from graph_model import neo4j_store
+    from graph_model.commands import load
+
+    assert load.DEFAULT_BATCH_SIZE == neo4j_store.DEFAULT_BATCH_SIZE
+
+
+def _imports(path: Path) -> set[str]:
+    """The graph_model modules a source file imports, at its top or inside functions."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+        package = parts
+    else:
+        package = parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.startswith("graph_model"):
+                found.add(mod)
+                for alias in node.names:  # "from . import x" imports the module x
+                    sub = f"{mod}.{alias.name}"
+                    if (ROOT / Path(*sub.split("."))).with_suffix(".py").exists() or (ROOT / Path(*sub.split("."))).is_dir():
+                        found.add(sub)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("graph_model"))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("graph_model.cli", "graph_model.commands"), ("graph_model.neo4j_store", "graph_model.queries")],
+)
+def test_no_import_circle(a, b):
+    def module_file(name: str) -> Path:
+        p = ROOT / Path(*name.split("."))
+        return p / "__init__.py" if p.is_dir() else p.with_suffix(".py")
+
+    assert b in _imports(module_file(a)) or a in _imports(module_file(b))  # they are related
+    assert not (b in _imports(module_file(a)) and a in _imports(module_file(b))), f"{a} and {b} import each other"
+
+
+def test_plain_values_come_through_as_typer_gives_them(tmp_path):
+    """The same values, of the same types, as typer's own conversion gives, and typer's
+    checks of a path still apply."""
+    import typer
+    from typer.testing import CliRunner
+
+    from graph_model.commands import _plain_params
+
+    assert _plain_params.install()
+    app = typer.Typer()
+    seen: dict = {}
+
+    @app.command()
+    def cmd(
+        name: str = typer.Argument(...),
+        home: Path = typer.Option(None, "--home"),
+        must: Path = typer.Option(None, "--must", exists=True),
+        param: list[str] = typer.Option(None, "--param"),
+        neo4j: bool | None = typer.Option(None, "--neo4j/--embedded"),
+        jobs: int = typer.Option(0, "--jobs"),
+    ) -> None:
+        seen.update(name=name, home=home, must=must, param=param, neo4j=neo4j, jobs=jobs)
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["x y", "--home", "a/b", "--param", "k=v", "--param", "j=w", "--embedded", "--jobs", "3"])
+    assert done.exit_code == 0, done.output
+    assert seen == {"name": "x y", "home": Path("a/b"), "must": None, "param": ["k=v", "j=w"], "neo4j": False, "jobs": 3}
+    assert type(seen["home"]) is type(Path("a/b"))
+    done = runner.invoke(app, ["x"])
+    assert done.exit_code == 0, done.output
+    assert seen["param"] in ((), [], None) and seen["neo4j"] is None and seen["home"] is None
+    done = runner.invoke(app, ["x", "--must", str(tmp_path / "missing")])
+    assert done.exit_code == 2 and "exist" in done.output  # typer: "... does not exist."
