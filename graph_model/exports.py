@@ -1814,7 +1814,11 @@ def _write_temporary(path: Path, write: Callable[[BinaryIO], None]) -> Path:
 def appendix_path(out: str | os.PathLike[str]) -> Path:
     """The appendix beside a digest: ``police.md`` → ``police.appendix.md``."""
     path = Path(out)
-    return path.with_name(f"{path.stem}.appendix{path.suffix}")
+    stem = path.stem
+    # A name may hold 255 bytes: a long digest's stem is cut so that its appendix fits too.
+    while len(f"{stem}.appendix{path.suffix}".encode("utf-8", "surrogateescape")) > 255 and stem:
+        stem = stem[:-1]
+    return path.with_name(f"{stem}.appendix{path.suffix}")
 
 
 def output_paths(out: str | os.PathLike[str], fmt: str, full: bool = False) -> list[Path]:

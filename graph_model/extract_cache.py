@@ -38,6 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import reaper
 from .extract_version import EXTRACTOR_VERSION
 
 CACHE_DIR = ("cache", "extract")
@@ -80,8 +81,11 @@ def taxonomy_fingerprint(taxonomy_file: str | os.PathLike[str] | None) -> str:
             h.update(b"\0")
     extra = taxonomy_file or os.environ.get("SGRAPH_TAXONOMY") or None
     if extra:
-        path = Path(extra).resolve()
-        h.update(f"extra:{path}\0".encode())
+        try:
+            path = Path(extra).resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop: load_taxonomy reports it
+            path = Path(extra)
+        h.update(f"extra:{path}\0".encode("utf-8", "surrogateescape"))
         try:
             h.update(path.read_bytes())
         except OSError:  # load_taxonomy reports it
@@ -111,14 +115,16 @@ class ExtractCache:
             staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
         except OSError:
             return None
+        reaper.watch(path=staging)  # removed even if this process is killed outright
         return cls(home.joinpath(*CACHE_DIR), staging, taxonomy_fingerprint(taxonomy_file), read)
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+        reaper.unwatch(path=self.staging)
 
     def key(self, path: str, content: bytes) -> str:
         h = hashlib.sha256()
-        h.update(f"sgraph-extract\0{EXTRACTOR_VERSION}\0{self.taxonomy}\0{path}\0".encode())
+        h.update(f"sgraph-extract\0{EXTRACTOR_VERSION}\0{self.taxonomy}\0{path}\0".encode("utf-8", "surrogateescape"))
         h.update(content)
         return h.hexdigest()
 

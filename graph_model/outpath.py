@@ -39,27 +39,31 @@ def check_out_file(path: str | os.PathLike[str]) -> None:
     device, a FIFO or a socket is never replaced, whatever ``--force`` says.
     """
     p = Path(path)
-    try:
-        st = p.lstat()
-    except (FileNotFoundError, NotADirectoryError):
+    st = _lstat(p)
+    if st is None:
         return
-    except OSError as exc:
-        raise OutputError(f"{p}: cannot be written ({exc.strerror or exc}).") from None
     if stat.S_ISLNK(st.st_mode):
         raise OutputError(f"{p}: is a symbolic link; sgraph does not replace links, give the path of a regular file.")
     if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
         raise OutputError(f"{p}: is {_what(st.st_mode)}, not a regular file; sgraph writes only regular files.")
 
 
+def _lstat(p: Path) -> os.stat_result | None:
+    """What ``p`` itself is (a link is not followed), or None when nothing is there."""
+    try:
+        return p.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise OutputError(f"{p}: cannot be written ({exc.strerror or exc}).") from None
+
+
 def check_out_folder(path: str | os.PathLike[str]) -> None:
     """Refuse a folder ``path`` that is a symbolic link or not a folder (absent is fine)."""
     p = Path(path)
-    try:
-        st = p.lstat()
-    except (FileNotFoundError, NotADirectoryError):
+    st = _lstat(p)
+    if st is None:
         return
-    except OSError as exc:
-        raise OutputError(f"{p}: cannot be written ({exc.strerror or exc}).") from None
     if stat.S_ISLNK(st.st_mode):
         raise OutputError(f"{p}: is a symbolic link; sgraph does not replace links, give the path of a real folder.")
     if not stat.S_ISDIR(st.st_mode):
