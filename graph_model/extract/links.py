@@ -118,8 +118,9 @@ def communication_links(layer: Layer, review_id: str) -> list[CommunicationLink]
                 ):
                     continue
                 found.append(f)
-                if u.start not in layer.missed_by and f.missed_by():
-                    layer.missed_by[u.start] = f.missed_by()
+                who = f.missed_by()
+                if who and u.start not in layer.missed_by:
+                    layer.missed_by[u.start] = who
             continue
         effective = _effective_in(layer, u, agencies, kind)
         if effective is not None:
@@ -218,7 +219,7 @@ def _ends(
     by_from = [m for m in clause if _BY_FROM.search(text, max(u.start, m.start - 40), m.start)]
     to_with = [m for m in after if _TO_WITH.search(text, max(u.start, m.start - 40), m.start)]
 
-    if family == "broken_between" or _between(text, u, clause, cstart):
+    if family == "broken_between" or _between(text, u, clause):
         pair = _pair(layer, u, clause, cstart)
         if pair is not None:
             return _Found(pair[0], pair[1], "broken", False, None, u)
@@ -310,7 +311,7 @@ def _after_by(text: str, u: Unit, m: Match) -> bool:
     return _BY_FROM.search(text, max(u.start, m.start - 40), m.start) is not None
 
 
-def _between(text: str, u: Unit, clause: list[Match], cstart: int) -> bool:
+def _between(text: str, u: Unit, clause: list[Match]) -> bool:
     """"between A and B" in the clause, with two agencies after it."""
     at = _BETWEEN.search(text, u.start, u.end)
     return at is not None and len({m.name for m in clause if m.start > at.start()}) >= 2
