@@ -2122,9 +2122,9 @@ def test_synth_force_replaces_an_old_corpus_whole(tmp_path):
 
 def test_a_query_parameter_naming_an_agency_takes_its_aliases(workspace, capsys):
     """Item 19: as ``export agency "health visitor"`` does."""
-    assert main(["query", "run", "agency-learning", "--param", "agency=health visitor", "--home", str(workspace), "--format", "json"]) == 0
+    assert main(["query", "run", "agency-learning", "--param", "agency=health visitor", "--embedded", "--home", str(workspace), "--format", "json"]) == 0
     by_alias = capsys.readouterr().out
-    assert main(["query", "run", "agency-learning", "--param", "agency=Health Visiting", "--home", str(workspace), "--format", "json"]) == 0
+    assert main(["query", "run", "agency-learning", "--param", "agency=Health Visiting", "--embedded", "--home", str(workspace), "--format", "json"]) == 0
     assert by_alias == capsys.readouterr().out and json.loads(by_alias)
 
 
