@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import signal
+import sys
 import tempfile
 import threading
 from collections import Counter
@@ -20,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -409,18 +410,27 @@ def _interrupts_noted() -> Iterator[None]:
     Python drops an exception raised while it runs a fork hook ("Exception ignored in
     _releaseLock"): a Ctrl-C that lands just as the process pool starts a worker would be
     swallowed and the build would carry on. :func:`_stop_if_interrupted` raises it again
-    at the next check.
+    at the next check. Python would also print that dropped exception's traceback to the
+    user; inside the block a dropped KeyboardInterrupt is not printed (it is raised again).
     """
 
     def note(_sig: int, _frame: object) -> None:
         _interrupted.set()
         raise KeyboardInterrupt
 
+    previous_hook = sys.unraisablehook
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous_hook(unraisable)
+
     _interrupted.clear()
+    sys.unraisablehook = quiet
     try:
         with _sigint_handled(note):
             yield
     finally:
+        sys.unraisablehook = previous_hook
         _interrupted.clear()
 
 

@@ -2154,3 +2154,30 @@ def test_every_command_group_has_an_example_and_no_python_placeholders(capsys):
         assert main(argv) == 0
         usage = capsys.readouterr().out.splitlines()[0]
         assert not any(p in usage for p in ("{documents}", "{kind}", "{name}", "{out_dir}")), usage
+
+
+def test_an_interrupt_python_drops_in_a_fork_hook_reaches_the_user_as_one_sentence(monkeypatch):
+    """Item 3: a SIGTERM landing while the process pool forks a worker is raised inside a fork
+    hook, where Python drops it and prints "Exception ignored in: _releaseLock" with a
+    traceback. The build notes it and raises it again at its next check, so that traceback is
+    not printed; any other dropped exception still is."""
+    from graph_model import pipeline
+
+    seen: list[type] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
+
+    class Dropping:
+        def __init__(self, exc: type[BaseException]):
+            self.exc = exc
+
+        def __del__(self):
+            raise self.exc
+
+    with pipeline._interrupts_noted():
+        pipeline._interrupted.set()  # what the signal handler does before it raises
+        Dropping(KeyboardInterrupt)
+        Dropping(ValueError)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline._stop_if_interrupted()
+    assert seen == [ValueError]
+    assert sys.unraisablehook is not None and not pipeline._interrupted.is_set()
