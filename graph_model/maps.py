@@ -316,16 +316,26 @@ class _Index:
             self.label[n] = lab
             by_label[lab].append(n)
         self.by_label = by_label
-        edges = sorted(
-            ((u, v, d) for u, v, d in g.edges(data=True)),
-            key=lambda e: (_s(e[2].get("type")), _s(e[2].get("id")), str(e[0]), str(e[1])),
-        )
+        # Every edge once, grouped by type, each type's edges in (id, from, to) order; a review's
+        # edges by type in the same order. (One pass over the adjacency, then a sort per type:
+        # sorting all edges by (type, id, ...) at once cost a fifth of writing the pack.)
+        grouped: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
+        for u, nbrs in g.adj.items():
+            for v, keyed in nbrs.items():
+                for d in keyed.values():
+                    t = d.get("type")
+                    grouped["" if t is None else str(t)].append((u, v, d))
         self.by_type: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-        self.by_review: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-        for e in edges:
-            self.by_type[_s(e[2].get("type"))].append(e)
-            if e[2].get("review_id") is not None:
-                self.by_review[_s(e[2]["review_id"])].append(e)
+        self.review_edges: dict[str, dict[str, list[tuple[str, str, dict]]]] = defaultdict(lambda: defaultdict(list))
+        for t in sorted(grouped):
+            es = grouped[t]
+            es.sort(key=lambda e: (_s(e[2].get("id")), str(e[0]), str(e[1])))
+            self.by_type[t] = es
+            for e in es:
+                rid = e[2].get("review_id")
+                if rid is not None:
+                    rid = str(rid)
+                    self.review_edges[rid][t].append(e)
 
         self.review_node: dict[str, str] = {}
         for n in by_label["Review"]:
@@ -671,7 +681,9 @@ class _MapBuilder:
         if f:
             opts["f"] = f
         # No "title": vis-network would show it as HTML in a pop-up.
-        self.net.add_node(nid, label=label or " ", shape=shape, **opts)
+        self._add(self.net.nodes, opts, id=nid, label=label or " ", shape=shape)
+        self.net.node_ids.append(nid)
+        self.net.node_map[nid] = opts
         if detail:
             self.details[nid] = detail
 
@@ -696,10 +708,19 @@ class _MapBuilder:
         if reviews_effective is not None:
             # On the agency map a line is a pair: "subr" its broken links, "esubr" its effective ones.
             opts["esubr"] = list(reviews_effective)
-        self.net.add_edge(u, v, **opts)
+        assert u in self._node_ids and v in self._node_ids, f"an edge to a node not on the map: {u} -> {v}"
+        self._add(self.net.edges, opts, **{"from": u, "to": v})
         if detail:
             self.details[eid] = detail
         return eid
+
+    @staticmethod
+    def _add(items: list[dict], opts: dict, **ends: object) -> None:
+        """A node or edge into the pyvis network, as its ``add_node`` / ``add_edge`` store them
+        (the options, then the id, label and shape, or the ends), without their checks: each
+        looks through the list of every node so far (this builder checks with a set)."""
+        opts.update(ends)
+        items.append(opts)
 
     def use_review(self, index: _Index, rid: str) -> None:
         if rid and rid not in self.reviews and rid in index.review_node:
@@ -1067,10 +1088,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None, as_data: boo
         raise UsageError(f"There is no review '{rid}' in the graph (reviews: {known or 'none'}).")
     rnode = index.review_node[rid]
     info = index.review_info(rid)
-    edges = index.by_review.get(rid, [])
-    by_type: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-    for e in edges:
-        by_type[_s(e[2].get("type"))].append(e)
+    by_type = defaultdict(list, index.review_edges.get(rid, {}))
     links = by_type["COMMUNICATION"]
     n_broken = sum(1 for *_x, d in links if _s(d.get("status")) == "broken")
     b = _MapBuilder(
@@ -1640,9 +1658,7 @@ def _review_body(index: _Index, rid: str) -> str:
     info = index.review_info(rid)
     rn = index.review_node[rid]
     rd = index.props(rn)
-    by_type: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-    for u, v, d in index.by_review.get(rid, []):
-        by_type[_s(d.get("type"))].append((u, v, d))
+    by_type = defaultdict(list, index.review_edges.get(rid, {}))
     slug = index.review_slug[rid]
     parts = [f"<h1>{_h(info.get('title') or rid)}</h1>",
              f'<p class="lead"><a class="button" href="../maps/{REVIEW_MAP_PAGE}#{slug}">Open the map of this review</a></p>']
@@ -1904,7 +1920,7 @@ def _matrix_section(index: _Index, pairs: list, depth: int = 0) -> str:
     ])
 
 
-def _index_page(index: _Index, pairs: list | None = None) -> str:
+def _index_page(index: _Index, pairs: list | None = None, recurring: str | None = None) -> str:
     from .breakdowns import broken_pairs
 
     pairs = broken_pairs(index.g) if pairs is None else pairs
@@ -1942,7 +1958,7 @@ def _index_page(index: _Index, pairs: list | None = None) -> str:
         '<p class="note">Maps open in the browser without a network connection. Each review also has its own map (below). '
         "Keep the folder whole: the pages share the scripts in its <code>assets</code> folder.</p>",
     ]
-    parts.append(_recurring_section(index))
+    parts.append(_recurring_section(index) if recurring is None else recurring)
     parts.append(f"<h2>Reviews ({len(index.review_ids)})</h2>")
     parts.append(_table(["Review", "Year", "Type", "Board", "Broken links", "Effective links", "Map", "Source file"], [
         [_review_link(index, rid, 0), _h(index.review_info(rid).get("year", "")),
@@ -2007,6 +2023,116 @@ def _recurring_section(index: _Index, limit: int = RECURRING_LESSONS_SHOWN) -> s
     return "\n".join(parts)
 
 
+#: From this many reviews the pack's per-review files are written by worker processes
+#: (forked, so that they share the graph index instead of each building it again); below it
+#: starting them costs more than they save.
+PARALLEL_FROM = 40
+#: Reviews per task handed to a worker (small enough to share the work out evenly).
+REVIEWS_PER_TASK = 16
+
+_fork_state: tuple[_Index, Path] | None = None  # what the forked review writers inherit
+
+
+def _write_review_files(index: _Index, folder: Path, rids: list[str]) -> int:
+    """The map data and page data of the reviews ``rids`` (``maps/data/``, ``reviews/data/``)."""
+    for rid in rids:
+        slug = index.review_slug[rid]
+        _write(folder / "maps" / REVIEW_DATA_DIR / f"{slug}.js", _review_data_script(_review_map(index, rid, as_data=True)))
+        _write(folder / "reviews" / REVIEW_DATA_DIR / f"{slug}.js", _review_page_data(index, rid))
+    return len(rids)
+
+
+def _review_files_task(rids: list[str]) -> int:
+    """A worker's task: the files of ``rids``, from the index it was forked with."""
+    assert _fork_state is not None
+    return _write_review_files(*_fork_state, rids)
+
+
+def _recurring_task() -> str:
+    """A worker's task: the index page's "Recurring lessons" section (:func:`_recurring_section`)."""
+    assert _fork_state is not None
+    return _recurring_section(_fork_state[0])
+
+
+class _PackWorkers:
+    """Writes every review's files (:func:`_write_review_files`) and works out the recurring
+    lessons (:meth:`recurring_section`): in ``workers`` forked worker processes while the
+    caller goes on with the rest of the pack (:meth:`start`), or, with
+    fewer than :data:`PARALLEL_FROM` reviews, one worker, or no ``fork`` (not Linux), here
+    in :meth:`finish`. The files are the same either way. The workers ignore Ctrl-C, die
+    with this process and are stopped when the block ends, however it ends."""
+
+    def __init__(self, index: _Index, folder: Path, workers: int | None = None):
+        self.index, self.folder = index, folder
+        if workers is None:
+            try:
+                workers = len(os.sched_getaffinity(0))
+            except AttributeError:  # pragma: no cover - not Linux
+                workers = os.cpu_count() or 1
+            if len(index.review_ids) < PARALLEL_FROM:
+                workers = 0
+        import multiprocessing
+
+        if workers and "fork" not in multiprocessing.get_all_start_methods():
+            workers = 0  # pragma: no cover - not Linux or macOS
+        self.workers = workers
+        self.pool = None
+        self.pending = None
+        self.lessons = None
+
+    def __enter__(self) -> _PackWorkers:
+        return self
+
+    def start(self) -> None:
+        if not self.workers:
+            return
+        import gc
+        import multiprocessing
+
+        from .pipeline import _ignore_sigint, _sigint_blocked
+
+        global _fork_state
+        rids = self.index.review_ids
+        self.index.review_label(rids[0])  # the labels, worked out once here rather than in each worker
+        _fork_state = (self.index, self.folder)
+        # Frozen, the graph's millions of objects are out of the workers' collector's sight:
+        # its passes would otherwise touch (and so copy) every page they share with this one.
+        gc.freeze()
+        with _sigint_blocked():
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_ignore_sigint)
+        # The recurring lessons first: one long task (TF-IDF vectors of every learning point)
+        # that the index page waits for; the reviews' files share out round it.
+        self.lessons = self.pool.apply_async(_recurring_task)
+        tasks = [rids[i:i + REVIEWS_PER_TASK] for i in range(0, len(rids), REVIEWS_PER_TASK)]
+        self.pending = self.pool.map_async(_review_files_task, tasks, chunksize=1)
+
+    def recurring_section(self) -> str:
+        """The index page's "Recurring lessons" section, from a worker if they were started."""
+        return _recurring_section(self.index) if self.lessons is None else self.lessons.get()
+
+    def finish(self) -> None:
+        if self.pending is None:
+            _write_review_files(self.index, self.folder, self.index.review_ids)
+            return
+        done = sum(self.pending.get())
+        assert done == len(self.index.review_ids)
+        self.pool.close()
+        self.pool.join()
+        self.pool = None
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+
+        global _fork_state
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        if _fork_state is not None:
+            _fork_state = None
+            gc.unfreeze()
+
+
 def _check_out_dir(out: Path, force: bool) -> None:
     check_out_folder(out)
     if out.is_symlink() or (out.exists() and not out.is_dir()):
@@ -2027,7 +2153,8 @@ def _write(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force: bool = False) -> Path:
+def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force: bool = False,
+                 workers: int | None = None) -> Path:
     """Write the board pack into ``out_dir`` and return its path.
 
     ``index.html`` links ``maps/agencies.html``, ``maps/themes.html``, each review's map
@@ -2052,8 +2179,19 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
     Measured on ``sgraph synth --seed 0`` corpora (2 CPUs; BENCHMARKS.md "Board pack"): 300
     reviews give 19.0 MB in 634 files (was 116 MB in 628 files with a static map and page per
     review: ~257 kB and ~114 kB each; now ~26 kB and ~12 kB of data).
+
+    Speed: the reviews' files are written by ``workers`` processes (by default one per CPU,
+    from :data:`PARALLEL_FROM` reviews; ``0``: all here) while this process writes the maps,
+    agency pages and index, with the cyclic garbage collector paused (its full passes walk
+    every object of the graph). The pack's bytes do not depend on ``workers``.
     """
-    out = Path(out_dir)
+    from .collector import cyclic_gc_paused
+
+    with cyclic_gc_paused():
+        return _write_pack(graph, Path(out_dir), force, workers)
+
+
+def _write_pack(graph: nx.MultiDiGraph, out: Path, force: bool, workers: int | None) -> Path:
     _check_out_dir(out, force)
     parent = out.parent if str(out.parent) else Path(".")
     try:
@@ -2069,18 +2207,19 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
         _write(tmp / _MARKER, "This folder is a board pack written by 'sgraph report'; 'sgraph report --force' may replace it.\n")
         _write_assets(tmp / ASSETS_DIR)
         pairs = broken_pairs(graph)
-        _write(tmp / "index.html", _index_page(index, pairs))
-        _write(tmp / "maps" / "agencies.html", _agency_map(index, assets, pairs))
-        _write(tmp / "maps" / "themes.html", _theme_map(index, assets=assets))
         _write(tmp / "maps" / REVIEW_MAP_PAGE, _shared_review_page(assets))
         _write(tmp / "reviews" / REVIEW_PAGE, _page("Review", '<div id="review-body"><p class="none" id="review-loading">'
                                                     "Loading the review&hellip;</p></div>", 1, extra_script=REVIEW_PAGE_JS_FILE))
-        for rid in index.review_ids:
-            slug = index.review_slug[rid]
-            _write(tmp / "maps" / REVIEW_DATA_DIR / f"{slug}.js", _review_data_script(_review_map(index, rid, as_data=True)))
-            _write(tmp / "reviews" / REVIEW_DATA_DIR / f"{slug}.js", _review_page_data(index, rid))
-        for n in index.by_label["Agency"]:
-            _write(tmp / "agencies" / f"{index.agency_slug[index.name(n)]}.html", _agency_page(index, n, pairs=pairs))
+        with _PackWorkers(index, tmp, workers) as helpers:
+            # The review files go to worker processes (when there are enough of them) while
+            # this process writes the rest.
+            helpers.start()
+            _write(tmp / "maps" / "agencies.html", _agency_map(index, assets, pairs))
+            _write(tmp / "maps" / "themes.html", _theme_map(index, assets=assets))
+            for n in index.by_label["Agency"]:
+                _write(tmp / "agencies" / f"{index.agency_slug[index.name(n)]}.html", _agency_page(index, n, pairs=pairs))
+            _write(tmp / "index.html", _index_page(index, pairs, helpers.recurring_section()))
+            helpers.finish()
         os.chmod(tmp, 0o755)
         old = None
         if out.exists():
