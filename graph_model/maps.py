@@ -805,6 +805,13 @@ def _link_legend(b: _MapBuilder) -> None:
     b.legend.append({"type": "edge", "color": EFFECTIVE, "width": 2.5, "dashes": True, "label": "Effective link"})
 
 
+def _year_range(years: set[str]) -> dict:
+    """The maps' year filter: a range, from one year to another (two selects; either end may
+    stay open). Reviews of no known year are shown only while both ends are open."""
+    return {"key": "year", "label": "Years", "type": "range", "from": "From any year", "to": "to any year",
+            "options": _year_options(years)}
+
+
 def _year_options(years: set[str]) -> list[list[str]]:
     known = sorted((y for y in years if y != "unknown"), key=lambda y: (len(y), y))
     out = [[y, y] for y in known]
@@ -1048,7 +1055,7 @@ def _agency_map(index: _Index, assets: str | None = None, pairs: list | None = N
         {"key": "status", "label": "Links", "type": "checks", "match": "any",
          "options": [["broken", "Broken"], ["effective", "Effective"]]},
         {"key": "sector", "label": "Sector", "type": "select", "all": "All sectors", "options": [[s, s] for s in sectors]},
-        {"key": "year", "label": "Year", "type": "select", "all": "All years", "options": _year_options(years)},
+        _year_range(years),
         {"key": "review", "label": "Review", "type": "select", "all": "All reviews",
          "options": [[r, index.review_label(r)] for r in sorted(reviews_with_links, key=index.newest_first)]},
         {"key": "theme", "label": "Theme", "type": "select", "all": "All themes", "options": [[t, t] for t in themes]},
@@ -1472,7 +1479,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
          "options": [[index.name(t), index.name(t)] for t in sorted(themes, key=index.name)]},
         {"key": "sector", "label": "Sector", "type": "select", "all": "All sectors",
          "options": [[s, s] for s in sorted({index.sector(a) for a in agencies})]},
-        {"key": "year", "label": "Year", "type": "select", "all": "All years", "options": _year_options(years)},
+        _year_range(years),
     ]
     if show_reviews:
         b.filters.append({"key": "review", "label": "Review", "type": "select", "all": "All reviews",

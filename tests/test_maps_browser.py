@@ -218,9 +218,11 @@ def test_agency_map_in_a_browser(browser, seed_maps):
         p.page.select_option("#flt-sector", "police")
         assert p.visible_edges() == 1  # Police–CSC, effective
         p.page.select_option("#flt-sector", "")
-        p.page.select_option("#flt-year", "2018")
+        p.page.select_option("#flt-year-from", "2018")
+        p.page.select_option("#flt-year-to", "2018")
         assert p.visible_edges() == 1  # SILR15b's link only
-        p.page.select_option("#flt-year", "")
+        p.page.select_option("#flt-year-from", "")
+        p.page.select_option("#flt-year-to", "")
         p.page.select_option("#flt-review", CHILD_X)
         assert p.visible_edges() == 4
         p.page.click("#reset")
@@ -426,11 +428,14 @@ def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
             assert text.count("the GP did not tell CSC") == maps.LINE_QUOTE_CAP
             assert p.js("(id) => window.sgMap.edges.get(id).subn.reduce((x, y) => x + y, 0)", line) == total
             # Years 2010-2014 (review i: 2010 + i % 5); R03 (2013) alone has the Police–Schools line.
-            p.page.select_option("#flt-year", "2013")
+            p.page.select_option("#flt-year-from", "2013")
+            p.page.select_option("#flt-year-to", "2013")
             assert p.visible_edges() == 2
-            p.page.select_option("#flt-year", "2012")
+            p.page.select_option("#flt-year-from", "2012")
+            p.page.select_option("#flt-year-to", "2012")
             assert p.visible_edges() == 1
-            p.page.select_option("#flt-year", "")
+            p.page.select_option("#flt-year-from", "")
+            p.page.select_option("#flt-year-to", "")
             p.page.select_option("#flt-review", "R04")
             assert p.visible_edges() == 1
             p.page.select_option("#flt-review", "R03")
@@ -575,6 +580,91 @@ def test_agency_map_arrows_focus_and_fit(browser, ranked_graph, tmp_path):  # no
                 const a = net.canvasToDOM({x: b.left, y: b.top}), z = net.canvasToDOM({x: b.right, y: b.bottom});
                 return a.x >= 0 && a.y >= 0 && z.x <= r.width && z.y <= r.height; }); }""")
         assert inside
+        check_clean(p)
+    finally:
+        p.close()
+
+
+def test_agency_map_year_range_and_trend(browser, tmp_path):
+    """The year filter is a range (from-to); the side panel draws the broken links per year of
+    the agency or pair in focus. big_records: review Ri is of year 2010 + i % 5 with BIG_LINKS
+    broken GP→CSC links; R03 (2013) alone also has an effective Police→Schools link."""
+    from test_maps import BIG_LINKS, BIG_REVIEWS, big_records
+
+    from graph_model.build import build_graph
+
+    g = build_graph(big_records())
+    path = tmp_path / "agencies.html"
+    path.write_text(maps.agency_map_html(g), encoding="utf-8")
+    per_year = {y: BIG_LINKS * sum(1 for i in range(BIG_REVIEWS) if 2010 + i % 5 == y) for y in range(2010, 2015)}
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        fitted = p.js("() => window.sgMap.network.getScale()")
+        # A range: 2013 onwards keeps the Police–Schools line (R03, 2013); to 2012 drops it.
+        p.page.select_option("#flt-year-from", "2013")
+        assert p.visible_edges() == 2
+        p.page.select_option("#flt-year-from", "")
+        p.page.select_option("#flt-year-to", "2012")
+        assert p.visible_edges() == 1
+        # A "from" after the "to" moves the "to" along.
+        p.page.select_option("#flt-year-from", "2014")
+        assert p.page.input_value("#flt-year-to") == "2014" and p.visible_edges() == 1
+        p.page.select_option("#flt-year-from", "2011")
+        p.page.select_option("#flt-year-to", "2013")
+        assert p.visible_edges() == 2
+        # Every change of the range fits the view again (zoomed in by a search first).
+        p.page.fill("#search", "schools")
+        p.page.press("#search", "Enter")
+        assert abs(p.js("() => window.sgMap.network.getScale()") - 1.2) < 1e-6
+        p.page.select_option("#flt-year-to", "2014")
+        assert abs(p.js("() => window.sgMap.network.getScale()") - 1.2) > 0.01
+        p.page.click("#reset")
+        assert p.page.input_value("#flt-year-from") == "" and p.page.input_value("#flt-year-to") == ""
+        assert abs(p.js("() => window.sgMap.network.getScale()") - fitted) < 1e-3
+
+        # The trend of the pair in focus: bars for 2010-2014, as the reviews' years give.
+        gp = p.js("() => window.sgMap.edges.get({filter: (e) => e.to === 'Agency:GP' || e.from === 'Agency:GP'})[0].id")
+        p.js("(id) => window.sgMap.openLine(id)", gp)
+        want = ", ".join(f"{y}: {per_year[y]}" for y in range(2010, 2015))
+        assert p.page.get_attribute("#trend", "data-counts") == want
+        bars = p.js("() => Array.from(document.querySelectorAll('#trend rect')).map((r) => [r.getAttribute('data-year'), +r.getAttribute('data-count'), +r.getAttribute('height')])")
+        assert [b[:2] for b in bars] == [[str(y), per_year[y]] for y in range(2010, 2015)]
+        top = max(per_year.values())
+        assert all((b[2] == 42) == (b[1] == top) for b in bars)  # the tallest bar is the year with most
+        # The years outside the chosen range go pale; the counts stay.
+        p.page.select_option("#flt-year-from", "2012")
+        fills = p.js("() => Array.from(document.querySelectorAll('#trend rect')).map((r) => r.getAttribute('fill'))")
+        assert fills[:2] == ["#e8b4b4"] * 2 and fills[2:] == ["#d62728"] * 3
+        assert p.page.get_attribute("#trend", "data-counts") == want
+        # An agency in focus: CSC has the GP's broken links; Schools only R03's effective one.
+        p.page.click("#reset")
+        p.click_node("Agency:Children's Social Care")
+        assert p.page.get_attribute("#trend", "data-counts") == want
+        p.click_node("Agency:Schools")
+        assert p.page.get_attribute("#trend", "data-counts") == "2010: 0, 2011: 0, 2012: 0, 2013: 0, 2014: 0"
+        assert "Broken links per year" in p.panel() and "No broken links in the reviews the filters keep." in p.panel()
+        check_clean(p)
+    finally:
+        p.close()
+
+
+def test_agency_trend_adds_up_a_known_answer(browser, ranked_graph, tmp_path):  # noqa: F811
+    """ranked_graph: GP–CSC broken 2016: 1, 2019: 2; CSC–Police broken 2019: 1. CSC in focus: 2016: 1, 2019: 3."""
+    path = tmp_path / "agencies.html"
+    path.write_text(maps.agency_map_html(ranked_graph), encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        p.click_node("Agency:Children's Social Care")
+        assert p.page.get_attribute("#trend", "data-counts") == "2016: 1, 2017: 0, 2018: 0, 2019: 3"
+        assert "4 in all; most in 2019 (3)" in p.panel()
+        line = p.js("() => window.sgMap.edges.get({filter: (e) => e.to === 'Agency:GP'})[0].id")
+        p.js("(id) => window.sgMap.openLine(id)", line)
+        assert p.page.get_attribute("#trend", "data-counts") == "2016: 1, 2017: 0, 2018: 0, 2019: 2"
+        # Only the review filter's choice counts: B2 (2019) alone.
+        p.page.select_option("#flt-review", "B2")
+        assert p.page.get_attribute("#trend", "data-counts") == "2016: 0, 2017: 0, 2018: 0, 2019: 2"
         check_clean(p)
     finally:
         p.close()
