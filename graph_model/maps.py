@@ -1617,22 +1617,74 @@ def _timeline_section(index: _Index, by_type: dict[str, list[tuple[str, str, dic
     return head + '<ol class="timeline">' + "".join(items) + "</ol>"
 
 
+def _offset(value: object) -> int | None:
+    """A character offset of a node's evidence in its document (None if it has none)."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _place_missed(index: _Index, events: list[tuple[str, dict, list[str]]], mos: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Missed opportunities on the chronology: they have no dates of their own, so each goes
+    after the dated event that comes last before it in the review's text (by the evidence's
+    offsets). Returns {event node: its missed opportunities, in text order} and those that
+    cannot be placed (before every dated event in the text, or with no place in the text)."""
+    anchors = sorted((o, n) for n, d, _a in events if (o := _offset(d.get("start"))) is not None)
+    placed: dict[str, list[str]] = defaultdict(list)
+    unplaced = []
+    for m in sorted(mos, key=lambda m: (_offset(index.props(m).get("start")) is None, _offset(index.props(m).get("start")) or 0, str(m))):
+        at = _offset(index.props(m).get("start"))
+        before = [n for o, n in anchors if at is not None and o <= at]
+        if before:
+            placed[before[-1]].append(m)
+        else:
+            unplaced.append(m)
+    return placed, unplaced
+
+
+def _first_words(text: str, words: int) -> str:
+    split = text.split()
+    return " ".join(split[:words]) + ("\u2026" if len(split) > words else "")
+
+
 def _chronology_strip(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]], words: int = 9) -> str:
     """The review's dated events in date order as one strip across the top of its page: the date
     as the review writes it, the first words of the event, the agencies it names (the timeline
-    below has each in full)."""
+    below has each in full). Each missed opportunity (violet) follows the event it comes after
+    in the review's text (:func:`_place_missed`); the strip says how many it cannot place."""
     events = _timeline_events(index, by_type)
-    if not events:
+    mos = [v for _u, v, _d in by_type.get("HAS_MISSED_OPPORTUNITY", [])]
+    if not events and not mos:
         return ""
+    placed, unplaced = _place_missed(index, events, mos)
     items = []
-    for _n, d, agencies in events:
-        text = _s(d.get("text")).split()
-        head = " ".join(text[:words]) + ("\u2026" if len(text) > words else "")
+    for n, d, agencies in events:
         who = ", ".join(index.name(a) for a in agencies)
         items.append(f'<li><a href="#timeline"><span class="when">{_h(_s(d.get("date_text")))}</span>'
-                     f'<span class="what">{_h(head)}</span>' + (f'<span class="who">{_h(who)}</span>' if who else "") + "</a></li>")
-    return (f'<nav class="chronology" aria-label="Chronology"><p class="note">Chronology: {_plural(len(events), "dated event")}, '
-            f'in date order</p><ol>{"".join(items)}</ol></nav>')
+                     f'<span class="what">{_h(_first_words(_s(d.get("text")), words))}</span>'
+                     + (f'<span class="who">{_h(who)}</span>' if who else "") + "</a></li>")
+        for m in placed.get(n, []):
+            by = ", ".join(sorted(index.name(a) for a in index.mo_agencies.get(m, [])))
+            items.append(f'<li class="missed"><a href="#missed"><span class="when">Missed opportunity</span>'
+                         f'<span class="what">{_h(_first_words(_s(index.props(m).get("text")), words))}</span>'
+                         + (f'<span class="who">missed by {_h(by)}</span>' if by else "") + "</a></li>")
+    n_placed = len(mos) - len(unplaced)
+    head = f"Chronology: {_plural(len(events), 'dated event')}, in date order"
+    if mos:
+        head += (f"; {_plural(n_placed, 'missed opportunity', 'missed opportunities')} (violet), each after the event "
+                 "it follows in the review\u2019s text" if n_placed else "")
+    parts = [f'<nav class="chronology" aria-label="Chronology"><p class="note">{head}.</p>']
+    if items:
+        parts.append(f'<ol>{"".join(items)}</ol>')
+    if unplaced:
+        textless = any(_offset(index.props(m).get("start")) is None for m in unplaced)
+        why = ("the review gives no dates" if not events else
+               "before the first dated event in the review\u2019s text" + (", or with no place in it" if textless else ""))
+        parts.append(f'<p class="note unplaced">Not on the strip: {_plural(len(unplaced), "missed opportunity", "missed opportunities")} '
+                     f'({why}; see <a href="#missed">Missed opportunities</a>).</p>')
+    parts.append("</nav>")
+    return "".join(parts)
 
 
 def _timeline_panel(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> dict:
@@ -1688,7 +1740,7 @@ def _review_body(index: _Index, rid: str) -> str:
     parts.append(_timeline_section(index, by_type))
 
     mos = [v for _u, v, _d in by_type["HAS_MISSED_OPPORTUNITY"]]
-    parts.append(f"<h2>Missed opportunities ({len(mos)})</h2>")
+    parts.append(f'<h2 id="missed">Missed opportunities ({len(mos)})</h2>')
     rows = []
     for m in mos:
         d = index.props(m)

@@ -22,6 +22,7 @@ from test_maps import (  # noqa: F401
     HOSTILE_QUOTE,
     HOSTILE_SCRIPT,
     SEEDS,
+    chrono_graph,
     hostile_graph,
     ranked_graph,
 )
@@ -296,7 +297,7 @@ def test_review_page_timeline_in_a_browser(browser, seed_maps, tmp_path):
         heads = p.js("() => Array.from(document.querySelectorAll('main h2')).map((e) => e.textContent)")
         assert heads[:3] == ["Agencies involved (9)", "Communication between agencies (5)", "Timeline (6)"]
         # The chronology strip across the top: the dated events in date order.
-        strip = p.js("() => Array.from(document.querySelectorAll('nav.chronology li .when')).map((e) => e.textContent)")
+        strip = p.js("() => Array.from(document.querySelectorAll('nav.chronology li:not(.missed) .when')).map((e) => e.textContent)")
         assert strip == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
                          "14 th September 2015"]
         assert p.js("() => document.querySelector('nav.chronology').getBoundingClientRect().top") < p.js(
@@ -399,6 +400,36 @@ def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F81
             check_clean(p)
         finally:
             p.close()
+
+
+def test_review_page_places_missed_opportunities_on_the_chronology(browser, chrono_graph, tmp_path):  # noqa: F811
+    """CHRONO_DOC (test_maps): the strip in date order, each missed opportunity (violet) after the
+    event it follows in the text; the one before every dated event is said not to be on it."""
+    pack = maps.write_report(chrono_graph, tmp_path / "pack")
+    (slug,) = [p.stem for p in (pack / "reviews" / "data").glob("*.js")]
+    p = Page(browser, pack / "reviews" / "review.html", slug)
+    try:
+        p.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        strip = p.js("""() => Array.from(document.querySelectorAll('nav.chronology li')).map((li) =>
+            [li.className, li.querySelector('.when').textContent, li.querySelector('.what').textContent.split(' ').slice(0, 3).join(' ')])""")
+        assert strip == [["", "May 2018", "Earlier, in May"], ["", "March 2019", "In March 2019,"],
+                         ["missed", "Missed opportunity", "The health visitor"], ["", "January 2020", "In January 2020,"],
+                         ["missed", "Missed opportunity", "The police did"], ["", "June 2020", "In June 2020,"]]
+        # Violet, not a red (report.css).
+        colour = p.js("() => getComputedStyle(document.querySelector('nav.chronology li.missed'), '::before').backgroundColor")
+        assert colour == "rgb(123, 94, 167)"
+        assert "Not on the strip: 1 missed opportunity" in p.page.inner_text("nav.chronology")
+        # Its link scrolls to the page's list of missed opportunities (the review stays: the
+        # address still names it), as an event's scrolls to the timeline.
+        p.page.set_viewport_size({"width": 1400, "height": 400})
+        p.page.click("nav.chronology li.missed a")
+        assert abs(p.js("() => document.getElementById('missed').getBoundingClientRect().top")) < 2
+        p.page.click("nav.chronology li:not(.missed) a", force=True)
+        assert abs(p.js("() => document.getElementById('timeline').getBoundingClientRect().top")) < 2
+        assert p.js("() => window.location.hash") == "#" + slug and p.page.get_attribute("body", "data-failed") is None
+        check_clean(p)
+    finally:
+        p.close()
 
 
 def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
