@@ -308,6 +308,7 @@ class _Index:
     def __init__(self, g: nx.MultiDiGraph):
         self.g = g
         self._review_of: dict[str, str] = {}
+        self._name: dict[str, str] = {}
         self._year: dict[str, str] = {}
         self.label: dict[str, str] = {}
         by_label: dict[str, list[str]] = defaultdict(list)
@@ -404,6 +405,13 @@ class _Index:
         return self.g.nodes[n]
 
     def name(self, n: str) -> str:
+        """What a person reads for node ``n`` (worked out once per node: every page asks often)."""
+        name = self._name.get(n)
+        if name is None:
+            name = self._name[n] = self._name_of(n)
+        return name
+
+    def _name_of(self, n: str) -> str:
         d = self.g.nodes[n]
         lab = self.label.get(n, "")
         if lab in ("Agency", "Theme"):
@@ -480,7 +488,7 @@ def _evidence_note(d: dict, extra: str = "") -> str:
 
 
 def _same_words(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
+    return a == b or " ".join(a.split()) == " ".join(b.split())
 
 
 def _text_quote(d: dict) -> dict:

@@ -854,3 +854,35 @@ def test_chronology_without_dates_says_missed_opportunities_cannot_be_placed():
     strip = maps._chronology_strip(index, index.review_edges["N1"])
     assert "Chronology: 0 dated events, in date order." in strip and "<ol>" not in strip
     assert "Not on the strip: 1 missed opportunity (the review gives no dates;" in strip
+
+
+def test_board_pack_is_the_same_written_by_worker_processes(big_graph, tmp_path):
+    """The review files written by forked workers (and the recurring lessons worked out there)
+    give the same pack, byte for byte, as writing everything in this process; no worker is
+    left running afterwards."""
+    import multiprocessing
+
+    here = maps.write_report(big_graph, tmp_path / "here", workers=0)
+    forked = maps.write_report(big_graph, tmp_path / "forked", workers=2)
+    files = sorted(p.relative_to(here) for p in here.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(forked) for p in forked.rglob("*") if p.is_file())
+    assert len([f for f in files if f.parts[:2] == ("maps", "data")]) == len(maps._Index(big_graph).review_ids)
+    assert all((here / f).read_bytes() == (forked / f).read_bytes() for f in files)
+    assert multiprocessing.active_children() == []
+    assert maps._fork_state is None
+
+
+def test_board_pack_workers_stop_when_writing_fails(big_graph, tmp_path, monkeypatch):
+    """A failure in a worker reaches the caller as one clear error; nothing is left half-written
+    and no worker outlives the call."""
+    import multiprocessing
+
+    def broken(index, rid, assets=None, as_data=False):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(maps, "_review_map", broken)
+    with pytest.raises(OutputError, match="cannot write the board pack"):
+        maps.write_report(big_graph, tmp_path / "pack", workers=2)
+    assert not (tmp_path / "pack").exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
+    assert multiprocessing.active_children() == []
