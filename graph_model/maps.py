@@ -309,6 +309,7 @@ class _Index:
         self.g = g
         self._review_of: dict[str, str] = {}
         self._name: dict[str, str] = {}
+        self.timelines: dict[int, tuple[list, list]] = {}  # see _timeline_events
         self._year: dict[str, str] = {}
         self.label: dict[str, str] = {}
         by_label: dict[str, list[str]] = defaultdict(list)
@@ -478,8 +479,9 @@ def _evidence_note(d: dict, extra: str = "") -> str:
     parts = [CURATED_NOTE] if d.get("curated") else []
     if extra:
         parts.append(extra)
-    if inferred_note(d):
-        parts.append(inferred_note(d))
+    inferred = inferred_note(d)
+    if inferred:
+        parts.append(inferred)
     if d.get("section"):
         parts.append(f"section: {d['section']}")
     if d.get("case"):
@@ -1592,12 +1594,19 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
 def _timeline_events(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> list[tuple[str, dict, list[str]]]:
     """The review's timeline (from its HAS_EVENT edges): (event node, its properties, the
     agency nodes it names), in date order and, for equal dates, by place in the text."""
+    has_event = by_type.get("HAS_EVENT", [])
+    known = index.timelines.get(id(has_event))  # a review's page and map both ask, three times in all
+    if known is not None and known[0] is has_event:
+        return known[1]
     agencies: dict[str, list[str]] = defaultdict(list)
     for u, v, _d in by_type.get("MENTIONS_AGENCY", []):
         agencies[u].append(v)
-    events = [(v, index.props(v)) for _u, v, _d in by_type.get("HAS_EVENT", [])]
+    events = [(v, index.props(v)) for _u, v, _d in has_event]
     events.sort(key=lambda e: (_s(e[1].get("date_from")), _s(e[1].get("date_to")), e[1].get("start") or 0, _s(e[1].get("id"))))
-    return [(n, d, sorted(agencies.get(n, []), key=index.name)) for n, d in events]
+    out = [(n, d, sorted(agencies.get(n, []), key=index.name)) for n, d in events]
+    if has_event:
+        index.timelines = {id(has_event): (has_event, out)}  # the last review's only
+    return out
 
 
 def _date_range_text(d: dict) -> str:
@@ -1638,14 +1647,17 @@ def _place_missed(index: _Index, events: list[tuple[str, dict, list[str]]], mos:
     after the dated event that comes last before it in the review's text (by the evidence's
     offsets). Returns {event node: its missed opportunities, in text order} and those that
     cannot be placed (before every dated event in the text, or with no place in the text)."""
-    anchors = sorted((o, n) for n, d, _a in events if (o := _offset(d.get("start"))) is not None)
+    from bisect import bisect_right
+
+    anchors = sorted((o, str(n), n) for n, d, _a in events if (o := _offset(d.get("start"))) is not None)
+    starts = [a[0] for a in anchors]
+    at = {m: _offset(index.props(m).get("start")) for m in mos}
     placed: dict[str, list[str]] = defaultdict(list)
     unplaced = []
-    for m in sorted(mos, key=lambda m: (_offset(index.props(m).get("start")) is None, _offset(index.props(m).get("start")) or 0, str(m))):
-        at = _offset(index.props(m).get("start"))
-        before = [n for o, n in anchors if at is not None and o <= at]
-        if before:
-            placed[before[-1]].append(m)
+    for m in sorted(mos, key=lambda m: (at[m] is None, at[m] or 0, str(m))):
+        k = bisect_right(starts, at[m]) if at[m] is not None else 0  # the events starting at or before it
+        if k:
+            placed[anchors[k - 1][2]].append(m)
         else:
             unplaced.append(m)
     return placed, unplaced
