@@ -49,6 +49,7 @@ from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -2127,6 +2128,21 @@ def _review_files_task(rids: list[str]) -> int:
     return _write_review_files(*_fork_state, rids)
 
 
+def _worker_start() -> None:
+    """A review writer's initializer: Ctrl-C is the main process's to handle (it stops the
+    workers); SIGTERM keeps its default, so that stopping them (``Pool.terminate``) ends
+    them even while they wait for work; they die with the main process, however it ends."""
+    import gc
+    import signal
+
+    from .reaper import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it was forked
+    gc.enable()  # paused in the main process while it writes (see write_report)
+
+
 def _recurring_task() -> str:
     """A worker's task: the index page's "Recurring lessons" section (:func:`_recurring_section`)."""
     assert _fork_state is not None
@@ -2136,10 +2152,11 @@ def _recurring_task() -> str:
 class _PackWorkers:
     """Writes every review's files (:func:`_write_review_files`) and works out the recurring
     lessons (:meth:`recurring_section`): in ``workers`` forked worker processes while the
-    caller goes on with the rest of the pack (:meth:`start`), or, with
-    fewer than :data:`PARALLEL_FROM` reviews, one worker, or no ``fork`` (not Linux), here
-    in :meth:`finish`. The files are the same either way. The workers ignore Ctrl-C, die
-    with this process and are stopped when the block ends, however it ends."""
+    caller goes on with the rest of the pack (:meth:`start`), or, with fewer than
+    :data:`PARALLEL_FROM` reviews, ``workers=0``, or no ``fork`` (not Linux), here. The files
+    are the same either way. The workers ignore Ctrl-C, die with this process and are
+    stopped when the block ends, however it ends; a worker that dies (out of memory) is an
+    error, not a wait for ever (a ``ProcessPoolExecutor`` notices, unlike ``multiprocessing.Pool``)."""
 
     def __init__(self, index: _Index, folder: Path, workers: int | None = None):
         self.index, self.folder = index, folder
@@ -2156,19 +2173,20 @@ class _PackWorkers:
             workers = 0  # pragma: no cover - not Linux or macOS
         self.workers = workers
         self.pool = None
-        self.pending = None
+        self.pending: list = []
         self.lessons = None
 
     def __enter__(self) -> _PackWorkers:
         return self
 
     def start(self) -> None:
-        if not self.workers:
+        if not self.workers or not self.index.review_ids:
             return
         import gc
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-        from .pipeline import _ignore_sigint, _sigint_blocked
+        from .pipeline import _sigint_blocked
 
         global _fork_state
         rids = self.index.review_ids
@@ -2177,35 +2195,49 @@ class _PackWorkers:
         # Frozen, the graph's millions of objects are out of the workers' collector's sight:
         # its passes would otherwise touch (and so copy) every page they share with this one.
         gc.freeze()
-        with _sigint_blocked():
-            self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_ignore_sigint)
-        # The recurring lessons first: one long task (TF-IDF vectors of every learning point)
-        # that the index page waits for; the reviews' files share out round it.
-        self.lessons = self.pool.apply_async(_recurring_task)
-        tasks = [rids[i:i + REVIEWS_PER_TASK] for i in range(0, len(rids), REVIEWS_PER_TASK)]
-        self.pending = self.pool.map_async(_review_files_task, tasks, chunksize=1)
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
+        with _sigint_blocked():  # the first task forks every worker
+            # The recurring lessons first: one long task (TF-IDF vectors of every learning
+            # point) that the index page waits for; the reviews' files share out round it.
+            self.lessons = self.pool.submit(_recurring_task)
+            self.pending = [self.pool.submit(_review_files_task, rids[i:i + REVIEWS_PER_TASK])
+                            for i in range(0, len(rids), REVIEWS_PER_TASK)]
 
     def recurring_section(self) -> str:
         """The index page's "Recurring lessons" section, from a worker if they were started."""
-        return _recurring_section(self.index) if self.lessons is None else self.lessons.get()
+        return _recurring_section(self.index) if self.lessons is None else self._result(self.lessons)
 
     def finish(self) -> None:
-        if self.pending is None:
+        if self.pool is None:
             _write_review_files(self.index, self.folder, self.index.review_ids)
             return
-        done = sum(self.pending.get())
+        done = sum(self._result(f) for f in self.pending)
         assert done == len(self.index.review_ids)
-        self.pool.close()
-        self.pool.join()
+        self.pool.shutdown(wait=True)
         self.pool = None
+
+    @staticmethod
+    def _result(future: Any) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise OSError("a worker process writing the reviews' files stopped unexpectedly (out of memory?); "
+                          "try again with --jobs 0") from None
 
     def __exit__(self, *exc: object) -> None:
         import gc
 
         global _fork_state
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            # Stop at once: no task not yet started, and the running ones ended (SIGTERM).
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in processes:
+                p.terminate()
+            for p in processes:
+                p.join()
             self.pool = None
         if _fork_state is not None:
             _fork_state = None

@@ -886,3 +886,35 @@ def test_board_pack_workers_stop_when_writing_fails(big_graph, tmp_path, monkeyp
     assert not (tmp_path / "pack").exists()
     assert [p.name for p in tmp_path.iterdir()] == []
     assert multiprocessing.active_children() == []
+
+
+def test_board_pack_worker_killed_is_an_error_not_a_wait(big_graph, tmp_path, monkeypatch):
+    """A worker that dies (the out-of-memory killer) ends the write with one clear error."""
+    import multiprocessing
+    import os
+    import signal
+
+    def killed(index, rid, assets=None, as_data=False):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(maps, "_review_map", killed)
+    with pytest.raises(OutputError, match=r"a worker process writing the reviews' files stopped unexpectedly .*--jobs 0"):
+        maps.write_report(big_graph, tmp_path / "pack", workers=2)
+    assert [p.name for p in tmp_path.iterdir()] == []
+    assert multiprocessing.active_children() == []
+
+
+def test_report_command_jobs_option(big_graph, tmp_path, monkeypatch):
+    from graph_model.commands import report as report_cmd
+
+    seen = {}
+
+    def fake(graph, out, force=False, workers=None):
+        seen["workers"] = workers
+        Path(out).mkdir()
+        return Path(out)
+
+    monkeypatch.setattr(report_cmd, "_graph", lambda home, neo4j: big_graph)
+    monkeypatch.setattr(maps, "write_report", fake)
+    assert main(["report", "--out", str(tmp_path / "a"), "--jobs", "0"]) == 0 and seen["workers"] == 0
+    assert main(["report", "--out", str(tmp_path / "b")]) == 0 and seen["workers"] is None
