@@ -2288,8 +2288,8 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
     (the pack would lose maps) or inlining everything (each map carried the ~480 kB library).
 
     Measured on ``sgraph synth --seed 0`` corpora (2 CPUs; BENCHMARKS.md "Board pack"): 300
-    reviews give 19.0 MB in 634 files (was 116 MB in 628 files with a static map and page per
-    review: ~257 kB and ~114 kB each; now ~26 kB and ~12 kB of data).
+    reviews give 20.5 MB in 634 files (was 116 MB in 628 files with a static map and page per
+    review: ~257 kB and ~114 kB each; now ~26 kB and ~13 kB of data); 2,000 reviews 94 MB.
 
     Speed: the reviews' files are written by ``workers`` processes (by default one per CPU,
     from :data:`PARALLEL_FROM` reviews; ``0``: all here) while this process writes the maps,
