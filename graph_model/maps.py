@@ -49,6 +49,7 @@ from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -308,6 +309,8 @@ class _Index:
     def __init__(self, g: nx.MultiDiGraph):
         self.g = g
         self._review_of: dict[str, str] = {}
+        self._name: dict[str, str] = {}
+        self.timelines: dict[int, tuple[list, list]] = {}  # see _timeline_events
         self._year: dict[str, str] = {}
         self.label: dict[str, str] = {}
         by_label: dict[str, list[str]] = defaultdict(list)
@@ -316,16 +319,26 @@ class _Index:
             self.label[n] = lab
             by_label[lab].append(n)
         self.by_label = by_label
-        edges = sorted(
-            ((u, v, d) for u, v, d in g.edges(data=True)),
-            key=lambda e: (_s(e[2].get("type")), _s(e[2].get("id")), str(e[0]), str(e[1])),
-        )
+        # Every edge once, grouped by type, each type's edges in (id, from, to) order; a review's
+        # edges by type in the same order. (One pass over the adjacency, then a sort per type:
+        # sorting all edges by (type, id, ...) at once cost a fifth of writing the pack.)
+        grouped: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
+        for u, nbrs in g.adj.items():
+            for v, keyed in nbrs.items():
+                for d in keyed.values():
+                    t = d.get("type")
+                    grouped["" if t is None else str(t)].append((u, v, d))
         self.by_type: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-        self.by_review: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-        for e in edges:
-            self.by_type[_s(e[2].get("type"))].append(e)
-            if e[2].get("review_id") is not None:
-                self.by_review[_s(e[2]["review_id"])].append(e)
+        self.review_edges: dict[str, dict[str, list[tuple[str, str, dict]]]] = defaultdict(lambda: defaultdict(list))
+        for t in sorted(grouped):
+            es = grouped[t]
+            es.sort(key=lambda e: (_s(e[2].get("id")), str(e[0]), str(e[1])))
+            self.by_type[t] = es
+            for e in es:
+                rid = e[2].get("review_id")
+                if rid is not None:
+                    rid = str(rid)
+                    self.review_edges[rid][t].append(e)
 
         self.review_node: dict[str, str] = {}
         for n in by_label["Review"]:
@@ -394,6 +407,13 @@ class _Index:
         return self.g.nodes[n]
 
     def name(self, n: str) -> str:
+        """What a person reads for node ``n`` (worked out once per node: every page asks often)."""
+        name = self._name.get(n)
+        if name is None:
+            name = self._name[n] = self._name_of(n)
+        return name
+
+    def _name_of(self, n: str) -> str:
         d = self.g.nodes[n]
         lab = self.label.get(n, "")
         if lab in ("Agency", "Theme"):
@@ -460,8 +480,9 @@ def _evidence_note(d: dict, extra: str = "") -> str:
     parts = [CURATED_NOTE] if d.get("curated") else []
     if extra:
         parts.append(extra)
-    if inferred_note(d):
-        parts.append(inferred_note(d))
+    inferred = inferred_note(d)
+    if inferred:
+        parts.append(inferred)
     if d.get("section"):
         parts.append(f"section: {d['section']}")
     if d.get("case"):
@@ -470,7 +491,7 @@ def _evidence_note(d: dict, extra: str = "") -> str:
 
 
 def _same_words(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
+    return a == b or " ".join(a.split()) == " ".join(b.split())
 
 
 def _text_quote(d: dict) -> dict:
@@ -671,7 +692,9 @@ class _MapBuilder:
         if f:
             opts["f"] = f
         # No "title": vis-network would show it as HTML in a pop-up.
-        self.net.add_node(nid, label=label or " ", shape=shape, **opts)
+        self._add(self.net.nodes, opts, id=nid, label=label or " ", shape=shape)
+        self.net.node_ids.append(nid)
+        self.net.node_map[nid] = opts
         if detail:
             self.details[nid] = detail
 
@@ -696,10 +719,19 @@ class _MapBuilder:
         if reviews_effective is not None:
             # On the agency map a line is a pair: "subr" its broken links, "esubr" its effective ones.
             opts["esubr"] = list(reviews_effective)
-        self.net.add_edge(u, v, **opts)
+        assert u in self._node_ids and v in self._node_ids, f"an edge to a node not on the map: {u} -> {v}"
+        self._add(self.net.edges, opts, **{"from": u, "to": v})
         if detail:
             self.details[eid] = detail
         return eid
+
+    @staticmethod
+    def _add(items: list[dict], opts: dict, **ends: object) -> None:
+        """A node or edge into the pyvis network, as its ``add_node`` / ``add_edge`` store them
+        (the options, then the id, label and shape, or the ends), without their checks: each
+        looks through the list of every node so far (this builder checks with a set)."""
+        opts.update(ends)
+        items.append(opts)
 
     def use_review(self, index: _Index, rid: str) -> None:
         if rid and rid not in self.reviews and rid in index.review_node:
@@ -782,6 +814,13 @@ def _text_on(fill: str) -> str:
 def _link_legend(b: _MapBuilder) -> None:
     b.legend.append({"type": "edge", "color": BROKEN, "width": 4, "label": "Broken link (communication failed)"})
     b.legend.append({"type": "edge", "color": EFFECTIVE, "width": 2.5, "dashes": True, "label": "Effective link"})
+
+
+def _year_range(years: set[str]) -> dict:
+    """The maps' year filter: a range, from one year to another (two selects; either end may
+    stay open). Reviews of no known year are shown only while both ends are open."""
+    return {"key": "year", "label": "Years", "type": "range", "from": "From any year", "to": "to any year",
+            "options": _year_options(years)}
 
 
 def _year_options(years: set[str]) -> list[list[str]]:
@@ -1027,7 +1066,7 @@ def _agency_map(index: _Index, assets: str | None = None, pairs: list | None = N
         {"key": "status", "label": "Links", "type": "checks", "match": "any",
          "options": [["broken", "Broken"], ["effective", "Effective"]]},
         {"key": "sector", "label": "Sector", "type": "select", "all": "All sectors", "options": [[s, s] for s in sectors]},
-        {"key": "year", "label": "Year", "type": "select", "all": "All years", "options": _year_options(years)},
+        _year_range(years),
         {"key": "review", "label": "Review", "type": "select", "all": "All reviews",
          "options": [[r, index.review_label(r)] for r in sorted(reviews_with_links, key=index.newest_first)]},
         {"key": "theme", "label": "Theme", "type": "select", "all": "All themes", "options": [[t, t] for t in themes]},
@@ -1067,10 +1106,7 @@ def _review_map(index: _Index, rid: str, assets: str | None = None, as_data: boo
         raise UsageError(f"There is no review '{rid}' in the graph (reviews: {known or 'none'}).")
     rnode = index.review_node[rid]
     info = index.review_info(rid)
-    edges = index.by_review.get(rid, [])
-    by_type: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-    for e in edges:
-        by_type[_s(e[2].get("type"))].append(e)
+    by_type = defaultdict(list, index.review_edges.get(rid, {}))
     links = by_type["COMMUNICATION"]
     n_broken = sum(1 for *_x, d in links if _s(d.get("status")) == "broken")
     b = _MapBuilder(
@@ -1454,7 +1490,7 @@ def _theme_map(index: _Index, cap: int = REVIEW_NODE_CAP, assets: str | None = N
          "options": [[index.name(t), index.name(t)] for t in sorted(themes, key=index.name)]},
         {"key": "sector", "label": "Sector", "type": "select", "all": "All sectors",
          "options": [[s, s] for s in sorted({index.sector(a) for a in agencies})]},
-        {"key": "year", "label": "Year", "type": "select", "all": "All years", "options": _year_options(years)},
+        _year_range(years),
     ]
     if show_reviews:
         b.filters.append({"key": "review", "label": "Review", "type": "select", "all": "All reviews",
@@ -1559,12 +1595,19 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
 def _timeline_events(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> list[tuple[str, dict, list[str]]]:
     """The review's timeline (from its HAS_EVENT edges): (event node, its properties, the
     agency nodes it names), in date order and, for equal dates, by place in the text."""
+    has_event = by_type.get("HAS_EVENT", [])
+    known = index.timelines.get(id(has_event))  # a review's page and map both ask, three times in all
+    if known is not None and known[0] is has_event:
+        return known[1]
     agencies: dict[str, list[str]] = defaultdict(list)
     for u, v, _d in by_type.get("MENTIONS_AGENCY", []):
         agencies[u].append(v)
-    events = [(v, index.props(v)) for _u, v, _d in by_type.get("HAS_EVENT", [])]
+    events = [(v, index.props(v)) for _u, v, _d in has_event]
     events.sort(key=lambda e: (_s(e[1].get("date_from")), _s(e[1].get("date_to")), e[1].get("start") or 0, _s(e[1].get("id"))))
-    return [(n, d, sorted(agencies.get(n, []), key=index.name)) for n, d in events]
+    out = [(n, d, sorted(agencies.get(n, []), key=index.name)) for n, d in events]
+    if has_event:
+        index.timelines = {id(has_event): (has_event, out)}  # the last review's only
+    return out
 
 
 def _date_range_text(d: dict) -> str:
@@ -1592,22 +1635,77 @@ def _timeline_section(index: _Index, by_type: dict[str, list[tuple[str, str, dic
     return head + '<ol class="timeline">' + "".join(items) + "</ol>"
 
 
+def _offset(value: object) -> int | None:
+    """A character offset of a node's evidence in its document (None if it has none)."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _place_missed(index: _Index, events: list[tuple[str, dict, list[str]]], mos: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Missed opportunities on the chronology: they have no dates of their own, so each goes
+    after the dated event that comes last before it in the review's text (by the evidence's
+    offsets). Returns {event node: its missed opportunities, in text order} and those that
+    cannot be placed (before every dated event in the text, or with no place in the text)."""
+    from bisect import bisect_right
+
+    anchors = sorted((o, str(n), n) for n, d, _a in events if (o := _offset(d.get("start"))) is not None)
+    starts = [a[0] for a in anchors]
+    at = {m: _offset(index.props(m).get("start")) for m in mos}
+    placed: dict[str, list[str]] = defaultdict(list)
+    unplaced = []
+    for m in sorted(mos, key=lambda m: (at[m] is None, at[m] or 0, str(m))):
+        k = bisect_right(starts, at[m]) if at[m] is not None else 0  # the events starting at or before it
+        if k:
+            placed[anchors[k - 1][2]].append(m)
+        else:
+            unplaced.append(m)
+    return placed, unplaced
+
+
+def _first_words(text: str, words: int) -> str:
+    split = text.split()
+    return " ".join(split[:words]) + ("\u2026" if len(split) > words else "")
+
+
 def _chronology_strip(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]], words: int = 9) -> str:
     """The review's dated events in date order as one strip across the top of its page: the date
     as the review writes it, the first words of the event, the agencies it names (the timeline
-    below has each in full)."""
+    below has each in full). Each missed opportunity (violet) follows the event it comes after
+    in the review's text (:func:`_place_missed`); the strip says how many it cannot place."""
     events = _timeline_events(index, by_type)
-    if not events:
+    mos = [v for _u, v, _d in by_type.get("HAS_MISSED_OPPORTUNITY", [])]
+    if not events and not mos:
         return ""
+    placed, unplaced = _place_missed(index, events, mos)
     items = []
-    for _n, d, agencies in events:
-        text = _s(d.get("text")).split()
-        head = " ".join(text[:words]) + ("\u2026" if len(text) > words else "")
+    for n, d, agencies in events:
         who = ", ".join(index.name(a) for a in agencies)
         items.append(f'<li><a href="#timeline"><span class="when">{_h(_s(d.get("date_text")))}</span>'
-                     f'<span class="what">{_h(head)}</span>' + (f'<span class="who">{_h(who)}</span>' if who else "") + "</a></li>")
-    return (f'<nav class="chronology" aria-label="Chronology"><p class="note">Chronology: {_plural(len(events), "dated event")}, '
-            f'in date order</p><ol>{"".join(items)}</ol></nav>')
+                     f'<span class="what">{_h(_first_words(_s(d.get("text")), words))}</span>'
+                     + (f'<span class="who">{_h(who)}</span>' if who else "") + "</a></li>")
+        for m in placed.get(n, []):
+            by = ", ".join(sorted(index.name(a) for a in index.mo_agencies.get(m, [])))
+            items.append(f'<li class="missed"><a href="#missed"><span class="when">Missed opportunity</span>'
+                         f'<span class="what">{_h(_first_words(_s(index.props(m).get("text")), words))}</span>'
+                         + (f'<span class="who">missed by {_h(by)}</span>' if by else "") + "</a></li>")
+    n_placed = len(mos) - len(unplaced)
+    head = f"Chronology: {_plural(len(events), 'dated event')}, in date order"
+    if mos:
+        head += (f"; {_plural(n_placed, 'missed opportunity', 'missed opportunities')} (violet), each after the event "
+                 "it follows in the review\u2019s text" if n_placed else "")
+    parts = [f'<nav class="chronology" aria-label="Chronology"><p class="note">{head}.</p>']
+    if items:
+        parts.append(f'<ol>{"".join(items)}</ol>')
+    if unplaced:
+        textless = any(_offset(index.props(m).get("start")) is None for m in unplaced)
+        why = ("the review gives no dates" if not events else
+               "before the first dated event in the review\u2019s text" + (", or with no place in it" if textless else ""))
+        parts.append(f'<p class="note unplaced">Not on the strip: {_plural(len(unplaced), "missed opportunity", "missed opportunities")} '
+                     f'({why}; see <a href="#missed">Missed opportunities</a>).</p>')
+    parts.append("</nav>")
+    return "".join(parts)
 
 
 def _timeline_panel(index: _Index, by_type: dict[str, list[tuple[str, str, dict]]]) -> dict:
@@ -1640,9 +1738,7 @@ def _review_body(index: _Index, rid: str) -> str:
     info = index.review_info(rid)
     rn = index.review_node[rid]
     rd = index.props(rn)
-    by_type: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
-    for u, v, d in index.by_review.get(rid, []):
-        by_type[_s(d.get("type"))].append((u, v, d))
+    by_type = defaultdict(list, index.review_edges.get(rid, {}))
     slug = index.review_slug[rid]
     parts = [f"<h1>{_h(info.get('title') or rid)}</h1>",
              f'<p class="lead"><a class="button" href="../maps/{REVIEW_MAP_PAGE}#{slug}">Open the map of this review</a></p>']
@@ -1665,7 +1761,7 @@ def _review_body(index: _Index, rid: str) -> str:
     parts.append(_timeline_section(index, by_type))
 
     mos = [v for _u, v, _d in by_type["HAS_MISSED_OPPORTUNITY"]]
-    parts.append(f"<h2>Missed opportunities ({len(mos)})</h2>")
+    parts.append(f'<h2 id="missed">Missed opportunities ({len(mos)})</h2>')
     rows = []
     for m in mos:
         d = index.props(m)
@@ -1904,7 +2000,7 @@ def _matrix_section(index: _Index, pairs: list, depth: int = 0) -> str:
     ])
 
 
-def _index_page(index: _Index, pairs: list | None = None) -> str:
+def _index_page(index: _Index, pairs: list | None = None, recurring: str | None = None) -> str:
     from .breakdowns import broken_pairs
 
     pairs = broken_pairs(index.g) if pairs is None else pairs
@@ -1942,7 +2038,7 @@ def _index_page(index: _Index, pairs: list | None = None) -> str:
         '<p class="note">Maps open in the browser without a network connection. Each review also has its own map (below). '
         "Keep the folder whole: the pages share the scripts in its <code>assets</code> folder.</p>",
     ]
-    parts.append(_recurring_section(index))
+    parts.append(_recurring_section(index) if recurring is None else recurring)
     parts.append(f"<h2>Reviews ({len(index.review_ids)})</h2>")
     parts.append(_table(["Review", "Year", "Type", "Board", "Broken links", "Effective links", "Map", "Source file"], [
         [_review_link(index, rid, 0), _h(index.review_info(rid).get("year", "")),
@@ -2007,6 +2103,147 @@ def _recurring_section(index: _Index, limit: int = RECURRING_LESSONS_SHOWN) -> s
     return "\n".join(parts)
 
 
+#: From this many reviews the pack's per-review files are written by worker processes
+#: (forked, so that they share the graph index instead of each building it again); below it
+#: starting them costs more than they save.
+PARALLEL_FROM = 40
+#: Reviews per task handed to a worker (small enough to share the work out evenly).
+REVIEWS_PER_TASK = 16
+
+_fork_state: tuple[_Index, Path] | None = None  # what the forked review writers inherit
+
+
+def _write_review_files(index: _Index, folder: Path, rids: list[str]) -> int:
+    """The map data and page data of the reviews ``rids`` (``maps/data/``, ``reviews/data/``)."""
+    for rid in rids:
+        slug = index.review_slug[rid]
+        _write(folder / "maps" / REVIEW_DATA_DIR / f"{slug}.js", _review_data_script(_review_map(index, rid, as_data=True)))
+        _write(folder / "reviews" / REVIEW_DATA_DIR / f"{slug}.js", _review_page_data(index, rid))
+    return len(rids)
+
+
+def _review_files_task(rids: list[str]) -> int:
+    """A worker's task: the files of ``rids``, from the index it was forked with."""
+    assert _fork_state is not None
+    return _write_review_files(*_fork_state, rids)
+
+
+def _worker_start() -> None:
+    """A review writer's initializer: Ctrl-C is the main process's to handle (it stops the
+    workers); SIGTERM keeps its default, so that stopping them (``Pool.terminate``) ends
+    them even while they wait for work; they die with the main process, however it ends."""
+    import gc
+    import signal
+
+    from .reaper import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it was forked
+    gc.enable()  # paused in the main process while it writes (see write_report)
+
+
+def _recurring_task() -> str:
+    """A worker's task: the index page's "Recurring lessons" section (:func:`_recurring_section`)."""
+    assert _fork_state is not None
+    return _recurring_section(_fork_state[0])
+
+
+class _PackWorkers:
+    """Writes every review's files (:func:`_write_review_files`) and works out the recurring
+    lessons (:meth:`recurring_section`): in ``workers`` forked worker processes while the
+    caller goes on with the rest of the pack (:meth:`start`), or, with fewer than
+    :data:`PARALLEL_FROM` reviews, ``workers=0``, or no ``fork`` (not Linux), here. The files
+    are the same either way. The workers ignore Ctrl-C, die with this process and are
+    stopped when the block ends, however it ends; a worker that dies (out of memory) is an
+    error, not a wait for ever (a ``ProcessPoolExecutor`` notices, unlike ``multiprocessing.Pool``)."""
+
+    def __init__(self, index: _Index, folder: Path, workers: int | None = None):
+        self.index, self.folder = index, folder
+        if workers is None:
+            try:
+                workers = len(os.sched_getaffinity(0))
+            except AttributeError:  # pragma: no cover - not Linux
+                workers = os.cpu_count() or 1
+            if len(index.review_ids) < PARALLEL_FROM:
+                workers = 0
+        import multiprocessing
+
+        if workers and "fork" not in multiprocessing.get_all_start_methods():
+            workers = 0  # pragma: no cover - not Linux or macOS
+        self.workers = workers
+        self.pool = None
+        self.pending: list = []
+        self.lessons = None
+
+    def __enter__(self) -> _PackWorkers:
+        return self
+
+    def start(self) -> None:
+        if not self.workers or not self.index.review_ids:
+            return
+        import gc
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .pipeline import _sigint_blocked
+
+        global _fork_state
+        rids = self.index.review_ids
+        self.index.review_label(rids[0])  # the labels, worked out once here rather than in each worker
+        _fork_state = (self.index, self.folder)
+        # Frozen, the graph's millions of objects are out of the workers' collector's sight:
+        # its passes would otherwise touch (and so copy) every page they share with this one.
+        gc.freeze()
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
+        with _sigint_blocked():  # the first task forks every worker
+            # The recurring lessons first: one long task (TF-IDF vectors of every learning
+            # point) that the index page waits for; the reviews' files share out round it.
+            self.lessons = self.pool.submit(_recurring_task)
+            self.pending = [self.pool.submit(_review_files_task, rids[i:i + REVIEWS_PER_TASK])
+                            for i in range(0, len(rids), REVIEWS_PER_TASK)]
+
+    def recurring_section(self) -> str:
+        """The index page's "Recurring lessons" section, from a worker if they were started."""
+        return _recurring_section(self.index) if self.lessons is None else self._result(self.lessons)
+
+    def finish(self) -> None:
+        if self.pool is None:
+            _write_review_files(self.index, self.folder, self.index.review_ids)
+            return
+        done = sum(self._result(f) for f in self.pending)
+        assert done == len(self.index.review_ids)
+        self.pool.shutdown(wait=True)
+        self.pool = None
+
+    @staticmethod
+    def _result(future: Any) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise OSError("a worker process writing the reviews' files stopped unexpectedly (out of memory?); "
+                          "try again with --jobs 0") from None
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+
+        global _fork_state
+        if self.pool is not None:
+            # Stop at once: no task not yet started, and the running ones ended (SIGTERM).
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in processes:
+                p.terminate()
+            for p in processes:
+                p.join()
+            self.pool = None
+        if _fork_state is not None:
+            _fork_state = None
+            gc.unfreeze()
+
+
 def _check_out_dir(out: Path, force: bool) -> None:
     check_out_folder(out)
     if out.is_symlink() or (out.exists() and not out.is_dir()):
@@ -2027,7 +2264,8 @@ def _write(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force: bool = False) -> Path:
+def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force: bool = False,
+                 workers: int | None = None) -> Path:
     """Write the board pack into ``out_dir`` and return its path.
 
     ``index.html`` links ``maps/agencies.html``, ``maps/themes.html``, each review's map
@@ -2050,10 +2288,21 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
     (the pack would lose maps) or inlining everything (each map carried the ~480 kB library).
 
     Measured on ``sgraph synth --seed 0`` corpora (2 CPUs; BENCHMARKS.md "Board pack"): 300
-    reviews give 19.0 MB in 634 files (was 116 MB in 628 files with a static map and page per
-    review: ~257 kB and ~114 kB each; now ~26 kB and ~12 kB of data).
+    reviews give 20.5 MB in 634 files (was 116 MB in 628 files with a static map and page per
+    review: ~257 kB and ~114 kB each; now ~26 kB and ~13 kB of data); 2,000 reviews 94 MB.
+
+    Speed: the reviews' files are written by ``workers`` processes (by default one per CPU,
+    from :data:`PARALLEL_FROM` reviews; ``0``: all here) while this process writes the maps,
+    agency pages and index, with the cyclic garbage collector paused (its full passes walk
+    every object of the graph). The pack's bytes do not depend on ``workers``.
     """
-    out = Path(out_dir)
+    from .collector import cyclic_gc_paused
+
+    with cyclic_gc_paused():
+        return _write_pack(graph, Path(out_dir), force, workers)
+
+
+def _write_pack(graph: nx.MultiDiGraph, out: Path, force: bool, workers: int | None) -> Path:
     _check_out_dir(out, force)
     parent = out.parent if str(out.parent) else Path(".")
     try:
@@ -2069,18 +2318,19 @@ def write_report(graph: nx.MultiDiGraph, out_dir: str | os.PathLike[str], force:
         _write(tmp / _MARKER, "This folder is a board pack written by 'sgraph report'; 'sgraph report --force' may replace it.\n")
         _write_assets(tmp / ASSETS_DIR)
         pairs = broken_pairs(graph)
-        _write(tmp / "index.html", _index_page(index, pairs))
-        _write(tmp / "maps" / "agencies.html", _agency_map(index, assets, pairs))
-        _write(tmp / "maps" / "themes.html", _theme_map(index, assets=assets))
         _write(tmp / "maps" / REVIEW_MAP_PAGE, _shared_review_page(assets))
         _write(tmp / "reviews" / REVIEW_PAGE, _page("Review", '<div id="review-body"><p class="none" id="review-loading">'
                                                     "Loading the review&hellip;</p></div>", 1, extra_script=REVIEW_PAGE_JS_FILE))
-        for rid in index.review_ids:
-            slug = index.review_slug[rid]
-            _write(tmp / "maps" / REVIEW_DATA_DIR / f"{slug}.js", _review_data_script(_review_map(index, rid, as_data=True)))
-            _write(tmp / "reviews" / REVIEW_DATA_DIR / f"{slug}.js", _review_page_data(index, rid))
-        for n in index.by_label["Agency"]:
-            _write(tmp / "agencies" / f"{index.agency_slug[index.name(n)]}.html", _agency_page(index, n, pairs=pairs))
+        with _PackWorkers(index, tmp, workers) as helpers:
+            # The review files go to worker processes (when there are enough of them) while
+            # this process writes the rest.
+            helpers.start()
+            _write(tmp / "maps" / "agencies.html", _agency_map(index, assets, pairs))
+            _write(tmp / "maps" / "themes.html", _theme_map(index, assets=assets))
+            for n in index.by_label["Agency"]:
+                _write(tmp / "agencies" / f"{index.agency_slug[index.name(n)]}.html", _agency_page(index, n, pairs=pairs))
+            _write(tmp / "index.html", _index_page(index, pairs, helpers.recurring_section()))
+            helpers.finish()
         os.chmod(tmp, 0o755)
         old = None
         if out.exists():

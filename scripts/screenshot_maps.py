@@ -5,6 +5,7 @@
     python scripts/screenshot_maps.py --all           # also theme-map.png and review-map.png
     python scripts/screenshot_maps.py --home .sgraph  # the graph 'sgraph build' stored instead
     python scripts/screenshot_maps.py --pack board-pack --out /tmp/shots  # a pack written before
+    python scripts/screenshot_maps.py --only review-page.png        # just these PNGs
 
 Writes the board pack to a temporary folder, opens its pages in headless Chromium
 (/usr/bin/chromium, or --chromium PATH) with every network request blocked, waits until each
@@ -51,6 +52,7 @@ def main() -> int:
     ap.add_argument("--all", action="store_true", help="Also the theme map and the map of the review (--review).")
     ap.add_argument("--review", default="Child X", help="The review for review-page.png and review-map.png.")
     ap.add_argument("--chromium", default="/usr/bin/chromium", help="The Chromium executable.")
+    ap.add_argument("--only", help="Comma-separated PNG names to take (of those above); the rest are left as they are.")
     ap.add_argument("--width", type=int, default=1500)
     ap.add_argument("--height", type=int, default=950)
     args = ap.parse_args()
@@ -80,6 +82,9 @@ def main() -> int:
         if args.all:
             shots += [("theme-map.png", "maps/themes.html", None, None),
                       ("review-map.png", f"maps/review.html#{slug}", None, None)]
+        if args.only:
+            wanted = set(args.only.split(","))
+            shots = [s for s in shots if s[0] in wanted]
         browser = pw.chromium.launch(executable_path=args.chromium, args=ARGS, headless=True)
         for name, rel, action, element in shots:
             page = browser.new_page(viewport={"width": args.width, "height": args.height})

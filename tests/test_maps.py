@@ -787,3 +787,134 @@ def test_a_link_with_an_inferred_end_says_so_on_the_maps(tmp_path):
     assert note in json.dumps(map_data(maps.review_map_html(graph, record.id)))
     plain = build_graph([record.model_copy(update={"communication_links": [link.model_copy(update={"inferred_end": None})]})])
     assert note not in json.dumps(map_data(maps.agency_map_html(plain)))
+
+
+# A review written for the chronology test: three missed opportunities (no dates of their own)
+# and four dated events, one of them (May 2018) told last in the text though first in time.
+CHRONO_DOC = """Rapid Review: Child Q
+Northshire Safeguarding Children Partnership
+2021
+
+Summary
+
+The GP did not refer the bruising on Child Q to Children's Social Care, a missed opportunity to protect him.
+
+In March 2019, the health visitor saw Child Q at home and noted that the family had moved house.
+
+The health visitor did not share her concern about the home conditions with the GP.
+
+In January 2020, the police attended the home after a report of a disturbance.
+
+The police did not inform Children's Social Care of the disturbance, and no strategy discussion was held.
+
+In June 2020, Child Q was taken to hospital with a head injury.
+
+Earlier, in May 2018, the school nurse met Child Q and his mother at the nursery.
+
+Key learning
+
+Agencies should share information about risk promptly.
+"""
+
+
+@pytest.fixture(scope="module")
+def chrono_graph(tmp_path_factory):
+    from graph_model.pipeline import build
+
+    folder = tmp_path_factory.mktemp("chrono")
+    (folder / "docs").mkdir()
+    (folder / "docs" / "child_q.txt").write_text(CHRONO_DOC, encoding="utf-8")
+    return build([folder / "docs"], home=folder / "ws", embedded=False).graph
+
+
+def test_chronology_places_missed_opportunities_after_the_event_they_follow(chrono_graph):
+    index = maps._Index(chrono_graph)
+    (rid,) = index.review_ids
+    strip = maps._chronology_strip(index, index.review_edges[rid])
+    items = re.findall(r'<li( class="missed")?><a href="#(\w+)"><span class="when">([^<]*)</span><span class="what">([^<]*)</span>', strip)
+    got = [("missed" if cls else "event", when, what.split()[:3]) for cls, _href, when, what in items]
+    # Date order for the events; each missed opportunity after the event before it in the text.
+    assert got == [
+        ("event", "May 2018", ["Earlier,", "in", "May"]),
+        ("event", "March 2019", ["In", "March", "2019,"]),
+        ("missed", "Missed opportunity", ["The", "health", "visitor"]),
+        ("event", "January 2020", ["In", "January", "2020,"]),
+        ("missed", "Missed opportunity", ["The", "police", "did"]),
+        ("event", "June 2020", ["In", "June", "2020,"]),
+    ]
+    assert "missed by Police" in strip and "2 missed opportunities (violet), each after the event it follows" in strip
+    # The GP's comes before every dated event in the text: the strip says it is not on it.
+    assert "Not on the strip: 1 missed opportunity (before the first dated event in the review\u2019s text;" in strip
+
+
+def test_chronology_without_dates_says_missed_opportunities_cannot_be_placed():
+    g = build_graph([record("N1", links=(("GP", "Police", "broken", "The GP did not tell the police."),),
+                            missed=(("The GP missed a chance to refer.", ("GP",)),))])
+    index = maps._Index(g)
+    strip = maps._chronology_strip(index, index.review_edges["N1"])
+    assert "Chronology: 0 dated events, in date order." in strip and "<ol>" not in strip
+    assert "Not on the strip: 1 missed opportunity (the review gives no dates;" in strip
+
+
+def test_board_pack_is_the_same_written_by_worker_processes(big_graph, tmp_path):
+    """The review files written by forked workers (and the recurring lessons worked out there)
+    give the same pack, byte for byte, as writing everything in this process; no worker is
+    left running afterwards."""
+    import multiprocessing
+
+    here = maps.write_report(big_graph, tmp_path / "here", workers=0)
+    forked = maps.write_report(big_graph, tmp_path / "forked", workers=2)
+    files = sorted(p.relative_to(here) for p in here.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(forked) for p in forked.rglob("*") if p.is_file())
+    assert len([f for f in files if f.parts[:2] == ("maps", "data")]) == len(maps._Index(big_graph).review_ids)
+    assert all((here / f).read_bytes() == (forked / f).read_bytes() for f in files)
+    assert multiprocessing.active_children() == []
+    assert maps._fork_state is None
+
+
+def test_board_pack_workers_stop_when_writing_fails(big_graph, tmp_path, monkeypatch):
+    """A failure in a worker reaches the caller as one clear error; nothing is left half-written
+    and no worker outlives the call."""
+    import multiprocessing
+
+    def broken(index, rid, assets=None, as_data=False):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(maps, "_review_map", broken)
+    with pytest.raises(OutputError, match="cannot write the board pack"):
+        maps.write_report(big_graph, tmp_path / "pack", workers=2)
+    assert not (tmp_path / "pack").exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
+    assert multiprocessing.active_children() == []
+
+
+def test_board_pack_worker_killed_is_an_error_not_a_wait(big_graph, tmp_path, monkeypatch):
+    """A worker that dies (the out-of-memory killer) ends the write with one clear error."""
+    import multiprocessing
+    import os
+    import signal
+
+    def killed(index, rid, assets=None, as_data=False):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(maps, "_review_map", killed)
+    with pytest.raises(OutputError, match=r"a worker process writing the reviews' files stopped unexpectedly .*--jobs 0"):
+        maps.write_report(big_graph, tmp_path / "pack", workers=2)
+    assert [p.name for p in tmp_path.iterdir()] == []
+    assert multiprocessing.active_children() == []
+
+
+def test_report_command_jobs_option(big_graph, tmp_path, monkeypatch):
+    from graph_model.commands import report as report_cmd
+
+    seen = {}
+
+    def fake(graph, out, force=False, workers=None):
+        seen["workers"] = workers
+        Path(out).mkdir()
+        return Path(out)
+
+    monkeypatch.setattr(report_cmd, "_graph", lambda home, neo4j: big_graph)
+    monkeypatch.setattr(maps, "write_report", fake)
+    assert main(["report", "--out", str(tmp_path / "a"), "--jobs", "0"]) == 0 and seen["workers"] == 0
+    assert main(["report", "--out", str(tmp_path / "b")]) == 0 and seen["workers"] is None

@@ -22,6 +22,7 @@ from test_maps import (  # noqa: F401
     HOSTILE_QUOTE,
     HOSTILE_SCRIPT,
     SEEDS,
+    chrono_graph,
     hostile_graph,
     ranked_graph,
 )
@@ -218,9 +219,11 @@ def test_agency_map_in_a_browser(browser, seed_maps):
         p.page.select_option("#flt-sector", "police")
         assert p.visible_edges() == 1  # Police–CSC, effective
         p.page.select_option("#flt-sector", "")
-        p.page.select_option("#flt-year", "2018")
+        p.page.select_option("#flt-year-from", "2018")
+        p.page.select_option("#flt-year-to", "2018")
         assert p.visible_edges() == 1  # SILR15b's link only
-        p.page.select_option("#flt-year", "")
+        p.page.select_option("#flt-year-from", "")
+        p.page.select_option("#flt-year-to", "")
         p.page.select_option("#flt-review", CHILD_X)
         assert p.visible_edges() == 4
         p.page.click("#reset")
@@ -294,7 +297,7 @@ def test_review_page_timeline_in_a_browser(browser, seed_maps, tmp_path):
         heads = p.js("() => Array.from(document.querySelectorAll('main h2')).map((e) => e.textContent)")
         assert heads[:3] == ["Agencies involved (9)", "Communication between agencies (5)", "Timeline (6)"]
         # The chronology strip across the top: the dated events in date order.
-        strip = p.js("() => Array.from(document.querySelectorAll('nav.chronology li .when')).map((e) => e.textContent)")
+        strip = p.js("() => Array.from(document.querySelectorAll('nav.chronology li:not(.missed) .when')).map((e) => e.textContent)")
         assert strip == ["January 2014", "summer 2015", "July / August 2015", "September 2015", "September 2015",
                          "14 th September 2015"]
         assert p.js("() => document.querySelector('nav.chronology').getBoundingClientRect().top") < p.js(
@@ -399,6 +402,36 @@ def test_hostile_text_never_runs(browser, hostile_graph, tmp_path):  # noqa: F81
             p.close()
 
 
+def test_review_page_places_missed_opportunities_on_the_chronology(browser, chrono_graph, tmp_path):  # noqa: F811
+    """CHRONO_DOC (test_maps): the strip in date order, each missed opportunity (violet) after the
+    event it follows in the text; the one before every dated event is said not to be on it."""
+    pack = maps.write_report(chrono_graph, tmp_path / "pack")
+    (slug,) = [p.stem for p in (pack / "reviews" / "data").glob("*.js")]
+    p = Page(browser, pack / "reviews" / "review.html", slug)
+    try:
+        p.page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        strip = p.js("""() => Array.from(document.querySelectorAll('nav.chronology li')).map((li) =>
+            [li.className, li.querySelector('.when').textContent, li.querySelector('.what').textContent.split(' ').slice(0, 3).join(' ')])""")
+        assert strip == [["", "May 2018", "Earlier, in May"], ["", "March 2019", "In March 2019,"],
+                         ["missed", "Missed opportunity", "The health visitor"], ["", "January 2020", "In January 2020,"],
+                         ["missed", "Missed opportunity", "The police did"], ["", "June 2020", "In June 2020,"]]
+        # Violet, not a red (report.css).
+        colour = p.js("() => getComputedStyle(document.querySelector('nav.chronology li.missed'), '::before').backgroundColor")
+        assert colour == "rgb(123, 94, 167)"
+        assert "Not on the strip: 1 missed opportunity" in p.page.inner_text("nav.chronology")
+        # Its link scrolls to the page's list of missed opportunities (the review stays: the
+        # address still names it), as an event's scrolls to the timeline.
+        p.page.set_viewport_size({"width": 1400, "height": 400})
+        p.page.click("nav.chronology li.missed a")
+        assert abs(p.js("() => document.getElementById('missed').getBoundingClientRect().top")) < 2
+        p.page.click("nav.chronology li:not(.missed) a", force=True)
+        assert abs(p.js("() => document.getElementById('timeline').getBoundingClientRect().top")) < 2
+        assert p.js("() => window.location.hash") == "#" + slug and p.page.get_attribute("body", "data-failed") is None
+        check_clean(p)
+    finally:
+        p.close()
+
+
 def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
     """A graph big enough for the caps: the panel says "Showing 5 of 125"; the compact data (line
     reviews as steps, filter values as option positions, shared texts) drives the filters as
@@ -426,11 +459,14 @@ def test_capped_maps_and_shared_scripts_in_a_browser(browser, tmp_path):
             assert text.count("the GP did not tell CSC") == maps.LINE_QUOTE_CAP
             assert p.js("(id) => window.sgMap.edges.get(id).subn.reduce((x, y) => x + y, 0)", line) == total
             # Years 2010-2014 (review i: 2010 + i % 5); R03 (2013) alone has the Police–Schools line.
-            p.page.select_option("#flt-year", "2013")
+            p.page.select_option("#flt-year-from", "2013")
+            p.page.select_option("#flt-year-to", "2013")
             assert p.visible_edges() == 2
-            p.page.select_option("#flt-year", "2012")
+            p.page.select_option("#flt-year-from", "2012")
+            p.page.select_option("#flt-year-to", "2012")
             assert p.visible_edges() == 1
-            p.page.select_option("#flt-year", "")
+            p.page.select_option("#flt-year-from", "")
+            p.page.select_option("#flt-year-to", "")
             p.page.select_option("#flt-review", "R04")
             assert p.visible_edges() == 1
             p.page.select_option("#flt-review", "R03")
@@ -575,6 +611,91 @@ def test_agency_map_arrows_focus_and_fit(browser, ranked_graph, tmp_path):  # no
                 const a = net.canvasToDOM({x: b.left, y: b.top}), z = net.canvasToDOM({x: b.right, y: b.bottom});
                 return a.x >= 0 && a.y >= 0 && z.x <= r.width && z.y <= r.height; }); }""")
         assert inside
+        check_clean(p)
+    finally:
+        p.close()
+
+
+def test_agency_map_year_range_and_trend(browser, tmp_path):
+    """The year filter is a range (from-to); the side panel draws the broken links per year of
+    the agency or pair in focus. big_records: review Ri is of year 2010 + i % 5 with BIG_LINKS
+    broken GP→CSC links; R03 (2013) alone also has an effective Police→Schools link."""
+    from test_maps import BIG_LINKS, BIG_REVIEWS, big_records
+
+    from graph_model.build import build_graph
+
+    g = build_graph(big_records())
+    path = tmp_path / "agencies.html"
+    path.write_text(maps.agency_map_html(g), encoding="utf-8")
+    per_year = {y: BIG_LINKS * sum(1 for i in range(BIG_REVIEWS) if 2010 + i % 5 == y) for y in range(2010, 2015)}
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        fitted = p.js("() => window.sgMap.network.getScale()")
+        # A range: 2013 onwards keeps the Police–Schools line (R03, 2013); to 2012 drops it.
+        p.page.select_option("#flt-year-from", "2013")
+        assert p.visible_edges() == 2
+        p.page.select_option("#flt-year-from", "")
+        p.page.select_option("#flt-year-to", "2012")
+        assert p.visible_edges() == 1
+        # A "from" after the "to" moves the "to" along.
+        p.page.select_option("#flt-year-from", "2014")
+        assert p.page.input_value("#flt-year-to") == "2014" and p.visible_edges() == 1
+        p.page.select_option("#flt-year-from", "2011")
+        p.page.select_option("#flt-year-to", "2013")
+        assert p.visible_edges() == 2
+        # Every change of the range fits the view again (zoomed in by a search first).
+        p.page.fill("#search", "schools")
+        p.page.press("#search", "Enter")
+        assert abs(p.js("() => window.sgMap.network.getScale()") - 1.2) < 1e-6
+        p.page.select_option("#flt-year-to", "2014")
+        assert abs(p.js("() => window.sgMap.network.getScale()") - 1.2) > 0.01
+        p.page.click("#reset")
+        assert p.page.input_value("#flt-year-from") == "" and p.page.input_value("#flt-year-to") == ""
+        assert abs(p.js("() => window.sgMap.network.getScale()") - fitted) < 1e-3
+
+        # The trend of the pair in focus: bars for 2010-2014, as the reviews' years give.
+        gp = p.js("() => window.sgMap.edges.get({filter: (e) => e.to === 'Agency:GP' || e.from === 'Agency:GP'})[0].id")
+        p.js("(id) => window.sgMap.openLine(id)", gp)
+        want = ", ".join(f"{y}: {per_year[y]}" for y in range(2010, 2015))
+        assert p.page.get_attribute("#trend", "data-counts") == want
+        bars = p.js("() => Array.from(document.querySelectorAll('#trend rect')).map((r) => [r.getAttribute('data-year'), +r.getAttribute('data-count'), +r.getAttribute('height')])")
+        assert [b[:2] for b in bars] == [[str(y), per_year[y]] for y in range(2010, 2015)]
+        top = max(per_year.values())
+        assert all((b[2] == 42) == (b[1] == top) for b in bars)  # the tallest bar is the year with most
+        # The years outside the chosen range go pale; the counts stay.
+        p.page.select_option("#flt-year-from", "2012")
+        fills = p.js("() => Array.from(document.querySelectorAll('#trend rect')).map((r) => r.getAttribute('fill'))")
+        assert fills[:2] == ["#e8b4b4"] * 2 and fills[2:] == ["#d62728"] * 3
+        assert p.page.get_attribute("#trend", "data-counts") == want
+        # An agency in focus: CSC has the GP's broken links; Schools only R03's effective one.
+        p.page.click("#reset")
+        p.click_node("Agency:Children's Social Care")
+        assert p.page.get_attribute("#trend", "data-counts") == want
+        p.click_node("Agency:Schools")
+        assert p.page.get_attribute("#trend", "data-counts") == "2010: 0, 2011: 0, 2012: 0, 2013: 0, 2014: 0"
+        assert "Broken links per year" in p.panel() and "No broken links in the reviews the filters keep." in p.panel()
+        check_clean(p)
+    finally:
+        p.close()
+
+
+def test_agency_trend_adds_up_a_known_answer(browser, ranked_graph, tmp_path):  # noqa: F811
+    """ranked_graph: GP–CSC broken 2016: 1, 2019: 2; CSC–Police broken 2019: 1. CSC in focus: 2016: 1, 2019: 3."""
+    path = tmp_path / "agencies.html"
+    path.write_text(maps.agency_map_html(ranked_graph), encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        p.click_node("Agency:Children's Social Care")
+        assert p.page.get_attribute("#trend", "data-counts") == "2016: 1, 2017: 0, 2018: 0, 2019: 3"
+        assert "4 in all; most in 2019 (3)" in p.panel()
+        line = p.js("() => window.sgMap.edges.get({filter: (e) => e.to === 'Agency:GP'})[0].id")
+        p.js("(id) => window.sgMap.openLine(id)", line)
+        assert p.page.get_attribute("#trend", "data-counts") == "2016: 1, 2017: 0, 2018: 0, 2019: 2"
+        # Only the review filter's choice counts: B2 (2019) alone.
+        p.page.select_option("#flt-review", "B2")
+        assert p.page.get_attribute("#trend", "data-counts") == "2016: 0, 2017: 0, 2018: 0, 2019: 2"
         check_clean(p)
     finally:
         p.close()

@@ -275,6 +275,7 @@
   var FIRST_ITEMS = 100; // longer lists get a "Show all" button
 
   function showIntro() {
+    shownId = null;
     clear(panel);
     var box = el("div", "intro");
     box.appendChild(el("p", "kind", "How to read this map"));
@@ -320,12 +321,93 @@
     return li;
   }
 
+  // ---------------------------------------------------------------- trend
+  // On the agency map: broken links per year of the agency or pair in focus, as bars (every
+  // year of the map, first to last), from the reviews the other filters keep; the years outside
+  // the chosen range are drawn pale. Worked out from the lines' reviews ("subr") and the reviews'
+  // years ("rf"): nothing more is stored for it.
+  var isYear = function (v) { return /^[0-9]+$/.test(String(v)); };
+  var trendYears = [];
+  if (data.kind === "agencies" && specOf.year && specOf.year.type === "range") {
+    var known = specOf.year.options.map(function (o) { return Number(o[0]); }).filter(function (y) { return isYear(y); });
+    if (known.length) {
+      var lo = Math.min.apply(null, known), hi = Math.max.apply(null, known);
+      for (var y = lo; y <= hi; y++) trendYears.push(y);
+    }
+  }
+  var nodeIds = {};
+  data.nodes.forEach(function (n) { nodeIds[n.id] = true; });
+  var shownId = null; // what the side panel shows
+
+  function brokenByYear(id) {
+    var counts = {};
+    trendYears.forEach(function (y) { counts[y] = 0; });
+    data.edges.forEach(function (e) {
+      if (!e.subr || !(nodeIds[id] ? e.from === id || e.to === id : e.id === id)) return;
+      for (var k = 0; k < e.subr.length; k++) {
+        var row = data.rf[e.subr[k]] || {};
+        var year = (row.year || [])[0];
+        if (isYear(year) && counts[year] !== undefined && passes(row, "year")) counts[year] += e.subn[k];
+      }
+    });
+    return counts;
+  }
+
+  function trendBox(id) {
+    if (!trendYears.length || !(nodeIds[id] || (details[id] && data.edges.some(function (e) { return e.id === id && e.subr; })))) return null;
+    var counts = brokenByYear(id);
+    var st = state.year || {};
+    var top = 1, total = 0;
+    trendYears.forEach(function (y) { top = Math.max(top, counts[y]); total += counts[y]; });
+    var text = trendYears.map(function (y) { return y + ": " + counts[y]; }).join(", ");
+    var box = el("div", "trend");
+    box.id = "trend";
+    box.setAttribute("data-counts", text);
+    box.appendChild(el("h3", null, "Broken links per year"));
+    var bar = Math.max(4, Math.min(18, Math.floor(260 / trendYears.length)));
+    var width = bar * trendYears.length, height = 44;
+    var chart = svg("svg", { width: width, height: height + 14, viewBox: "0 0 " + width + " " + (height + 14), role: "img",
+                             "aria-label": "Broken links per year: " + text });
+    var title = document.createElementNS(SVG, "title");
+    title.textContent = "Broken links per year: " + text;
+    chart.appendChild(title);
+    chart.appendChild(svg("line", { x1: 0, y1: height + 0.5, x2: width, y2: height + 0.5, stroke: "#999", "stroke-width": 1 }));
+    trendYears.forEach(function (y, i) {
+      var h = counts[y] ? Math.max(2, Math.round((counts[y] / top) * (height - 2))) : 0;
+      var inside = inRange(String(y), st);
+      var rect = svg("rect", { x: i * bar + 1, y: height - h, width: bar - 2, height: h, fill: inside ? "#d62728" : "#e8b4b4",
+                               "data-year": y, "data-count": counts[y] });
+      chart.appendChild(rect);
+    });
+    [[0, "start"], [trendYears.length - 1, "end"]].forEach(function (p, k) {
+      if (k === 1 && trendYears.length < 2) return;
+      var t = svg("text", { x: k ? width : 0, y: height + 12, "font-size": 10, "text-anchor": p[1], fill: "#555" });
+      t.textContent = String(trendYears[p[0]]);
+      chart.appendChild(t);
+    });
+    box.appendChild(chart);
+    var most = trendYears.filter(function (y) { return counts[y] === top && top > 0; });
+    box.appendChild(el("p", "note", total
+      ? total.toLocaleString("en-GB") + " in all; most in " + most.join(", ") + " (" + top.toLocaleString("en-GB") + ")" +
+        (st.from || st.to ? "; pale: outside the years chosen" : "")
+      : "No broken links in the reviews the filters keep."));
+    return box;
+  }
+
+  function refreshTrend() {
+    var old = document.getElementById("trend");
+    if (!old || shownId === null) return;
+    var box = trendBox(shownId);
+    if (box) old.parentNode.replaceChild(box, old);
+  }
+
   function show(id) {
     var d = details[id];
     if (!d) {
       showIntro();
       return;
     }
+    shownId = id;
     clear(panel);
     panel.appendChild(el("p", "kind", d.kind));
     panel.appendChild(el("h2", null, d.title));
@@ -339,6 +421,8 @@
       });
       panel.appendChild(dl);
     }
+    var trend = trendBox(id);
+    if (trend) panel.appendChild(trend);
     (d.lists || []).forEach(function (list) {
       panel.appendChild(el("h3", null, list.heading));
       // "Showing 5 of 312 — ..." goes first, so that nobody takes the few for all.
@@ -458,21 +542,34 @@
     filters.forEach(function (spec) {
       // A "checks" filter starts with every box ticked but those in spec.off.
       var off = spec.off || [];
-      state[spec.key] = spec.type === "checks"
+      if (spec.type === "range") state[spec.key] = { from: "", to: "" };
+      else state[spec.key] = spec.type === "checks"
         ? new Set(spec.options.map(function (o) { return o[0]; }).filter(function (v) { return off.indexOf(v) < 0; }))
         : spec.default || "";
     });
   }
 
-  function passes(f) {
+  // A year range: a value passes if it is a year within it (either end may be open); a value
+  // that is not a year ("unknown") passes only while both ends are open.
+  function inRange(v, st) {
+    if (!st.from && !st.to) return true;
+    if (!/^[0-9]+$/.test(v)) return false;
+    var y = Number(v);
+    return (!st.from || y >= Number(st.from)) && (!st.to || y <= Number(st.to));
+  }
+
+  // Does an item with filter values f pass every filter (but the one keyed "except", if given)?
+  function passes(f, except) {
     if (!f) return true;
     for (var i = 0; i < filters.length; i++) {
       var spec = filters[i];
-      if (spec.type === "min") continue;
+      if (spec.type === "min" || spec.key === except) continue;
       var vals = f[spec.key];
       if (!vals) continue;
       var st = state[spec.key];
-      if (spec.type === "select") {
+      if (spec.type === "range") {
+        if (!vals.some(function (v) { return inRange(v, st); })) return false;
+      } else if (spec.type === "select") {
         if (st && vals.indexOf(st) < 0) return false;
       } else if (spec.match === "all") {
         if (!vals.every(function (v) { return st.has(v); })) return false;
@@ -574,12 +671,54 @@
     document.body.setAttribute("data-visible-edges", String(shownEdges));
     // Whatever the filters now show fills the view again.
     if (isReady) fitView();
+    refreshTrend();
+  }
+
+  // The two ends of a year range: a "from" after the "to" moves the "to" along, and back.
+  function rangeFilter(spec) {
+    var fs = el("fieldset", "range");
+    fs.id = "flt-" + spec.key;
+    fs.appendChild(el("legend", null, spec.label));
+    var years = spec.options.filter(function (o) { return /^[0-9]+$/.test(o[0]); });
+    var selects = {};
+    ["from", "to"].forEach(function (end) {
+      var select = el("select");
+      select.id = "flt-" + spec.key + "-" + end;
+      select.name = spec.key + "-" + end;
+      select.setAttribute("aria-label", spec.label + " " + end);
+      var open = el("option", null, spec[end] || (end === "from" ? "From any" : "to any"));
+      open.value = "";
+      select.appendChild(open);
+      years.forEach(function (o) {
+        var opt = el("option", null, (end === "to" ? "to " : "from ") + o[1]);
+        opt.value = o[0];
+        select.appendChild(opt);
+      });
+      select.value = state[spec.key][end];
+      selects[end] = select;
+      fs.appendChild(select);
+    });
+    function changed(end) {
+      var st = state[spec.key];
+      st[end] = selects[end].value;
+      if (st.from && st.to && Number(st.from) > Number(st.to)) {
+        var other = end === "from" ? "to" : "from";
+        st[other] = st[end];
+        selects[other].value = st[end];
+      }
+      applyFilters();
+    }
+    selects.from.addEventListener("change", function () { changed("from"); });
+    selects.to.addEventListener("change", function () { changed("to"); });
+    return fs;
   }
 
   function buildFilters() {
     clear(form);
     filters.forEach(function (spec) {
-      if (spec.type === "select" || spec.type === "min") {
+      if (spec.type === "range") {
+        form.appendChild(rangeFilter(spec));
+      } else if (spec.type === "select" || spec.type === "min") {
         var label = el("label", "filter");
         label.appendChild(el("span", null, spec.label));
         var select = el("select");
@@ -695,6 +834,7 @@
     openLine: openLine,
     focusAgency: focusAgency,
     applyFilters: applyFilters,
+    brokenByYear: brokenByYear,
     isReady: function () { return isReady; },
     visibleEdgeIds: function () {
       return data.edges.filter(function (e) { return !hiddenEdges[e.id]; }).map(function (e) { return e.id; });

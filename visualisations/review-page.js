@@ -40,6 +40,16 @@
     }, function () { say("This review's page could not be read."); });
   };
   window.addEventListener("hashchange", function () { window.location.reload(); });
+  // A link within the review's page (the chronology's "#timeline", "#missed") scrolls to its
+  // heading: as an address it would name another review and reload the page.
+  box.addEventListener("click", function (ev) {
+    var a = ev.target && ev.target.closest ? ev.target.closest("a[href^='#']") : null;
+    if (!a) return;
+    var target = document.getElementById(a.getAttribute("href").slice(1));
+    if (!target) return;
+    ev.preventDefault();
+    target.scrollIntoView();
+  });
 
   var s = document.createElement("script");
   s.src = "data/" + name + ".js";

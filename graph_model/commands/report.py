@@ -38,6 +38,8 @@ def _graph(home: Path | None, neo4j: bool) -> nx.MultiDiGraph:
 def report(
     out: Path = typer.Option(Path("board-pack"), "--out", "-o", help="Folder to write the board pack into."),
     force: bool = typer.Option(False, "--force", help="Replace a board pack written there before."),
+    jobs: int = typer.Option(None, "--jobs", "-j", min=0,
+                             help="Worker processes writing the reviews' files (default: one per CPU from 40 reviews; 0: none)."),
     neo4j: bool = Neo4jOption,
     home: Path = HomeOption,
 ) -> None:
@@ -48,7 +50,7 @@ def report(
     from ..maps import write_report
 
     graph = _graph(home, neo4j)
-    path = write_report(graph, out, force=force)
+    path = write_report(graph, out, force=force, workers=jobs)
     reviews = sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "Review")
     err.print(
         f"Wrote the board pack of {reviews} review(s) to {path}/; open {path / 'index.html'} in a browser.",
