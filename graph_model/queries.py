@@ -451,17 +451,31 @@ def neo4j_configured() -> bool:
     return bool(os.environ.get("NEO4J_URI", "").strip())
 
 
-def open_backend(neo4j: bool | None = False, home: str | os.PathLike[str] | None = None) -> Backend:
+def open_backend(
+    neo4j: bool | None = False, home: str | os.PathLike[str] | None = None, warm: bool | None = None
+) -> Backend:
     """Neo4j when ``neo4j`` is true, the embedded store of the workspace ``home`` when it is
     false; when it is None, Neo4j if one is configured (:func:`neo4j_configured`), else the
-    embedded store."""
+    embedded store.
+
+    On the embedded store, the store's warm server (:mod:`graph_model.warm`) answers if one
+    runs; ``warm`` true (or ``SGRAPH_WARM=1`` when it is None) starts one if none runs,
+    ``warm`` false never uses one (a private server for this backend only)."""
     if neo4j is None:
         neo4j = neo4j_configured()
     if neo4j:
+        if warm:
+            raise UsageError("--warm is for the embedded store; add --embedded (Neo4j is a server already).")
         from .neo4j_store import Neo4jBackend
 
         return Neo4jBackend()
-    from .embedded import EmbeddedBackend
+    from .warm import open_backend as open_warm
     from .workspace import EMBEDDED_DIR, home_dir
 
-    return EmbeddedBackend(home_dir(home) / EMBEDDED_DIR)
+    store = home_dir(home) / EMBEDDED_DIR
+    backend = open_warm(store, warm)
+    if backend is not None:
+        return backend
+    from .embedded import EmbeddedBackend
+
+    return EmbeddedBackend(store)

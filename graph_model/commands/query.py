@@ -36,6 +36,14 @@ Neo4jOption = typer.Option(
     help="The Neo4j server (NEO4J_URI etc.) or the embedded store; by default Neo4j when NEO4J_URI is set, else the embedded store.",
     show_default=False,
 )
+WarmOption = typer.Option(
+    None,
+    "--warm/--cold",
+    help="--warm: answer from the store's warm server, starting one if none runs (it stays for the next "
+    "commands; see 'sgraph query serve'); --cold: a private server for this command only. By default a running "
+    "warm server is used, else a private one ($SGRAPH_WARM=1 acts as --warm).",
+    show_default=False,
+)
 
 
 def _cell(value: Any) -> str:
@@ -128,6 +136,7 @@ def run(
     format: str = FormatOption,
     neo4j: bool | None = Neo4jOption,
     home: Path = HomeOption,
+    warm: bool | None = WarmOption,
 ) -> None:
     """Run one of the shipped queries.
 
@@ -136,7 +145,7 @@ def run(
     fmt = _check_format(format)
     params = queries.parse_param_args(param)
     queries.bind_params(queries.get_query(name), params, resolve_names=True)  # a usage error before any connection
-    backend = queries.open_backend(neo4j, home)
+    backend = queries.open_backend(neo4j, home, warm)
     try:
         rows = queries.run_query(name, params, backend, resolve_names=True)
     finally:
@@ -151,6 +160,7 @@ def file(
     format: str = FormatOption,
     neo4j: bool | None = Neo4jOption,
     home: Path = HomeOption,
+    warm: bool | None = WarmOption,
 ) -> None:
     """Run the Cypher in a file of your own.
 
@@ -158,7 +168,7 @@ def file(
     """
     fmt = _check_format(format)
     params = queries.parse_param_args(param)
-    backend = queries.open_backend(neo4j, home)
+    backend = queries.open_backend(neo4j, home, warm)
     try:
         rows = queries.run_file(path, params, backend, resolve_names=True)
     finally:
@@ -205,3 +215,59 @@ def shell(
         run_shell(backend, session_lines, emit, lambda line: err.print(line, markup=False), format=fmt)
     finally:
         backend.close()
+
+
+IdleOption = typer.Option(
+    None, "--idle", metavar="SECONDS", help="Stop after this many seconds without a query (default: $SGRAPH_WARM_IDLE or 300)."
+)
+
+
+@query_app.command("serve")
+def serve(home: Path = HomeOption, idle: float | None = IdleOption) -> None:
+    """Keep the workspace's embedded store loaded in a warm server, so that the next
+    'sgraph query run' calls answer in milliseconds instead of loading the store each time.
+    It is private to you (a Unix socket in a folder only you can read), answers only while
+    the store is the one it loaded (a rebuild stops it), and stops by itself after --idle
+    seconds without a query, or when the shell or script that ran this command ends;
+    'sgraph query stop' stops it now.
+
+    Example: sgraph query serve --idle 600 && sgraph query run breakdown-agencies
+    """
+    from .. import warm
+    from ..workspace import EMBEDDED_DIR, home_dir
+
+    if idle is not None and not 0 < idle <= 7 * 24 * 3600:
+        raise UsageError(f"--idle must be a number of seconds above 0 and at most 604,800 (a week), not {idle:g}.")
+    store = home_dir(home) / EMBEDDED_DIR
+    backend, started = warm.serve(store, idle)
+    info = backend.info
+    backend.close()
+    if started:
+        err.print(
+            f"A warm server now holds {store} (pid {info['pid']}): query commands answer from it until it has been "
+            f"idle {info['idle']:g} s, until the process that started it (pid {info['owner']}) ends, or until "
+            "'sgraph query stop'.",
+            markup=False,
+        )
+    else:
+        err.print(
+            f"A warm server already holds {store} (pid {info['pid']}, {info['requests']} quer"
+            f"{'y' if info['requests'] == 1 else 'ies'} answered, stops after {info['idle']:g} s idle).",
+            markup=False,
+        )
+
+
+@query_app.command("stop")
+def stop(home: Path = HomeOption) -> None:
+    """Stop the warm server of the workspace's embedded store (see 'sgraph query serve').
+
+    Example: sgraph query stop
+    """
+    from .. import warm
+    from ..workspace import EMBEDDED_DIR, home_dir
+
+    store = home_dir(home) / EMBEDDED_DIR
+    if warm.stop(store):
+        err.print(f"Stopped the warm server of {store}.", markup=False)
+    else:
+        err.print(f"No warm server holds {store}.", markup=False)
