@@ -19,6 +19,8 @@ RDB file. Why this engine and not LadybugDB is in ``docs/embedded-engine.md``.
   saving. A reader therefore never writes the store, never shares a server with another
   process, and a rebuild (which renames a new file into place) never changes what an open
   reader sees. Queries go through ``GRAPH.RO_QUERY``: a query that writes is refused.
+* A warm server (:mod:`graph_model.warm`, ``sgraph query serve``) keeps one such reader
+  loaded between commands; it runs queries through :func:`run_read_only` as this module does.
 """
 
 from __future__ import annotations

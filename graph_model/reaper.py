@@ -11,6 +11,11 @@ Three mechanisms, each for what it fits:
   first use. It holds the read end of a pipe whose write end only this process holds; when
   the pipe closes, because this process exited in any way (``kill -9`` included), the
   reaper kills the registered processes and removes the registered paths, then exits.
+* The warm server (:mod:`graph_model.warm`) is the one process meant to outlive its
+  command, so the command that starts it does not register it here. It has its own
+  guards: its ``redis-server`` gets ``PR_SET_PDEATHSIG`` (:func:`die_with_parent`) from
+  the keeper that started it, and the keeper registers its folder (and that server) with
+  a reaper of its own, which acts if the keeper is killed.
 * :func:`sigterm_as_interrupt` -- SIGTERM (``timeout``, ``kill``, a service manager) is
   handled exactly like Ctrl-C: the command stops, cleans up and says "Interrupted".
 """

@@ -10,6 +10,7 @@ import typer
 
 from .. import queries
 from ..errors import UsageError
+from ..query_output import check_format, emit_rows, render, say, screen_width
 from . import HomeOption, app
 
 query_app = typer.Typer(
@@ -22,7 +23,6 @@ query_app = typer.Typer(
 )
 app.add_typer(query_app, name="query")
 
-FORMATS = ("table", "csv", "json")
 ParamOption = typer.Option(
     None, "--param", "-p", metavar="NAME=VALUE", help='A query parameter as name=value; repeat for several (e.g. --param agency="GP").'
 )
@@ -43,82 +43,13 @@ WarmOption = typer.Option(
 )
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "; ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        import json
-
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def render(rows: list[dict], fmt: str, width: int | None = None) -> str:
-    """Rows as a text table (at most ``width`` columns wide when given), CSV text or JSON text."""
-    if fmt == "json":
-        import json
-
-        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    columns = getattr(rows, "columns", None) or (list(rows[0]) if rows else [])
-    if fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
-        return buf.getvalue()
-    from ..plain_table import ASCII, HEAVY_HEAD
-    from ..plain_table import render as table
-
-    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
-    box = ASCII if encoding and not encoding.startswith("utf") else HEAVY_HEAD  # a C locale, PYTHONIOENCODING=ascii ...
-    return table(columns, [[_cell(row.get(c)) for c in columns] for row in rows], width, box)
-
-
-def _screen_width() -> int | None:
-    """The terminal's width when the rows go to one; None (no limit) when piped or captured."""
-    if not sys.stdout.isatty():
-        return None
-    import shutil
-
-    return shutil.get_terminal_size().columns  # $COLUMNS, else the terminal's own
-
-
-def _say(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
-
-
-def _emit(rows: list[dict], fmt: str) -> None:
-    if fmt == "table" and not rows:
-        _say("(no rows)")
-        return
-    sys.stdout.write(render(rows, fmt, _screen_width()))
-    sys.stdout.flush()
-    if fmt == "table":
-        _say(f"{len(rows)} row(s).")
-
-
-def _check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise UsageError(f"Unknown format '{fmt}'; use table, csv or json.")
-    return fmt
-
-
 @query_app.command("list")
 def list_(format: str = FormatOption) -> None:
     """List the shipped queries with their parameters.
 
     Example: sgraph query list
     """
-    fmt = _check_format(format)
+    fmt = check_format(format)
     rows = [
         {
             "name": q.name,
@@ -127,7 +58,7 @@ def list_(format: str = FormatOption) -> None:
         }
         for q in queries.list_queries()
     ]
-    _emit(rows, fmt)
+    emit_rows(rows, fmt)
 
 
 @query_app.command("run")
@@ -143,7 +74,7 @@ def run(
 
     Example: sgraph query run reviews-sharing-theme --param theme="Information sharing" --format csv
     """
-    fmt = _check_format(format)
+    fmt = check_format(format)
     params = queries.parse_param_args(param)
     queries.bind_params(queries.get_query(name), params, resolve_names=True)  # a usage error before any connection
     backend = queries.open_backend(neo4j, home, warm)
@@ -151,7 +82,7 @@ def run(
         rows = queries.run_query(name, params, backend, resolve_names=True)
     finally:
         backend.close()
-    _emit(rows, fmt)
+    emit_rows(rows, fmt)
 
 
 @query_app.command("file")
@@ -167,14 +98,14 @@ def file(
 
     Example: sgraph query file my-query.cypher --param agency=GP --format json
     """
-    fmt = _check_format(format)
+    fmt = check_format(format)
     params = queries.parse_param_args(param)
     backend = queries.open_backend(neo4j, home, warm)
     try:
         rows = queries.run_file(path, params, backend, resolve_names=True)
     finally:
         backend.close()
-    _emit(rows, fmt)
+    emit_rows(rows, fmt)
 
 
 @query_app.command("shell")
@@ -192,21 +123,21 @@ def shell(
     """
     from ..query_shell import shell as run_shell
 
-    fmt = _check_format(format)
+    fmt = check_format(format)
 
     def emit(rows: list[dict], fmt: str, fh: Any = None) -> None:
         if fh is not None:  # a file: a table is written as CSV
             fh.write(render(rows, "csv" if fmt == "table" else fmt))
         elif fmt == "table" and not rows:
-            _say("(no rows)")
+            say("(no rows)")
         else:
-            sys.stdout.write(render(rows, fmt, _screen_width()))
+            sys.stdout.write(render(rows, fmt, screen_width()))
             sys.stdout.flush()
 
     backend = queries.open_backend(neo4j, home)
     try:
         session_lines = None if sys.stdin.isatty() else sys.stdin
-        run_shell(backend, session_lines, emit, _say, format=fmt)
+        run_shell(backend, session_lines, emit, say, format=fmt)
     finally:
         backend.close()
 
@@ -219,7 +150,7 @@ IdleOption = typer.Option(
 @query_app.command("serve")
 def serve(home: Path = HomeOption, idle: float | None = IdleOption) -> None:
     """Keep the workspace's embedded store loaded in a warm server, so that the next
-    'sgraph query run' calls answer in milliseconds instead of loading the store each time.
+    'sgraph query run' calls answer without loading the store each time.
     It is private to you (a Unix socket in a folder only you can read), answers only while
     the store is the one it loaded (a rebuild stops it), and stops by itself after --idle
     seconds without a query, or when the shell or script that ran this command ends;
@@ -237,13 +168,13 @@ def serve(home: Path = HomeOption, idle: float | None = IdleOption) -> None:
     info = backend.info
     backend.close()
     if started:
-        _say(
+        say(
             f"A warm server now holds {store} (pid {info['pid']}): query commands answer from it until it has been "
             f"idle {info['idle']:g} s, until the process that started it (pid {info['owner']}) ends, or until "
             "'sgraph query stop'."
         )
     else:
-        _say(
+        say(
             f"A warm server already holds {store} (pid {info['pid']}, {info['requests']} quer"
             f"{'y' if info['requests'] == 1 else 'ies'} answered, stops after {info['idle']:g} s idle)."
         )
@@ -260,6 +191,6 @@ def stop(home: Path = HomeOption) -> None:
 
     store = home_dir(home) / EMBEDDED_DIR
     if warm.stop(store):
-        _say(f"Stopped the warm server of {store}.")
+        say(f"Stopped the warm server of {store}.")
     else:
-        _say(f"No warm server holds {store}.")
+        say(f"No warm server holds {store}.")
