@@ -317,3 +317,27 @@ def test_the_warm_folder_must_be_private(seeds_home, mark):
 def test_warm_is_for_the_embedded_store():
     done = sgraph("query", "run", "breakdown-agencies", "--neo4j", "--warm", check=False)
     assert done.returncode == 2 and "--warm is for the embedded store" in done.stderr
+
+
+def test_the_reaper_of_the_command_that_started_it_leaves_it_running(seeds_home, mark):
+    """A command that used the reaper (a cold query) and then started a warm server: when it
+    ends, its reaper cleans up after it and the warm server carries on."""
+    store = seeds_home / pipeline.EMBEDDED_DIR
+    code = (
+        "import os, sys\n"
+        "from graph_model import embedded, reaper, warm\n"
+        f"cold = embedded.EmbeddedBackend({str(store)!r}); cold.close()\n"
+        "assert reaper._proc is not None  # this process has a reaper\n"
+        f"be, started = warm.serve({str(store)!r}, idle=60, owner={os.getpid()})\n"
+        "print(be.info['pid'], be.info['redis_pid'], reaper._proc.pid)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    keeper, engine, its_reaper = map(int, done.stdout.split())
+    assert _gone(its_reaper, within=10)  # the command's reaper did its work and left
+    assert _alive(keeper) and _alive(engine)
+    backend = warm.connect(store)
+    assert backend is not None and backend.run("MATCH (r:Review) RETURN count(r) AS n") == [{"n": 5}]
+    backend.close()
+    assert warm.stop(store)
