@@ -25,18 +25,18 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _lock = threading.Lock()
 _pipe: int | None = None  # the write end, held by this process only
 _owner: int | None = None  # the process that started the reaper (a fork must not reuse it)
-_proc: subprocess.Popen | None = None
+_proc: Any = None  # the reaper's subprocess.Popen
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -55,6 +55,8 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 
 def _send(message: list) -> None:
     global _pipe, _owner, _proc
+    import subprocess  # here: most commands never start a reaper
+
     line = (json.dumps(message) + "\n").encode("utf-8", "surrogateescape")
     with _lock:
         if _pipe is None or _owner != os.getpid():
