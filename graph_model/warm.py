@@ -536,7 +536,10 @@ class Keeper:
             lines = [ln for ln in (self.folder / "redis.log").read_text(errors="replace").splitlines() if ln.strip()]
         except OSError:
             return "no log"
-        return lines[-1].split(" ", 4)[-1] if lines else "no log"
+        if not lines:
+            return "no log"
+        pid, _, rest = lines[-1].partition(" # ")  # "PID:M 07 Dec 2026 20:08:42.904 # the message"
+        return rest or lines[-1]
 
     def listen(self) -> None:
         try:

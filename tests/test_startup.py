@@ -70,7 +70,19 @@ def test_query_list_as_a_table_imports_nothing_heavy():
     assert "ctypes" not in modules and "secrets" not in modules  # imported by the commands that use them
 
 
-def test_a_warm_query_run_imports_no_engine_client(tmp_path):
+@pytest.fixture
+def runtime(monkeypatch):
+    """A private folder for the warm servers these tests start (not the user's)."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="sgw-", dir="/tmp")  # short: socket paths are at most 107 bytes
+    monkeypatch.setenv("XDG_RUNTIME_DIR", folder)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_warm_query_run_imports_no_engine_client(tmp_path, runtime):
     """A 'query run' answered by a warm server imports neither the embedded engine's client
     (redis, falkordb) nor the store's modules; only the warm server's light client."""
     from graph_model import pipeline, warm
@@ -214,7 +226,7 @@ def _console(*argv: str, quick: bool = True) -> tuple[int, str, str, bool]:
     return done.returncode, named(done.stdout), named(err), any(line.split("|")[-1].strip() == "typer" for line in imports)
 
 
-def test_the_quick_path_prints_what_the_full_command_line_prints(tmp_path):
+def test_the_quick_path_prints_what_the_full_command_line_prints(tmp_path, runtime):
     """'query list' and a warm 'query run' skip typer (graph_model/quick.py); anything else
     falls through to the full command line; the output is the same either way."""
     from graph_model import pipeline, warm

@@ -341,3 +341,15 @@ def test_the_reaper_of_the_command_that_started_it_leaves_it_running(seeds_home,
     assert backend is not None and backend.run("MATCH (r:Review) RETURN count(r) AS n") == [{"n": 5}]
     backend.close()
     assert warm.stop(store)
+
+
+def test_a_damaged_store_is_one_sentence_and_leaves_nothing(tmp_path, mark):
+    store = tmp_path / "ws" / pipeline.EMBEDDED_DIR
+    store.parent.mkdir()
+    store.write_bytes(b"REDIS0011 not a store at all")
+    done = sgraph("query", "run", "breakdown-agencies", "--embedded", "--warm", "--home", str(store.parent), check=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: {store}: the workspace is damaged (the embedded engine cannot open this store; ")
+    assert done.stderr.endswith("); run 'sgraph build' again.\n") and done.stderr.count("\n") == 1
+    folder = Path(os.environ["XDG_RUNTIME_DIR"]) / "sgraph-warm"
+    assert [p.name for p in folder.iterdir()] == [f"{warm.store_key(store)}.lock"]  # no engine folder, no socket
