@@ -20,15 +20,13 @@ ships ``cypher/`` under that name), falling back to the repository's ``cypher/``
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .cypher_text import (  # library_dir and the schema and totals texts moved there, still importable from here
     SCHEMA_FILE,
@@ -50,8 +48,7 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):  # NamedTuple, not a dataclass: importing dataclasses costs the quick path's start-up
     name: str
     example: Any
     optional: bool = False  # may be left out: the value in the header's ``defaults`` is used
@@ -73,8 +70,7 @@ class Param:
         return f"{self.name}={text}"
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(NamedTuple):
     name: str
     description: str
     params: tuple[Param, ...]
@@ -245,6 +241,8 @@ def get_query(name: str) -> Query:
     library = _load_library()
     if name in library:
         return library[name]
+    import difflib
+
     close = difflib.get_close_matches(name, list(library), n=3, cutoff=0.6)
     if not close:
         close = [n for n in library if name.lower() in n.lower()][:3]
