@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -45,7 +46,20 @@ def run(code: Path, argv: list[str], timeout: float = 3600) -> tuple[float, floa
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.strip()}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    run.stderr = done.stderr  # type: ignore[attr-defined]
     return wall, cpu, done.stdout
+
+
+def resident_mb(pid: int) -> dict:
+    """Resident memory (MB) of process ``pid`` and of its children (the warm server's engine)."""
+    def rss(p: int) -> float:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return {"keeper": round(rss(pid)), "children": [round(rss(c)) for c in children]}
 
 
 def repeated(code: Path, argv: list[str], n: int) -> dict:
@@ -77,6 +91,9 @@ def main() -> None:
     if has_warm:
         wall, cpu, _ = run(code, ["query", "serve", "--home", home, "--idle", "600"])
         out["query_serve"] = {"wall": round(wall, 3), "cpu": round(cpu, 3)}
+        found = re.search(r"\(pid (\d+)", run.stderr)  # type: ignore[attr-defined]
+        if found:
+            out["warm_server_resident_mb"] = resident_mb(int(found.group(1)))
         try:
             out["query_run_warm"] = repeated(code, query, args.repeat)
         finally:
