@@ -357,11 +357,10 @@ def _spawn_keeper(store: Path, base: Path, key: str, lock_fd: int, idle: float, 
         if owner_fd is not None:
             os.close(owner_fd)
     proc.wait()  # it forks the keeper and exits at once: the keeper is nobody's child of ours
-    try:
-        with os.fdopen(read_end, "rb") as ready:
-            data = ready.read()  # the keeper's one line, once the store is loaded (or its error)
-    except KeyboardInterrupt:
-        raise  # the keeper cannot write its line: it stops by itself
+    # The keeper's one line, once the store is loaded (or its error). If this command is
+    # interrupted meanwhile, the pipe closes: the keeper cannot write its line and stops.
+    with os.fdopen(read_end, "rb") as ready:
+        data = ready.read()
     try:
         info = json.loads(data)
     except ValueError:
