@@ -58,18 +58,22 @@ def _has_code(statement: str) -> bool:
 
 
 def library_dir() -> Path | Any:
-    """The folder holding the shipped ``.cypher`` files."""
+    """The folder holding the shipped ``.cypher`` files: beside the code (an installed wheel
+    ships ``cypher/`` as ``graph_model/cypher_library``; a checkout has it one level up),
+    else wherever the package ``graph_model.cypher_library`` is (importlib.resources,
+    imported only then: it costs start-up)."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "cypher_library", here.parent / "cypher"):
+        if (folder / SCHEMA_FILE).is_file():
+            return folder
     try:
         from importlib.resources import files
 
-        folder = files("graph_model.cypher_library")
-        if folder.joinpath(SCHEMA_FILE).is_file():
-            return folder
+        found = files("graph_model.cypher_library")
+        if found.joinpath(SCHEMA_FILE).is_file():
+            return found
     except (ModuleNotFoundError, TypeError, ValueError):
         pass
-    repo = Path(__file__).resolve().parent.parent / "cypher"
-    if repo.is_dir():
-        return repo
     raise InputError("the Cypher query library (cypher/) is missing from this installation.")
 
 

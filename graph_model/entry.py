@@ -1,15 +1,36 @@
 """The console script's entry point: imports the CLI lazily, so that Ctrl-C during the
-second or so of imports ends with the same one sentence as Ctrl-C anywhere else."""
+second or so of imports ends with the same one sentence as Ctrl-C anywhere else.
+
+``sgraph query list`` and a ``query run`` that a warm server answers take the quick path
+(:mod:`graph_model.quick`), which does not import the command-line framework at all."""
 
 from __future__ import annotations
 
 import sys
 
 
+def tolerant_streams() -> None:
+    """A terminal that cannot show a character (``PYTHONIOENCODING=ascii``, a C locale)
+    gets "?" for it instead of the command dying with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
+                pass
+
+
 def main() -> None:
     try:
-        from .cli import main as run
+        from .quick import run as quick
+
+        code = quick(sys.argv[1:])
+        if code is None:
+            from .cli import main as run
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted; nothing was written.\n")
         sys.exit(130)
+    if code is not None:
+        sys.exit(code)
     run()

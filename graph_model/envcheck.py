@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from .errors import DatabaseError
 
 MAX_SECONDS = 7 * 24 * 3600  # a week: more is a typo, and some libraries overflow on it
+DEFAULT_QUERY_TIMEOUT = 60.0  # seconds a query may run in the embedded store; SGRAPH_QUERY_TIMEOUT overrides it
 
 
 def env_seconds(name: str, default: float, error: type[Exception] = DatabaseError) -> float:

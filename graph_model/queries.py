@@ -20,15 +20,13 @@ ships ``cypher/`` under that name), falling back to the repository's ``cypher/``
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .cypher_text import (  # library_dir and the schema and totals texts moved there, still importable from here
     SCHEMA_FILE,
@@ -50,8 +48,7 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):  # NamedTuple, not a dataclass: importing dataclasses costs the quick path's start-up
     name: str
     example: Any
     optional: bool = False  # may be left out: the value in the header's ``defaults`` is used
@@ -73,8 +70,7 @@ class Param:
         return f"{self.name}={text}"
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(NamedTuple):
     name: str
     description: str
     params: tuple[Param, ...]
@@ -245,6 +241,8 @@ def get_query(name: str) -> Query:
     library = _load_library()
     if name in library:
         return library[name]
+    import difflib
+
     close = difflib.get_close_matches(name, list(library), n=3, cutoff=0.6)
     if not close:
         close = [n for n in library if name.lower() in n.lower()][:3]
@@ -451,17 +449,31 @@ def neo4j_configured() -> bool:
     return bool(os.environ.get("NEO4J_URI", "").strip())
 
 
-def open_backend(neo4j: bool | None = False, home: str | os.PathLike[str] | None = None) -> Backend:
+def open_backend(
+    neo4j: bool | None = False, home: str | os.PathLike[str] | None = None, warm: bool | None = None
+) -> Backend:
     """Neo4j when ``neo4j`` is true, the embedded store of the workspace ``home`` when it is
     false; when it is None, Neo4j if one is configured (:func:`neo4j_configured`), else the
-    embedded store."""
+    embedded store.
+
+    On the embedded store, the store's warm server (:mod:`graph_model.warm`) answers if one
+    runs; ``warm`` true (or ``SGRAPH_WARM=1`` when it is None) starts one if none runs,
+    ``warm`` false never uses one (a private server for this backend only)."""
     if neo4j is None:
         neo4j = neo4j_configured()
     if neo4j:
+        if warm:
+            raise UsageError("--warm is for the embedded store; add --embedded (Neo4j is a server already).")
         from .neo4j_store import Neo4jBackend
 
         return Neo4jBackend()
-    from .embedded import EmbeddedBackend
+    from .warm import open_backend as open_warm
     from .workspace import EMBEDDED_DIR, home_dir
 
-    return EmbeddedBackend(home_dir(home) / EMBEDDED_DIR)
+    store = home_dir(home) / EMBEDDED_DIR
+    backend = open_warm(store, warm)
+    if backend is not None:
+        return backend
+    from .embedded import EmbeddedBackend
+
+    return EmbeddedBackend(store)

@@ -18,7 +18,8 @@ Errors are one sentence and the shell carries on. When its input is a terminal i
 editing, completion and a history (``$XDG_STATE_HOME/sgraph/query-history``, else
 ``~/.local/state/sgraph/query-history``, readable only by you: parameters can name people);
 otherwise it reads commands from its input without a prompt (a script of queries).
-Nothing runs in the background: the store's server is the shell's child and stops with it.
+Nothing runs in the background: the store's server is the shell's own and stops with it,
+unless a warm server holds the store (``sgraph query serve``), which the shell then uses.
 """
 
 from __future__ import annotations

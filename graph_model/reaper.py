@@ -11,32 +11,38 @@ Three mechanisms, each for what it fits:
   first use. It holds the read end of a pipe whose write end only this process holds; when
   the pipe closes, because this process exited in any way (``kill -9`` included), the
   reaper kills the registered processes and removes the registered paths, then exits.
+* The warm server (:mod:`graph_model.warm`) is the one process meant to outlive its
+  command, so the command that starts it does not register it here. It has its own
+  guards: its ``redis-server`` gets ``PR_SET_PDEATHSIG`` (:func:`die_with_parent`) from
+  the keeper that started it, and the keeper registers its folder (and that server) with
+  a reaper of its own, which acts if the keeper is killed.
 * :func:`sigterm_as_interrupt` -- SIGTERM (``timeout``, ``kill``, a service manager) is
   handled exactly like Ctrl-C: the command stops, cleans up and says "Interrupted".
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _lock = threading.Lock()
 _pipe: int | None = None  # the write end, held by this process only
 _owner: int | None = None  # the process that started the reaper (a fork must not reuse it)
-_proc: subprocess.Popen | None = None
+_proc: Any = None  # the reaper's subprocess.Popen
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
     """In a child process: be sent ``sig`` when the parent dies (Linux; elsewhere nothing)."""
+    import ctypes  # here: importing it costs every command's start-up a few milliseconds
+
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -49,6 +55,8 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
 
 def _send(message: list) -> None:
     global _pipe, _owner, _proc
+    import subprocess  # here: most commands never start a reaper
+
     line = (json.dumps(message) + "\n").encode("utf-8", "surrogateescape")
     with _lock:
         if _pipe is None or _owner != os.getpid():

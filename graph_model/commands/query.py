@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
 from .. import queries
 from ..errors import UsageError
-from . import HomeOption, app, err, out
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from ..query_output import check_format, emit_rows, render, say, screen_width
+from . import HomeOption, app
 
 query_app = typer.Typer(
     name="query",
@@ -25,7 +23,6 @@ query_app = typer.Typer(
 )
 app.add_typer(query_app, name="query")
 
-FORMATS = ("table", "csv", "json")
 ParamOption = typer.Option(
     None, "--param", "-p", metavar="NAME=VALUE", help='A query parameter as name=value; repeat for several (e.g. --param agency="GP").'
 )
@@ -36,71 +33,14 @@ Neo4jOption = typer.Option(
     help="The Neo4j server (NEO4J_URI etc.) or the embedded store; by default Neo4j when NEO4J_URI is set, else the embedded store.",
     show_default=False,
 )
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "; ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        import json
-
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def render(rows: list[dict], fmt: str) -> str | Table:
-    """Rows as a rich table, CSV text or JSON text."""
-    if fmt == "json":
-        import json
-
-        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    columns = getattr(rows, "columns", None) or (list(rows[0]) if rows else [])
-    if fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
-        return buf.getvalue()
-    from rich.table import Table
-
-    table = Table(show_lines=False)
-    for c in columns:
-        table.add_column(c, overflow="fold")  # narrow terminals wrap values, never cut them
-    for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
-    return table
-
-
-def _emit(rows: list[dict], fmt: str) -> None:
-    result = render(rows, fmt)
-    if isinstance(result, str):
-        sys.stdout.write(result)
-        sys.stdout.flush()
-        return
-    if not rows:
-        err.print("(no rows)", markup=False)
-        return
-    if out.is_terminal:
-        out.print(result)
-    else:  # piped or captured: as wide as the rows need, one line per row
-        from rich.console import Console
-
-        Console(file=sys.stdout, width=100_000, highlight=False).print(result)
-    err.print(f"{len(rows)} row(s).", markup=False)
-
-
-def _check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise UsageError(f"Unknown format '{fmt}'; use table, csv or json.")
-    return fmt
+WarmOption = typer.Option(
+    None,
+    "--warm/--cold",
+    help="--warm: answer from the store's warm server, starting one if none runs (it stays for the next "
+    "commands; see 'sgraph query serve'); --cold: a private server for this command only. By default a running "
+    "warm server is used, else a private one ($SGRAPH_WARM=1 acts as --warm).",
+    show_default=False,
+)
 
 
 @query_app.command("list")
@@ -109,7 +49,7 @@ def list_(format: str = FormatOption) -> None:
 
     Example: sgraph query list
     """
-    fmt = _check_format(format)
+    fmt = check_format(format)
     rows = [
         {
             "name": q.name,
@@ -118,7 +58,7 @@ def list_(format: str = FormatOption) -> None:
         }
         for q in queries.list_queries()
     ]
-    _emit(rows, fmt)
+    emit_rows(rows, fmt)
 
 
 @query_app.command("run")
@@ -128,20 +68,21 @@ def run(
     format: str = FormatOption,
     neo4j: bool | None = Neo4jOption,
     home: Path = HomeOption,
+    warm: bool | None = WarmOption,
 ) -> None:
     """Run one of the shipped queries.
 
     Example: sgraph query run reviews-sharing-theme --param theme="Information sharing" --format csv
     """
-    fmt = _check_format(format)
+    fmt = check_format(format)
     params = queries.parse_param_args(param)
     queries.bind_params(queries.get_query(name), params, resolve_names=True)  # a usage error before any connection
-    backend = queries.open_backend(neo4j, home)
+    backend = queries.open_backend(neo4j, home, warm)
     try:
         rows = queries.run_query(name, params, backend, resolve_names=True)
     finally:
         backend.close()
-    _emit(rows, fmt)
+    emit_rows(rows, fmt)
 
 
 @query_app.command("file")
@@ -151,19 +92,20 @@ def file(
     format: str = FormatOption,
     neo4j: bool | None = Neo4jOption,
     home: Path = HomeOption,
+    warm: bool | None = WarmOption,
 ) -> None:
     """Run the Cypher in a file of your own.
 
     Example: sgraph query file my-query.cypher --param agency=GP --format json
     """
-    fmt = _check_format(format)
+    fmt = check_format(format)
     params = queries.parse_param_args(param)
-    backend = queries.open_backend(neo4j, home)
+    backend = queries.open_backend(neo4j, home, warm)
     try:
         rows = queries.run_file(path, params, backend, resolve_names=True)
     finally:
         backend.close()
-    _emit(rows, fmt)
+    emit_rows(rows, fmt)
 
 
 @query_app.command("shell")
@@ -181,27 +123,74 @@ def shell(
     """
     from ..query_shell import shell as run_shell
 
-    fmt = _check_format(format)
+    fmt = check_format(format)
 
     def emit(rows: list[dict], fmt: str, fh: Any = None) -> None:
-        result = render(rows, fmt)
-        if fh is not None:
-            fh.write(result if isinstance(result, str) else render(rows, "csv"))
-        elif isinstance(result, str):
-            sys.stdout.write(result)
+        if fh is not None:  # a file: a table is written as CSV
+            fh.write(render(rows, "csv" if fmt == "table" else fmt))
+        elif fmt == "table" and not rows:
+            say("(no rows)")
+        else:
+            sys.stdout.write(render(rows, fmt, screen_width()))
             sys.stdout.flush()
-        elif not rows:
-            err.print("(no rows)", markup=False)
-        elif out.is_terminal:
-            out.print(result)
-        else:  # piped: as wide as the rows need, one line per row
-            from rich.console import Console
-
-            Console(file=sys.stdout, width=100_000, highlight=False).print(result)
 
     backend = queries.open_backend(neo4j, home)
     try:
         session_lines = None if sys.stdin.isatty() else sys.stdin
-        run_shell(backend, session_lines, emit, lambda line: err.print(line, markup=False), format=fmt)
+        run_shell(backend, session_lines, emit, say, format=fmt)
     finally:
         backend.close()
+
+
+IdleOption = typer.Option(
+    None, "--idle", metavar="SECONDS", help="Stop after this many seconds without a query (default: $SGRAPH_WARM_IDLE or 300)."
+)
+
+
+@query_app.command("serve")
+def serve(home: Path = HomeOption, idle: float | None = IdleOption) -> None:
+    """Keep the workspace's embedded store loaded in a warm server, so that the next
+    'sgraph query run' calls answer without loading the store each time.
+    It is private to you (a Unix socket in a folder only you can read), answers only while
+    the store is the one it loaded (a rebuild stops it), and stops by itself after --idle
+    seconds without a query, or when the shell or script that ran this command ends;
+    'sgraph query stop' stops it now.
+
+    Example: sgraph query serve --idle 600 && sgraph query run breakdown-agencies
+    """
+    from .. import warm
+    from ..workspace import EMBEDDED_DIR, home_dir
+
+    if idle is not None and not 0 < idle <= 7 * 24 * 3600:
+        raise UsageError(f"--idle must be a number of seconds above 0 and at most 604,800 (a week), not {idle:g}.")
+    store = home_dir(home) / EMBEDDED_DIR
+    backend, started = warm.serve(store, idle)
+    info = backend.info
+    backend.close()
+    if started:
+        say(
+            f"A warm server now holds {store} (pid {info['pid']}): query commands answer from it until it has been "
+            f"idle {info['idle']:g} s, until the process that started it (pid {info['owner']}) ends, or until "
+            "'sgraph query stop'."
+        )
+    else:
+        say(
+            f"A warm server already holds {store} (pid {info['pid']}, {info['requests']} quer"
+            f"{'y' if info['requests'] == 1 else 'ies'} answered, stops after {info['idle']:g} s idle)."
+        )
+
+
+@query_app.command("stop")
+def stop(home: Path = HomeOption) -> None:
+    """Stop the warm server of the workspace's embedded store (see 'sgraph query serve').
+
+    Example: sgraph query stop
+    """
+    from .. import warm
+    from ..workspace import EMBEDDED_DIR, home_dir
+
+    store = home_dir(home) / EMBEDDED_DIR
+    if warm.stop(store):
+        say(f"Stopped the warm server of {store}.")
+    else:
+        say(f"No warm server holds {store}.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +87,8 @@ def _generate_whole(out_dir: Path, force: bool, formats: tuple[str, ...], genera
     if old and not (out / GROUND_TRUTH_FILE).is_file():
         raise OutputError(f"{out}: the folder is not a corpus written by sgraph synth, so even --force will not replace it.")
     parent = out.parent
+    import secrets  # here, not at the top: every command's start-up would pay for it
+
     tmp = parent / f".{out.name}.tmp-{os.getpid()}_{secrets.token_hex(4)}"
     trash = parent / f".{out.name}.old-{os.getpid()}_{secrets.token_hex(4)}"
     reaper.watch(path=tmp)
