@@ -122,9 +122,9 @@ def run(argv: list[str]) -> int | None:
         handler = _query_run
     else:
         return None
-    from .entry import tolerant_streams
     from .errors import SgraphError
     from .reaper import sigterm_as_interrupt
+    from .terminal import tolerant_streams
 
     tolerant_streams()
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..errors import UsageError
-from . import HomeOption, TaxonomyOption, app, err, out, progress_bar
+from ._app import HomeOption, TaxonomyOption, app, err, out, progress_bar
 
 
 @app.command()

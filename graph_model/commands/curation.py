@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..errors import UsageError
-from . import HomeOption, app, out
+from ._app import HomeOption, app, out
 
 
 @app.command("review-queue")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from . import HomeOption, app, err
+from ._app import HomeOption, app, err
 
 if TYPE_CHECKING:
     import networkx as nx

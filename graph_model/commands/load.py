@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from . import HomeOption, app, err, out, progress_bar
+from ._app import HomeOption, app, err, out, progress_bar
 
 # neo4j_store.DEFAULT_BATCH_SIZE, written out so that --help need not import the loader
 # (and networkx): start-up time, commands/__init__.py. tests/test_startup.py checks they agree.

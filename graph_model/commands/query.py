@@ -11,7 +11,7 @@ import typer
 from .. import queries
 from ..errors import UsageError
 from ..query_output import check_format, emit_rows, render, say, screen_width
-from . import HomeOption, app
+from ._app import HomeOption, app
 
 query_app = typer.Typer(
     name="query",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..errors import OutputError, SgraphError, UsageError
-from . import app, err
+from ._app import app, err
 
 if TYPE_CHECKING:
     from ..synth import GroundTruth
