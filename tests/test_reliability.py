@@ -1911,7 +1911,7 @@ def test_a_build_waits_while_another_writes_the_workspace(tmp_path, workspace):
         os.close(fd)  # the other build is done
         thread.join(120)
     assert errors == []
-    assert len(json.loads((home / "records.json").read_text())["reviews"]) == 1
+    assert len(json.loads(gzip.decompress((home / "records.json.gz").read_bytes()))["reviews"]) == 1
     assert pipeline.graph_stats(pipeline.stored_graph(home))["nodes"]["Review"] == 1
 
 
