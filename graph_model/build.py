@@ -6,9 +6,12 @@ read instead of rebuilding.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from operator import itemgetter
@@ -22,7 +25,11 @@ from .errors import InputError
 from .models import Evidence, ReviewRecord
 from .schema import NODE_TYPES, REL_TYPES, node_id
 from .taxonomy import Taxonomy, load_taxonomy
-from .workspace import GRAPH_FILE  # noqa: F401  (the stored graph's file name, importable from here)
+from .workspace import (
+    GRAPH_FILE,  # noqa: F401  (the stored graph's file name, importable from here)
+    READ_ERRORS,
+    read_json_bytes,
+)
 
 FORMAT_VERSION = 1
 
@@ -382,21 +389,26 @@ def short_name(name: str, keep: int = 180) -> str:
     return name if len(data) <= keep else os.fsdecode(data[:keep])
 
 
-def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:
+def stage_text(path: Path, text: str | Iterable[str | bytes], compress: int | None = None) -> Path:
     """Write ``text`` (a string or its pieces; a piece may also be bytes, already UTF-8) to
     a temporary file beside ``path`` (fsynced), in UTF-8, and return it; the caller renames
-    it over ``path`` (or deletes it). Nothing is left behind if writing fails."""
+    it over ``path`` (or deletes it). Nothing is left behind if writing fails.
+
+    ``compress``: gzip the text at this level (1-9), with a header that names no file and
+    no time, so that the same text always gives the same bytes."""
     from .reaper import watch
 
     tmp = staging_path(path)
     watch(path=tmp)  # removed if this process is killed before it is renamed or deleted
     try:
         with open(tmp, "wb") as fh:
-            if isinstance(text, str):
-                fh.write(text.encode("utf-8"))
+            pieces = [text] if isinstance(text, str) else text
+            encoded = (piece if isinstance(piece, bytes) else piece.encode("utf-8") for piece in pieces)
+            if compress is None:
+                for data in encoded:
+                    fh.write(data)
             else:
-                for piece in text:
-                    fh.write(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
+                _write_gzip(fh, encoded, compress)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -404,6 +416,38 @@ def stage_text(path: Path, text: str | Iterable[str | bytes]) -> Path:
             tmp.unlink()
         raise
     return tmp
+
+
+def _write_gzip(fh, pieces: Iterable[bytes], level: int) -> None:
+    """``pieces`` gzip-compressed into ``fh``. The compression runs in a thread while this
+    one makes the next pieces (zlib lets go of the interpreter lock while it works), so
+    that writing a compressed graph.json costs about what writing it plain did."""
+    todo: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        piece: bytes | None = b""
+        try:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=level, mtime=0) as gz:
+                while (piece := todo.get()) is not None:
+                    gz.write(piece)
+        except BaseException as exc:  # handed to the caller below
+            failed.append(exc)
+            while piece is not None:  # let the producer finish putting (unless it has: closing failed)
+                piece = todo.get()
+
+    thread = threading.Thread(target=run, name="gzip", daemon=True)
+    thread.start()
+    try:
+        for piece in pieces:
+            if failed:
+                break
+            todo.put(piece)
+    finally:
+        todo.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -577,9 +621,11 @@ def load_graph(path: Path) -> nx.MultiDiGraph:
     # passes over them (16, a quarter of the time, for 2,000 reviews).
     with cyclic_gc_paused():
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SgraphError(f"{path}: the stored graph cannot be read ({exc}); run 'sgraph build' again.") from None
+            data = json.loads(read_json_bytes(path).decode("utf-8"))  # the bytes dropped before parsing
+        except READ_ERRORS as exc:
+            raise SgraphError(
+                f"{path}: the stored graph cannot be read ({exc or type(exc).__name__}); run 'sgraph build' again."
+            ) from None
         if not isinstance(data, dict) or data.get("format") != "sgraph-graph":
             raise SgraphError(f"{path}: is not a graph written by sgraph; run 'sgraph build' again.")
         try:

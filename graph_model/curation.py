@@ -787,11 +787,11 @@ def queue_rows(records: Iterable[ReviewRecord], below: float = 0.6) -> list[Queu
 
 def review_queue(home: str | os.PathLike[str] | None = None, below: float = 0.6) -> list[QueueRow]:
     """The low-confidence facts of the workspace's last build, for a person to check."""
-    from .pipeline import RECORDS_FILE, home_dir, stored_records
+    from .pipeline import records_path, stored_records
 
     if not 0 <= below <= 1:
         raise UsageError(f"--below must be between 0 and 1, not {below}.")
-    path = home_dir(home) / RECORDS_FILE
+    path = records_path(home)
     if not path.is_file():
         raise SgraphError(f"{path}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first.")
     return queue_rows(stored_records(home), below)

@@ -1891,12 +1891,13 @@ def export_graph(
     whole graph is read instead."""
     from . import pipeline
     from .graph_slice import LayoutError, agency_slice
+    from .workspace import READ_ERRORS
 
-    path = pipeline.home_dir(home) / pipeline.GRAPH_FILE
+    path = pipeline.graph_path(home)
     if path.is_file():
         try:
             return agency_slice(path, list(agencies) if agencies is not None else None, resolve_agency)
-        except (LayoutError, OSError):
+        except (LayoutError, *READ_ERRORS):
             pass
     return pipeline.stored_graph(home)
 

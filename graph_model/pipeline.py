@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
@@ -48,13 +48,20 @@ from .models import ReviewRecord
 from .read import iter_document_paths, read_document
 from .taxonomy import Taxonomy, load_taxonomy
 from .workspace import (  # the workspace's layout, in a light module; importable from here too
+    COMPRESS_LEVEL,
     COUNTS_FILE,
     DEFAULT_HOME,  # noqa: F401
     EMBEDDED_DIR,
     HOME_ENV,  # noqa: F401
+    OLD_GRAPH_FILE,
+    OLD_RECORDS_FILE,
+    READ_ERRORS,
     RECORDS_FILE,
     counts_document,
+    graph_path,
     home_dir,
+    read_json_bytes,
+    records_path,
 )
 from .writelock import workspace_write
 
@@ -577,14 +584,18 @@ def _build(
     # marker of a finished build. A failure or Ctrl-C before then leaves the workspace as it was.
     staged_store = None
     staged = [staging_path(home / RECORDS_FILE), staging_path(home / COUNTS_FILE), staging_path(home / GRAPH_FILE)]
+    records_writer = None
     try:
+        # records.json.gz is read from the spool and compressed in a thread while the store
+        # is written (reading a file and zlib let go of the interpreter lock).
+        records_writer = _Beside(lambda pieces: stage_text(home / RECORDS_FILE, pieces, COMPRESS_LEVEL), records_json)
         if embedded:
             from .embedded import stage_store
 
             staged_store = stage_store(graph, home / EMBEDDED_DIR)
-        stage_text(home / RECORDS_FILE, records_json)
-        graph_bytes = stage_text(home / GRAPH_FILE, graph_json).stat().st_size
-        # The counts 'sgraph stats' reads instead of the whole graph, tied to this graph.json by its size.
+        records_writer.result()
+        graph_bytes = stage_text(home / GRAPH_FILE, graph_json, COMPRESS_LEVEL).stat().st_size
+        # The counts 'sgraph stats' reads instead of the whole graph, tied to this graph.json.gz by its size.
         counts = counts_document(graph_stats(graph), len(ordered), graph_bytes)
         stage_text(home / COUNTS_FILE, json.dumps(counts, indent=1) + "\n")
         _stop_if_interrupted()
@@ -596,9 +607,15 @@ def _build(
             os.replace(staged[0], home / RECORDS_FILE)
             os.replace(staged[1], home / COUNTS_FILE)
             os.replace(staged[2], home / GRAPH_FILE)
+            # A workspace written before the compact format: its uncompressed files go
+            # (after the new ones are in place; readers prefer the new ones meanwhile).
+            for name in (OLD_GRAPH_FILE, OLD_RECORDS_FILE):
+                (home / name).unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(f"{home}: the workspace cannot be written ({exc.strerror or exc}); nothing was replaced.") from None
     finally:
+        if records_writer is not None:
+            records_writer.stop()
         if staged_store is not None:
             from .embedded import discard_store
 
@@ -612,6 +629,42 @@ def _build(
             f"{cache.misses} extracted."
         )
     return BuildResult(home, graph, len(ordered), curation, id_warnings or [], counts, why)
+
+
+class _Beside:
+    """``write(pieces)`` run in a thread, beside the caller's own work; :meth:`result`
+    waits for it (raising what it raised), :meth:`stop` makes it stop at its next piece
+    and waits (after a failure or Ctrl-C in the caller)."""
+
+    class Stopped(Exception):
+        pass
+
+    def __init__(self, write: Callable[[Iterator[bytes]], object], pieces: Iterable[bytes]):
+        self._stopping = threading.Event()
+        self._failed: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(write, pieces), name="records", daemon=True)
+        self._thread.start()
+
+    def _run(self, write: Callable[[Iterator[bytes]], object], pieces: Iterable[bytes]) -> None:
+        def watched() -> Iterator[bytes]:
+            for piece in pieces:
+                if self._stopping.is_set():
+                    raise self.Stopped
+                yield piece
+
+        try:
+            write(watched())
+        except BaseException as exc:  # handed to the caller by result()
+            self._failed.append(exc)
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._failed and not isinstance(self._failed[0], self.Stopped):
+            raise self._failed[0]
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
 
 
 def _distinct_ids(
@@ -663,12 +716,15 @@ def _apply_annotations(
 
 
 def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRecord]:
-    """The extraction records the last ``build`` stored in the workspace."""
-    path = home_dir(home) / RECORDS_FILE
+    """The extraction records the last ``build`` stored in the workspace (``records.json.gz``,
+    or an older workspace's ``records.json``)."""
+    path = records_path(home)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SgraphError(f"{path}: the stored records cannot be read ({exc}); run 'sgraph build' again.") from None
+        data = json.loads(read_json_bytes(path).decode("utf-8"))
+    except READ_ERRORS as exc:
+        raise SgraphError(
+            f"{path}: the stored records cannot be read ({exc or type(exc).__name__}); run 'sgraph build' again."
+        ) from None
     try:
         return [ReviewRecord.model_validate(r) for r in data["reviews"]]
     except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
@@ -679,8 +735,9 @@ def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRec
 
 
 def stored_graph(home: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:
-    """The graph the last ``build`` stored in the workspace."""
-    return load_graph(home_dir(home) / GRAPH_FILE)
+    """The graph the last ``build`` stored in the workspace (``graph.json.gz``, or an older
+    workspace's ``graph.json``)."""
+    return load_graph(graph_path(home))
 
 
 def graph_stats(g: nx.MultiDiGraph) -> dict[str, dict[str, int]]:

@@ -70,10 +70,10 @@ def test_reading_the_stored_graph_pauses_the_collector_and_restores_it(tmp_path,
     real = build.graph_from_data
     monkeypatch.setattr(build, "graph_from_data", lambda data: (seen.append(gc.isenabled()), real(data))[1])
     gc.enable()
-    g = build.load_graph(tmp_path / "graph.json")
+    g = build.load_graph(tmp_path / "graph.json.gz")
     assert seen == [False] and gc.isenabled()
     assert g.number_of_nodes() > 100
-    (tmp_path / "graph.json").write_text("{not json")
+    (tmp_path / "graph.json.gz").write_text("{not json")
     with pytest.raises(Exception, match="cannot be read"):
-        build.load_graph(tmp_path / "graph.json")
+        build.load_graph(tmp_path / "graph.json.gz")
     assert gc.isenabled()

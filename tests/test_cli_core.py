@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -33,7 +34,7 @@ def test_build_stores_graph_and_records(tmp_path, capsys):
     assert stats["nodes"]["Review"] == 5
     assert stats["nodes"]["Case"] == 3
     assert stats["links"] == {"broken": 4, "effective": 2}
-    records = json.loads((home / "records.json").read_text())
+    records = json.loads(gzip.decompress((home / "records.json.gz").read_bytes()))
     assert [r["id"] for r in records["reviews"]] == sorted(
         ["000-d5bcbe7d1a8f4ecb", "IN14", "002-2b128cb0abd04d34", "SILR15b", "Child X"]
     )

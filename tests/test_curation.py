@@ -9,6 +9,7 @@ reproduce the automatic graph byte for byte.
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -211,8 +212,8 @@ def test_unedited_annotations_reproduce_the_automatic_graph(auto_home, tmp_path)
     ann = tmp_path / "annotations"
     curation.write_annotations(pipeline.extract_files([SEEDS], jobs=1), ann)
     result = pipeline.build([str(SEEDS)], home=tmp_path / "ws", jobs=1, annotations=ann)
-    assert (tmp_path / "ws" / "graph.json").read_bytes() == (auto_home / "graph.json").read_bytes()
-    assert (tmp_path / "ws" / "records.json").read_bytes() == (auto_home / "records.json").read_bytes()
+    assert (tmp_path / "ws" / "graph.json.gz").read_bytes() == (auto_home / "graph.json.gz").read_bytes()
+    assert (tmp_path / "ws" / "records.json.gz").read_bytes() == (auto_home / "records.json.gz").read_bytes()
     assert result.curation.line() == (
         f"Applied 5 annotation file(s) from {ann}/: 0 curated fact(s), 0 automatic fact(s) removed, 0 stale quote(s) reported."
     )
@@ -289,7 +290,7 @@ def test_round_trip_each_edit_is_in_the_graph(round_trip, auto_home):
 
 def test_round_trip_in_graph_json_file(round_trip):
     home, _ann, _result = round_trip
-    data = json.loads((home / "graph.json").read_text(encoding="utf-8"))
+    data = json.loads(gzip.decompress((home / "graph.json.gz").read_bytes()))
     links = {r["id"]: (r["_from"], r["_to"], r.get("curated")) for r in data["relationships"] if r["type"] == "COMMUNICATION"}
     assert {k: v for k, v in links.items() if k.startswith("Child X/")} == {
         "Child X/link001": ("Agency:Health Visiting", "Agency:Adult Mental Health", True),

@@ -8,6 +8,7 @@ after a taxonomy change; and a build killed half-way leaves the previous workspa
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -198,9 +199,9 @@ KILLER = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
     if where == "writing":
         real = pipeline.stage_text
-        def stage_then_die(path, text):
-            staged = real(path, text)
-            if path.name == "graph.json":
+        def stage_then_die(path, text, *args):
+            staged = real(path, text, *args)
+            if path.name == "graph.json.gz":
                 os.kill(os.getpid(), signal.SIGKILL)
             return staged
         pipeline.stage_text = stage_then_die
@@ -257,7 +258,8 @@ def test_stats_reads_the_kept_counts(corpus, tmp_path, capsys):
     counts["nodes"]["Review"] = 999
     (home / workspace.COUNTS_FILE).write_text(json.dumps(counts))
     assert workspace.stored_stats(home)["nodes"]["Review"] == 999  # same graph.json size: trusted
-    (home / workspace.GRAPH_FILE).write_bytes((home / workspace.GRAPH_FILE).read_bytes() + b"\n")
+    graph = home / workspace.GRAPH_FILE
+    graph.write_bytes(gzip.compress(gzip.decompress(graph.read_bytes()) + b"\n"))
     assert workspace.kept_counts(home) is None
     assert workspace.stored_stats(home) == recount
     (home / workspace.COUNTS_FILE).unlink()
@@ -276,3 +278,72 @@ def test_stats_does_not_parse_the_graph(corpus, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "LOADED False False" in done.stdout
+
+
+def test_the_workspace_is_compressed_and_reads_back_as_built(corpus, tmp_path):
+    home = tmp_path / "ws"
+    built = pipeline.build([corpus / "seeds"], home=home, jobs=1)
+    graph, records = home / workspace.GRAPH_FILE, home / workspace.RECORDS_FILE
+    for path in (graph, records):
+        assert path.read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    # The same text as the uncompressed files of earlier builds: graph_json_chunks, the records' JSON.
+    from graph_model.build import graph_json_chunks, graph_to_data
+
+    assert gzip.decompress(graph.read_bytes()).decode("utf-8") == "".join(graph_json_chunks(built.graph))
+    assert [r["id"] for r in json.loads(gzip.decompress(records.read_bytes()))["reviews"]] == sorted(
+        r.id for r in built.records
+    )
+    assert graph_to_data(pipeline.stored_graph(home)) == graph_to_data(built.graph)
+    assert not (home / workspace.OLD_GRAPH_FILE).exists() and not (home / workspace.OLD_RECORDS_FILE).exists()
+    # Several times smaller than the text it holds (7x on the seeds, 11x at 2,000 reviews).
+    assert graph.stat().st_size * 5 < len(gzip.decompress(graph.read_bytes()))
+
+
+def test_a_workspace_of_the_uncompressed_format_is_still_read_and_replaced_by_the_next_build(corpus, tmp_path, capsys):
+    from graph_model.build import graph_to_data
+    from graph_model.exports import export_graph
+
+    docs = corpus / "seeds"
+    new = tmp_path / "new"
+    built = pipeline.build([docs], home=new, jobs=1)
+    old = tmp_path / "old"  # as a build before the compact format left it
+    shutil.copytree(new, old)
+    for name, old_name in ((workspace.GRAPH_FILE, workspace.OLD_GRAPH_FILE), (workspace.RECORDS_FILE, workspace.OLD_RECORDS_FILE)):
+        (old / old_name).write_bytes(gzip.decompress((old / name).read_bytes()))
+        (old / name).unlink()
+    counts = json.loads((old / workspace.COUNTS_FILE).read_text())
+    counts["graph_bytes"] = (old / workspace.OLD_GRAPH_FILE).stat().st_size
+    (old / workspace.COUNTS_FILE).write_text(json.dumps(counts))
+
+    assert workspace.graph_path(old) == old / "graph.json" and workspace.records_path(old) == old / "records.json"
+    assert graph_to_data(pipeline.stored_graph(old)) == graph_to_data(built.graph)
+    assert [r.model_dump() for r in pipeline.stored_records(old)] == [r.model_dump() for r in built.records]
+    assert workspace.kept_counts(old) == counts
+    assert graph_to_data(export_graph(old, ["GP"])) == graph_to_data(export_graph(new, ["GP"]))
+    assert main(["stats", "--home", str(old)]) == 0
+    assert main(["stats", "--home", str(new)]) == 0
+    shown = capsys.readouterr().out.split("\n")
+    assert shown[: len(shown) // 2] == shown[len(shown) // 2 : -1]
+
+    pipeline.build([docs], home=old, jobs=1)  # the old files are replaced by the compressed ones
+    assert not (old / "graph.json").exists() and not (old / "records.json").exists()
+    assert workspace_files(old) == workspace_files(new)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not gzip"])
+def test_a_damaged_compressed_file_is_one_clear_sentence(corpus, tmp_path, capsys, damage):
+    home = tmp_path / "ws"
+    pipeline.build([corpus / "seeds"], home=home, jobs=1)
+    for name in (workspace.GRAPH_FILE, workspace.RECORDS_FILE):
+        path = home / name
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"\x1f\x8b" + b"x" * 100)
+    (home / workspace.COUNTS_FILE).unlink()  # stats has to read the graph
+    assert main(["stats", "--home", str(home)]) == 1
+    err = capsys.readouterr().err
+    assert f"{home / 'graph.json.gz'}: the stored graph cannot be read (" in err
+    assert err.rstrip().endswith("); run 'sgraph build' again.") and "Traceback" not in err
+    assert main(["review-queue", "--home", str(home)]) == 1
+    err = capsys.readouterr().err
+    assert f"{home / 'records.json.gz'}: the stored records cannot be read (" in err
+    assert err.rstrip().endswith("); run 'sgraph build' again.") and "Traceback" not in err

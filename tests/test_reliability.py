@@ -23,6 +23,7 @@ Hostile text and credentials are in tests/test_hostile.py.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -394,16 +395,16 @@ def _(ctx):
 
 @case("stats-before-any-build")
 def _(ctx):
-    return ["stats", "--home", ctx.home], f"{ctx.home / 'graph.json'}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first."
+    return ["stats", "--home", ctx.home], f"{ctx.home / 'graph.json.gz'}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first."
 
 
 @case("stored-graph-is-corrupt")
 def _(ctx):
     home = ctx.tmp / "broken"
     shutil.copytree(ctx.ws, home)
-    (home / "graph.json").write_text('{"format": "sgraph-graph", "nodes": [', encoding="utf-8")
+    (home / "graph.json.gz").write_bytes(gzip.compress(b'{"format": "sgraph-graph", "nodes": ['))
     return ["stats", "--home", home], (
-        f"{home / 'graph.json'}: the stored graph cannot be read (Expecting value: line 1 column 38 (char 37)); "
+        f"{home / 'graph.json.gz'}: the stored graph cannot be read (Expecting value: line 1 column 38 (char 37)); "
         "run 'sgraph build' again."
     )
 
@@ -645,7 +646,7 @@ def _(ctx):
 @case("review-queue-no-workspace")
 def _(ctx):
     return ["review-queue", "--home", ctx.home], (
-        f"{ctx.home / 'records.json'}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first."
+        f"{ctx.home / 'records.json.gz'}: no graph has been built here yet; run 'sgraph build DOCUMENTS' first."
     )
 
 
@@ -901,9 +902,10 @@ def _(ctx):
 
 
 def _damaged(ctx: Ctx, name: str, data: bytes | str) -> Path:
+    """A copy of the workspace with ``name`` holding ``data`` (gzip-compressed for a .gz file, as a build writes it)."""
     home = ctx.tmp / "damaged"
     shutil.copytree(ctx.ws, home)
-    write(home / name, data)
+    write(home / name, gzip.compress(data.encode("utf-8") if isinstance(data, str) else data) if name.endswith(".gz") else data)
     return home
 
 
@@ -911,24 +913,24 @@ for _data, _kind in (("{}", "KeyError"), ("[]", "TypeError"), ('{"reviews":null}
 
     @case(f"records-json-{_kind}-{len(_data)}")
     def _(ctx, _data=_data, _kind=_kind):
-        home = _damaged(ctx, "records.json", _data)
+        home = _damaged(ctx, "records.json.gz", _data)
         return ["review-queue", "--home", home], (
-            f"{home / 'records.json'}: the workspace is damaged (the stored records are not sgraph's: {_kind}); "
+            f"{home / 'records.json.gz'}: the workspace is damaged (the stored records are not sgraph's: {_kind}); "
             "run 'sgraph build' again."
         )
 
 
 @case("graph-json-is-a-list")
 def _(ctx):
-    home = _damaged(ctx, "graph.json", "[]")
-    return ["stats", "--home", home], f"{home / 'graph.json'}: is not a graph written by sgraph; run 'sgraph build' again."
+    home = _damaged(ctx, "graph.json.gz", "[]")
+    return ["stats", "--home", home], f"{home / 'graph.json.gz'}: is not a graph written by sgraph; run 'sgraph build' again."
 
 
 @case("graph-json-node-without-id")
 def _(ctx):
-    home = _damaged(ctx, "graph.json", '{"format": "sgraph-graph", "nodes": [{"label": "Review"}], "relationships": []}')
+    home = _damaged(ctx, "graph.json.gz", '{"format": "sgraph-graph", "nodes": [{"label": "Review"}], "relationships": []}')
     return ["stats", "--home", home], (
-        f"{home / 'graph.json'}: the workspace is damaged (KeyError: '_id'); run 'sgraph build' again."
+        f"{home / 'graph.json.gz'}: the workspace is damaged (KeyError: '_id'); run 'sgraph build' again."
     )
 
 
@@ -1183,9 +1185,9 @@ def test_ctrl_c_while_the_workspace_is_written_keeps_it_whole(tmp_path, workspac
     before = snapshot(home)
     real = pipeline.stage_text
 
-    def stage_then_interrupt(path, text):
-        staged = real(path, text)
-        if Path(path).name == "graph.json":  # the last file: the store and records.json are staged
+    def stage_then_interrupt(path, text, *args):
+        staged = real(path, text, *args)
+        if Path(path).name == "graph.json.gz":  # the last file: the store and records.json are staged
             raise KeyboardInterrupt
         return staged
 
@@ -1250,7 +1252,7 @@ class _DiskFull:
         self._fh.close()
 
 
-@pytest.mark.parametrize("victim", ["records.json", "graph.json"])
+@pytest.mark.parametrize("victim", ["records.json.gz", "graph.json.gz"])
 def test_a_full_disk_while_building_leaves_the_old_workspace(tmp_path, workspace, monkeypatch, capsys, victim):
     import builtins
 
@@ -1318,11 +1320,11 @@ def test_every_workspace_file_is_replaced_by_a_rename(tmp_path, workspace, monke
     monkeypatch.setattr(os, "replace", spy)
     pipeline.build([str(SEEDS)], home=home, jobs=1)
     monkeypatch.undo()
-    assert set(renamed) == {"embedded.falkordb", "graph.json", "records.json", "counts.json"}
+    assert set(renamed) == {"embedded.falkordb", "graph.json.gz", "records.json.gz", "counts.json"}
     for name, data in renamed.items():
         assert (home / name).read_bytes() == data
     # and the extraction cache (docs/workspace.md), moved in after the others
-    assert sorted(p.name for p in home.iterdir()) == ["cache", "counts.json", "embedded.falkordb", "graph.json", "records.json"]
+    assert sorted(p.name for p in home.iterdir()) == ["cache", "counts.json", "embedded.falkordb", "graph.json.gz", "records.json.gz"]
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx"])
@@ -1904,12 +1906,12 @@ def test_a_build_waits_while_another_writes_the_workspace(tmp_path, workspace):
         assert said == [f"Waiting for another build into {home} to finish."]
         time.sleep(0.5)
         assert not done.is_set()
-        assert len(json.loads((home / "records.json").read_text())["reviews"]) == 5  # untouched meanwhile
+        assert len(json.loads(gzip.decompress((home / "records.json.gz").read_bytes()))["reviews"]) == 5  # untouched meanwhile
     finally:
         os.close(fd)  # the other build is done
         thread.join(120)
     assert errors == []
-    assert len(json.loads((home / "records.json").read_text())["reviews"]) == 1
+    assert len(json.loads(gzip.decompress((home / "records.json.gz").read_bytes()))["reviews"]) == 1
     assert pipeline.graph_stats(pipeline.stored_graph(home))["nodes"]["Review"] == 1
 
 
@@ -1920,7 +1922,7 @@ def test_a_build_removes_what_killed_builds_left_in_the_workspace(tmp_path, work
     write(home / ".graph.json.tmp-99998", "half a file")
     write(home / ".embedded.falkordb.tmp-abc123" / "store.rdb", b"half a store")
     pipeline.build([str(SEEDS)], home=home, jobs=1)
-    assert sorted(p.name for p in home.iterdir()) == ["cache", "counts.json", "embedded.falkordb", "graph.json", "records.json"]
+    assert sorted(p.name for p in home.iterdir()) == ["cache", "counts.json", "embedded.falkordb", "graph.json.gz", "records.json.gz"]
 
 
 # -- documents and names (item 7), YAML that is not a file (item 8), environment (item 9)
