@@ -21,6 +21,7 @@ from typing import NamedTuple
 import networkx as nx
 
 from .collector import cyclic_gc_paused
+from .edges import put_edge
 from .errors import InputError
 from .models import Evidence, ReviewRecord
 from .schema import NODE_TYPES, REL_TYPES, node_id
@@ -232,24 +233,6 @@ class _Builder:
             else:  # pragma: no cover - a fragment makes its nodes first
                 g.add_edge(u, v, key=key, **props)
         nx._clear_cache(g)
-
-
-def put_edge(succ: dict, pred: dict, u: str, v: str, key: str, props: dict) -> None:
-    """What ``add_edge(u, v, key=key, **props)`` does to a MultiDiGraph whose adjacency dicts
-    are ``succ`` and ``pred`` (``g._succ``, ``g._pred``), when both ends are already in it:
-    without add_edge's per-call checks (millions of relationships on a national corpus), and
-    with ``props`` itself as the property dict of a new relationship. The caller clears
-    networkx's cache (``nx._clear_cache``) after a run of them."""
-    out = succ[u]
-    keydict = out.get(v)
-    if keydict is None:
-        out[v] = pred[v][u] = {key: props}
-    else:
-        old = keydict.get(key)
-        if old is None:
-            keydict[key] = props
-        else:
-            old.update(props)
 
 
 def check_unique_ids(records: Iterable[ReviewRecord]) -> None:

@@ -787,7 +787,8 @@ def queue_rows(records: Iterable[ReviewRecord], below: float = 0.6) -> list[Queu
 
 def review_queue(home: str | os.PathLike[str] | None = None, below: float = 0.6) -> list[QueueRow]:
     """The low-confidence facts of the workspace's last build, for a person to check."""
-    from .pipeline import records_path, stored_records
+    from .stored import stored_records
+    from .workspace import records_path
 
     if not 0 <= below <= 1:
         raise UsageError(f"--below must be between 0 and 1, not {below}.")

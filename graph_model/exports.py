@@ -1889,17 +1889,17 @@ def export_graph(
     graph.json is read by :func:`graph_model.graph_slice.agency_slice` (only the lines
     needed, a few percent of a national graph); if its layout is not the expected one, the
     whole graph is read instead."""
-    from . import pipeline
     from .graph_slice import LayoutError, agency_slice
-    from .workspace import READ_ERRORS
+    from .stored import stored_graph
+    from .workspace import READ_ERRORS, graph_path
 
-    path = pipeline.graph_path(home)
+    path = graph_path(home)
     if path.is_file():
         try:
             return agency_slice(path, list(agencies) if agencies is not None else None, resolve_agency)
         except (LayoutError, *READ_ERRORS):
             pass
-    return pipeline.stored_graph(home)
+    return stored_graph(home)
 
 
 def agency_file_name(agency: str, fmt: str) -> str:

@@ -33,7 +33,6 @@ from .build import (
     check_unique_ids,
     graph_from_sorted,
     graph_json_chunks,
-    load_graph,
     review_fragment,
     stage_text,
     staging_path,
@@ -46,6 +45,7 @@ from .extract.metadata import distinct_records
 from .extract_cache import ExtractCache
 from .models import ReviewRecord
 from .read import iter_document_paths, read_document
+from .stored import graph_stats, stored_graph, stored_records  # noqa: F401  (read back; importable from here)
 from .taxonomy import Taxonomy, load_taxonomy
 from .workspace import (  # the workspace's layout, in a light module; importable from here too
     COMPRESS_LEVEL,
@@ -55,13 +55,9 @@ from .workspace import (  # the workspace's layout, in a light module; importabl
     HOME_ENV,  # noqa: F401
     OLD_GRAPH_FILE,
     OLD_RECORDS_FILE,
-    READ_ERRORS,
     RECORDS_FILE,
     counts_document,
-    graph_path,
     home_dir,
-    read_json_bytes,
-    records_path,
 )
 from .writelock import workspace_write
 
@@ -713,42 +709,3 @@ def _apply_annotations(
         spool.add(Extracted(entry[0], entry[1], _json_bytes(applied.record)))
         result.append(spool.index[-1])
     return result
-
-
-def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRecord]:
-    """The extraction records the last ``build`` stored in the workspace (``records.json.gz``,
-    or an older workspace's ``records.json``)."""
-    path = records_path(home)
-    try:
-        data = json.loads(read_json_bytes(path).decode("utf-8"))
-    except READ_ERRORS as exc:
-        raise SgraphError(
-            f"{path}: the stored records cannot be read ({exc or type(exc).__name__}); run 'sgraph build' again."
-        ) from None
-    try:
-        return [ReviewRecord.model_validate(r) for r in data["reviews"]]
-    except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
-        raise SgraphError(
-            f"{path}: the workspace is damaged (the stored records are not sgraph's: {type(exc).__name__}); "
-            "run 'sgraph build' again."
-        ) from None
-
-
-def stored_graph(home: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:
-    """The graph the last ``build`` stored in the workspace (``graph.json.gz``, or an older
-    workspace's ``graph.json``)."""
-    return load_graph(graph_path(home))
-
-
-def graph_stats(g: nx.MultiDiGraph) -> dict[str, dict[str, int]]:
-    """Counts of nodes per label and relationships per type (and per link status)."""
-    labels: dict[str, int] = {}
-    for _n, d in g.nodes(data=True):
-        labels[d["label"]] = labels.get(d["label"], 0) + 1
-    rels: dict[str, int] = {}
-    links: dict[str, int] = {}
-    for _u, _v, d in g.edges(data=True):
-        rels[d["type"]] = rels.get(d["type"], 0) + 1
-        if d["type"] == "COMMUNICATION":
-            links[d["status"]] = links.get(d["status"], 0) + 1
-    return {"nodes": dict(sorted(labels.items())), "relationships": dict(sorted(rels.items())), "links": dict(sorted(links.items()))}

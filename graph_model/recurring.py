@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
-from .build import put_edge
+from .edges import put_edge
 from .errors import SgraphError
 from .taxonomy import Taxonomy, load_taxonomy
 from .text import markdown_inline, shorten

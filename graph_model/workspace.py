@@ -74,7 +74,7 @@ def open_json_text(path: Path) -> IO[str]:
 
 
 def counts_document(stats: dict[str, dict[str, int]], reviews: int, graph_bytes: int) -> dict[str, Any]:
-    """What ``counts.json`` holds: the graph's counts (:func:`graph_model.pipeline.graph_stats`),
+    """What ``counts.json`` holds: the graph's counts (:func:`graph_model.stored.graph_stats`),
     its number of reviews, and the size of the graph.json they were counted from (a reader
     checks it, so counts never describe another graph than the one stored beside them)."""
     return {"format": COUNTS_FORMAT, "version": 1, "graph_bytes": graph_bytes, "reviews": reviews, **stats}
@@ -100,14 +100,3 @@ def kept_counts(home: str | os.PathLike[str] | None = None) -> dict[str, Any] | 
     ):
         return None
     return data
-
-
-def stored_stats(home: str | os.PathLike[str] | None = None) -> dict[str, dict[str, int]]:
-    """Counts of nodes per label and relationships per type (and per link status) of the
-    stored graph: the kept ones, else counted from graph.json (slow for a large corpus)."""
-    kept = kept_counts(home)
-    if kept is not None:
-        return {k: kept[k] for k in ("nodes", "relationships", "links")}
-    from .pipeline import graph_stats, stored_graph
-
-    return graph_stats(stored_graph(home))

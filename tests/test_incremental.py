@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_model import embedded, pipeline, workspace
+from graph_model import embedded, pipeline, stored, workspace
 from graph_model.commands import main
 from graph_model.extract_cache import CACHE_DIR, MANIFEST, SUFFIX
 from graph_model.synth import generate_corpus
@@ -257,13 +257,13 @@ def test_stats_reads_the_kept_counts(corpus, tmp_path, capsys):
     counts = json.loads((home / workspace.COUNTS_FILE).read_text())
     counts["nodes"]["Review"] = 999
     (home / workspace.COUNTS_FILE).write_text(json.dumps(counts))
-    assert workspace.stored_stats(home)["nodes"]["Review"] == 999  # same graph.json size: trusted
+    assert stored.stored_stats(home)["nodes"]["Review"] == 999  # same graph.json size: trusted
     graph = home / workspace.GRAPH_FILE
     graph.write_bytes(gzip.compress(gzip.decompress(graph.read_bytes()) + b"\n"))
     assert workspace.kept_counts(home) is None
-    assert workspace.stored_stats(home) == recount
+    assert stored.stored_stats(home) == recount
     (home / workspace.COUNTS_FILE).unlink()
-    assert workspace.stored_stats(home) == recount
+    assert stored.stored_stats(home) == recount
 
 
 def test_stats_does_not_parse_the_graph(corpus, tmp_path):

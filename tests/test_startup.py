@@ -266,3 +266,26 @@ def test_the_quick_path_prints_what_the_full_command_line_prints(tmp_path, runti
     # Without a warm server, 'query run' goes the full way (a private server), with the same rows.
     code, out, err, typer_loaded = _console(*quick[3])
     assert typer_loaded and code == 0 and out == _console(*quick[3], quick=False)[1]
+
+
+def test_no_module_of_the_package_imports_one_that_imports_it_back():
+    """No circle of imports between the package's modules, top-level or inside a function
+    (a package's ``__init__`` importing its own submodules is not counted: the submodule
+    importing its parent package back would be)."""
+    import networkx as nx
+
+    modules: dict[str, Path] = {}
+    for path in (ROOT / "graph_model").rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        for target in _imports(path):
+            if target in modules and target != name and not target.startswith(name + "."):
+                if name.startswith(target + ".") and target == "graph_model":
+                    continue  # "from . import x" names the top package only to reach x
+                graph.add_edge(name, target)
+    assert graph.number_of_edges() > 100  # the walk found the package's imports
+    assert sorted(nx.simple_cycles(graph)) == []

@@ -116,7 +116,7 @@ def stats(home: Path = HomeOption) -> None:
     """
     from rich.table import Table
 
-    from ..workspace import stored_stats
+    from ..stored import stored_stats
 
     s = stored_stats(home)
     table = Table("kind", "name", "count")
