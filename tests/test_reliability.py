@@ -49,6 +49,7 @@ from graph_model import exports, neo4j_store, pipeline, read
 from graph_model.build import graph_to_data
 from graph_model.commands import main
 from graph_model.errors import DatabaseError, SgraphError
+from tests.processes import live_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -1758,21 +1759,7 @@ def test_out_never_replaces_a_device_or_a_fifo_even_with_force(tmp_path, workspa
 
 def _marked(mark: str) -> list[tuple[int, str]]:
     """(pid, command line) of every live process whose environment holds ``mark``."""
-    found = []
-    needle = f"SGRAPH_TEST_MARK={mark}".encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if needle not in Path(f"/proc/{entry}/environ").read_bytes():
-                continue
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if state != "Z":
-            found.append((int(entry), cmd))
-    return found
+    return live_processes(f"SGRAPH_TEST_MARK={mark}".encode())
 
 
 def _killed_at(args: list[str], tmp_path: Path, point: Callable[[str], bool], sig: int, **env: str):

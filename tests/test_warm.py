@@ -24,6 +24,7 @@ import pytest
 from graph_model import pipeline, queries, warm
 from graph_model.embedded import EmbeddedBackend
 from graph_model.errors import DatabaseError
+from tests.processes import live_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -33,22 +34,8 @@ def _marked(mark: str) -> list[tuple[int, str]]:
     """(pid, command line) of every live process whose environment holds ``mark``, and every
     redis-server with a socket in the test's runtime folder (a redis-server writes its title
     over its environment, so the mark cannot be seen there)."""
-    found = []
-    needle = f"SGRAPH_TEST_MARK={mark}".encode()
     runtime = os.fsencode(os.environ["XDG_RUNTIME_DIR"] + "/")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if needle not in Path(f"/proc/{entry}/environ").read_bytes() and runtime not in Path(f"/proc/{entry}/cmdline").read_bytes():
-                continue
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if state != "Z":
-            found.append((int(entry), cmd))
-    return found
+    return live_processes(f"SGRAPH_TEST_MARK={mark}".encode(), runtime)
 
 
 def _alive(pid: int) -> bool:
