@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
-from .build import load_graph
 from .errors import SgraphError
-from .models import ReviewRecord
 from .workspace import READ_ERRORS, graph_path, kept_counts, read_json_bytes, records_path
+
+if TYPE_CHECKING:  # heavy: imported by the functions that use them (``stats`` needs neither)
+    import networkx as nx
+
+    from .models import ReviewRecord
 
 
 def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRecord]:
     """The extraction records the last ``build`` stored in the workspace (``records.json.gz``,
     or an older workspace's ``records.json``)."""
+    from .models import ReviewRecord
+
     path = records_path(home)
     try:
         data = json.loads(read_json_bytes(path).decode("utf-8"))
@@ -37,6 +41,8 @@ def stored_records(home: str | os.PathLike[str] | None = None) -> list[ReviewRec
 def stored_graph(home: str | os.PathLike[str] | None = None) -> nx.MultiDiGraph:
     """The graph the last ``build`` stored in the workspace (``graph.json.gz``, or an older
     workspace's ``graph.json``)."""
+    from .build import load_graph
+
     return load_graph(graph_path(home))
 
 
