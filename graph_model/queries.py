@@ -236,6 +236,15 @@ def list_queries() -> list[Query]:
     return sorted(_load_library().values(), key=lambda q: q.name)
 
 
+def query_list_rows() -> list[dict[str, str]]:
+    """The rows ``sgraph query list`` prints: each shipped query's name, parameters (as
+    ``--param`` examples) and description."""
+    return [
+        {"name": q.name, "params": ", ".join(p.example_text() for p in q.params), "description": q.description}
+        for q in list_queries()
+    ]
+
+
 def get_query(name: str) -> Query:
     """The shipped query called ``name``; an unknown name is a UsageError naming the closest ones."""
     library = _load_library()

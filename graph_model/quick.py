@@ -76,11 +76,7 @@ def _query_list(argv: list[str]) -> int | None:
             return None
     if fmt not in FORMATS:
         return None
-    rows = [
-        {"name": q.name, "params": ", ".join(p.example_text() for p in q.params), "description": q.description}
-        for q in queries.list_queries()
-    ]
-    emit_rows(rows, fmt)
+    emit_rows(queries.query_list_rows(), fmt)
     return 0
 
 

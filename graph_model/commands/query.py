@@ -50,15 +50,7 @@ def list_(format: str = FormatOption) -> None:
     Example: sgraph query list
     """
     fmt = check_format(format)
-    rows = [
-        {
-            "name": q.name,
-            "params": ", ".join(p.example_text() for p in q.params),
-            "description": q.description,
-        }
-        for q in queries.list_queries()
-    ]
-    emit_rows(rows, fmt)
+    emit_rows(queries.query_list_rows(), fmt)
 
 
 @query_app.command("run")
