@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .collector import cyclic_gc_paused
-from .envcheck import DEFAULT_QUERY_TIMEOUT
+from .envcheck import query_timeout
 from .errors import DatabaseError, OutputError
 from .results import PLAIN_TYPES, Rows
 from .schema import NODE_TYPES, QUERY_INDEXES, cypher_name, relationship_row, stored_properties
@@ -175,15 +175,6 @@ class StagedStore:
     tmp: Path
     nodes: int
     relationships: int
-
-
-
-
-def query_timeout() -> float:
-    """How long one query may run in the embedded store (``SGRAPH_QUERY_TIMEOUT``, seconds)."""
-    from .envcheck import env_seconds
-
-    return env_seconds("SGRAPH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT)
 
 
 def _start(folder: Path, socket_timeout: float | None = None) -> Any:

@@ -27,6 +27,12 @@ def env_seconds(name: str, default: float, error: type[Exception] = DatabaseErro
     return value
 
 
+def query_timeout() -> float:
+    """How long one query may run in the embedded store, cold or on a warm server
+    (``SGRAPH_QUERY_TIMEOUT``, seconds)."""
+    return env_seconds("SGRAPH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT)
+
+
 def check_neo4j_address(uri: str, shown: str) -> None:
     """A ``scheme://host[:port]`` the driver can use: a real port (1-65535), a host name of
     at most 253 characters, nothing after the port."""

@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .envcheck import query_timeout
 from .errors import DatabaseError
 from .results import Rows
 
@@ -133,12 +134,6 @@ def idle_seconds() -> float:
 def warm_requested() -> bool:
     """Whether ``SGRAPH_WARM`` asks for a warm server to be started on demand."""
     return os.environ.get(WARM_ENV, "").strip().lower() in ("1", "yes", "true", "on")
-
-
-def _query_timeout() -> float:
-    from .envcheck import DEFAULT_QUERY_TIMEOUT, env_seconds
-
-    return env_seconds("SGRAPH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT)
 
 
 # --------------------------------------------------------------------------- the client
@@ -256,7 +251,7 @@ def connect(store: str | os.PathLike[str]) -> WarmBackend | None:
     if identity is None:
         return None
     try:
-        return _hello(sock_path, store, identity, _query_timeout())
+        return _hello(sock_path, store, identity, query_timeout())
     except _Stale:
         return None
 
@@ -285,7 +280,7 @@ def serve(
     if store_identity(store) is None:
         raise DatabaseError(f"{store}: there is no embedded store here yet; run 'sgraph build DOCUMENTS' first.")
     idle = idle_seconds() if idle is None else float(idle)
-    timeout = _query_timeout()
+    timeout = query_timeout()
     base = base_dir(create=True)
     assert base is not None
     key = store_key(store)
