@@ -2130,8 +2130,8 @@ def _review_files_task(rids: list[str]) -> int:
 
 def _worker_start() -> None:
     """A review writer's initializer: Ctrl-C is the main process's to handle (it stops the
-    workers); SIGTERM keeps its default, so that stopping them (``Pool.terminate``) ends
-    them even while they wait for work; they die with the main process, however it ends."""
+    workers); SIGTERM keeps its default, so that stopping them (``_PackWorkers.__exit__``
+    terminates them) ends them even while they wait for work; they die with the main process, however it ends."""
     import gc
     import signal
 
