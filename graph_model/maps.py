@@ -2139,7 +2139,9 @@ def _worker_start() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while it was forked
+    from .pipeline import INTERRUPTS
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)  # blocked while it was forked
     gc.enable()  # paused in the main process while it writes (see write_report)
 
 

@@ -77,13 +77,17 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # like Ctrl-C: the main process stops them
     die_with_parent()  # a build killed outright (kill -9) takes its workers with it
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
     gc.enable()
+
+
+#: The signals that stop a command as Ctrl-C does (SIGTERM too: reaper.sigterm_as_interrupt).
+INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextmanager
 def _sigint_blocked() -> Iterator[None]:
-    """Hold SIGINT back while the process pool forks its workers.
+    """Hold SIGINT and SIGTERM back while the process pool forks its workers.
 
     A Ctrl-C that lands during a fork runs Python's handler inside a fork hook, where its
     KeyboardInterrupt is dropped ("Exception ignored in _releaseLock"): in the main process
@@ -93,11 +97,11 @@ def _sigint_blocked() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
 
 
 class Extracted(NamedTuple):
