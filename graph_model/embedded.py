@@ -74,6 +74,29 @@ def index_statements() -> list[str]:
     return stmts
 
 
+def writer_only_indexes() -> list[tuple[str, str]]:
+    """(label, property) of the indexes only the writer needs, dropped before the store is saved.
+
+    The writer finds both ends of each relationship by their key (``MATCH (a:Label {id: …})``),
+    so every label's key is indexed while it writes. The queries reach a review's own nodes
+    (learning points, missed opportunities, events, family members, cases) through the
+    review, an agency or a theme, never by their key or ``review_id`` alone, and FalkorDB
+    builds every index again each time it loads a store: at 2,000 reviews those indexes
+    were 2.3 s of a 4.4 s load, for no query faster by them (BENCHMARKS.md, "Cold query:
+    the store loads without the writer's indexes"). The small labels' keys (reviews,
+    agencies, themes, kinds) and ``QUERY_INDEXES`` stay.
+    """
+    kept = {(name, prop) for kind, name, prop in QUERY_INDEXES if kind == "NODE"}
+    found = []
+    for nt in NODE_TYPES.values():
+        if not nt.owned_by_review or nt.label == "Review":
+            continue
+        for prop in (nt.key, "review_id"):
+            if prop in nt.properties and (nt.label, prop) not in kept and (nt.label, prop) not in found:
+                found.append((nt.label, prop))
+    return found
+
+
 @dataclass
 class StoreSummary:
     path: Path
@@ -341,8 +364,11 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
             raise DatabaseError(f"{private.parent}: cannot create a temporary folder for the embedded engine ({exc.strerror}).") from None
         db = _start(private)
         try:
+            graph_db = db.select_graph(GRAPH_NAME)
             with cyclic_gc_paused():  # its rows are millions of new objects beside the graph's
-                n_nodes, n_rels = _fill(db.select_graph(GRAPH_NAME), graph, batch)
+                n_nodes, n_rels = _fill(graph_db, graph, batch)
+            for label, prop in writer_only_indexes():
+                graph_db.query(f"DROP INDEX ON :{q(label)}({q(prop)})")
             db.client.save()
         except DatabaseError:
             raise

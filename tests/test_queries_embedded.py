@@ -551,6 +551,22 @@ def test_indexes_are_generated_from_the_schema():
     assert len(stmts) == len(set(stmts)) and len(QUERY_INDEXES) == 5
 
 
+def test_the_saved_store_keeps_only_the_indexes_queries_use(backend):
+    """The writer's key and review_id indexes on a review's own nodes are dropped before
+    saving (FalkorDB rebuilds every index at each load); the rest stay."""
+    rows = backend.run("CALL db.indexes() YIELD label, properties RETURN label, properties ORDER BY label")
+    assert {r["label"]: sorted(r["properties"]) for r in rows} == {
+        "Agency": ["name"],
+        "FamilyMember": ["role"],
+        "LearningKind": ["name"],
+        "LearningPoint": ["best_rank", "kind"],
+        "Review": ["id", "year"],
+        "Theme": ["name"],
+    }
+    assert ("LearningPoint", "id") in embedded.writer_only_indexes()
+    assert ("Review", "id") not in embedded.writer_only_indexes()
+
+
 def test_undirected_pattern_counts_both_directions(backend):
     """FalkorDB reads an undirected pattern through a relationship index in one direction
     only; the store has no relationship index, so both directions count."""
