@@ -10,10 +10,10 @@ listens on a private Unix socket only (mode 0700, no TCP port) and keeps the gra
 RDB file. Why this engine and not LadybugDB is in ``docs/embedded-engine.md``.
 
 * Writing: the store is built in a temporary folder next to its final place — node
-  indexes first (generated from :mod:`graph_model.schema`), then batched ``UNWIND $rows AS row
-  CREATE ...`` statements per label and per relationship type and pair, values passed as
-  parameters — saved, and renamed over the old store only once complete. If anything
-  fails the old store is left as it was.
+  nodes then relationships sent by FalkorDB's bulk insert (``GRAPH.BULK``, values as
+  typed binary data, never Cypher text), then the indexes (generated from
+  :mod:`graph_model.schema`) — saved, and renamed over the old store only once complete.
+  If anything fails the old store is left as it was.
 * Reading: every :class:`EmbeddedBackend` starts its own server on a private folder whose
   RDB file is a symbolic link to the store, with saving switched off, and stops it without
   saving. A reader therefore never writes the store, never shares a server with another
@@ -29,9 +29,9 @@ import os
 import re
 import secrets
 import shutil
+import struct
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,14 +40,13 @@ from .collector import cyclic_gc_paused
 from .envcheck import query_timeout
 from .errors import DatabaseError, OutputError
 from .results import PLAIN_TYPES, Rows
-from .schema import NODE_TYPES, QUERY_INDEXES, cypher_name, relationship_row, stored_properties
+from .schema import NODE_TYPES, QUERY_INDEXES, REL_TYPES, cypher_name, relationship_kind
 
 if TYPE_CHECKING:  # only annotations: 'sgraph query' reads the store without importing networkx
     import networkx as nx
 
 GRAPH_NAME = "sgraph"
 STORE_FILE_IN_TMP = "store.rdb"
-BATCH_SIZE = 5000
 # No periodic saves; the server listens on its Unix socket only.
 SERVER_CONFIG = {"save": '""', "appendonly": "no"}
 
@@ -56,45 +55,32 @@ q = cypher_name
 
 
 def index_statements() -> list[str]:
-    """FalkorDB's CREATE INDEX statements, generated from the schema: every label's key, every
-    owned node's ``review_id``, and the node properties the query library filters on.
+    """FalkorDB's CREATE INDEX statements, generated from the schema, made once the nodes
+    are in: the key of every label whose nodes no review owns, and of reviews (agencies,
+    themes, learning kinds, reviews), and the node properties the query library filters on
+    (``QUERY_INDEXES``).
+
+    A review's own nodes (learning points, missed opportunities, events, family members,
+    cases) get no index on their key or ``review_id``: the queries reach them through the
+    review, an agency or a theme, never by key alone, the bulk writer needs none (it sends
+    relationships' ends as internal ids), and FalkorDB builds every index again each time
+    it loads a store: at 2,000 reviews those indexes were 2.3 s of a 4.4 s load
+    (BENCHMARKS.md, "The embedded store: bulk insert, fewer indexes").
 
     No relationship gets an index here: FalkorDB 4 answers an undirected pattern that it
     reads through a relationship index with one direction only — silently half the rows
     (``docs/embedded-engine.md``; ``tests/test_queries_embedded.py`` keeps it checked).
     Neo4j's constraints and indexes are in ``cypher/schema.cypher``; the dialects differ.
     """
-    stmts = [f"CREATE INDEX FOR (n:{q(nt.label)}) ON (n.{q(nt.key)})" for nt in NODE_TYPES.values()]
-    for nt in NODE_TYPES.values():
-        if nt.owned_by_review and "review_id" in nt.properties and nt.key != "review_id":
-            stmts.append(f"CREATE INDEX FOR (n:{q(nt.label)}) ON (n.`review_id`)")
+    stmts = [
+        f"CREATE INDEX FOR (n:{q(nt.label)}) ON (n.{q(nt.key)})"
+        for nt in NODE_TYPES.values()
+        if not nt.owned_by_review or nt.label == "Review"
+    ]
     for kind, name, prop in QUERY_INDEXES:
         if kind == "NODE":
             stmts.append(f"CREATE INDEX FOR (n:{q(name)}) ON (n.{q(prop)})")
     return stmts
-
-
-def writer_only_indexes() -> list[tuple[str, str]]:
-    """(label, property) of the indexes only the writer needs, dropped before the store is saved.
-
-    The writer finds both ends of each relationship by their key (``MATCH (a:Label {id: …})``),
-    so every label's key is indexed while it writes. The queries reach a review's own nodes
-    (learning points, missed opportunities, events, family members, cases) through the
-    review, an agency or a theme, never by their key or ``review_id`` alone, and FalkorDB
-    builds every index again each time it loads a store: at 2,000 reviews those indexes
-    were 2.3 s of a 4.4 s load, for no query faster by them (BENCHMARKS.md, "Cold query:
-    the store loads without the writer's indexes"). The small labels' keys (reviews,
-    agencies, themes, kinds) and ``QUERY_INDEXES`` stay.
-    """
-    kept = {(name, prop) for kind, name, prop in QUERY_INDEXES if kind == "NODE"}
-    found = []
-    for nt in NODE_TYPES.values():
-        if not nt.owned_by_review or nt.label == "Review":
-            continue
-        for prop in (nt.key, "review_id"):
-            if prop in nt.properties and (nt.label, prop) not in kept and (nt.label, prop) not in found:
-                found.append((nt.label, prop))
-    return found
 
 
 @dataclass
@@ -109,80 +95,129 @@ class StoreSummary:
         return (self.nodes + self.relationships) / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _node_rows(graph: nx.MultiDiGraph) -> dict[str, list[dict]]:
-    """label -> the properties of its nodes, as the graph holds them (not copies: a store's
-    rows are made a batch at a time, :func:`_fill`)."""
-    rows: dict[str, list[dict]] = {label: [] for label in NODE_TYPES}
-    for _nid, data in graph.nodes(data=True):
+# FalkorDB's bulk insert (the GRAPH.BULK command, as its bulk loader uses it): each command
+# carries a count of nodes and of relationships and binary tokens, one per label or
+# relationship type. A token is the name and the property names (each ending in a NUL, the
+# count as a 4-byte integer between them), then each entity: for a relationship, the
+# internal ids of its two ends (8 bytes each: nodes are numbered from 0 in the order they
+# were sent), then one typed value per property, the type in one byte: 0 no value (the
+# property is not set), 1 boolean, 2 double, 3 UTF-8 text ending in a NUL, 4 64-bit
+# integer, 5 array (an 8-byte count, then typed values). Native byte order, unaligned.
+_SET_NONE = b"\x00"
+_PACK_BOOL = struct.Struct("=B?").pack
+_PACK_DOUBLE = struct.Struct("=Bd").pack
+_PACK_LONG = struct.Struct("=Bq").pack
+_PACK_ARRAY = struct.Struct("=Bq").pack
+_PACK_ENDS = struct.Struct("=QQ").pack
+_PACK_COUNT = struct.Struct("=I").pack
+CHUNK_BYTES = 16_000_000  # at most this much per command (Redis takes up to 512 MB an argument)
+
+
+def _bulk_value(value: Any) -> bytes:
+    kind = type(value)
+    if kind is str:
+        data = value.encode("utf-8")
+        if b"\x00" in data:
+            raise DatabaseError("a value holds a NUL character, which the embedded store cannot keep.")
+        return b"\x03" + data + b"\x00"
+    if value is None:
+        return _SET_NONE
+    if kind is bool:
+        return _PACK_BOOL(1, value)
+    if kind is int:
+        return _PACK_LONG(4, value)
+    if kind is float:
+        return _PACK_DOUBLE(2, value)
+    if kind is list or kind is tuple:
+        return _PACK_ARRAY(5, len(value)) + b"".join(_bulk_value(v) for v in value)
+    raise DatabaseError(f"a value of type {kind.__name__} cannot be kept in the embedded store.")
+
+
+def _bulk_header(name: str, props: list[str]) -> bytes:
+    return name.encode("utf-8") + b"\x00" + _PACK_COUNT(len(props)) + b"".join(p.encode("utf-8") + b"\x00" for p in props)
+
+
+def _send(client: Any, first: bool, nodes: int, rels: int, token: bytes) -> None:
+    """One GRAPH.BULK command with one token (of nodes or of relationships)."""
+    begin = ["BEGIN"] if first else []
+    client.execute_command(
+        "GRAPH.BULK", GRAPH_NAME, *begin, nodes, rels, 1 if nodes else 0, 1 if rels else 0, token
+    )
+
+
+def _fill(client: Any, graph: nx.MultiDiGraph, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, int]:
+    """Every node, then every relationship, of ``graph`` into a new graph on the server, by
+    bulk insert, a token of at most about ``chunk_bytes`` at a time. Values are binary data,
+    never Cypher text."""
+    first = True
+    number: dict[str, int] = {}  # graph node id -> the store's internal id (the order sent)
+
+    def flush(header: bytes, entities: list[bytes], is_node: bool) -> None:
+        nonlocal first
+        if entities:
+            _send(client, first, len(entities) if is_node else 0, 0 if is_node else len(entities), header + b"".join(entities))
+            first = False
+            entities.clear()
+
+    by_label: dict[str, list[tuple[str, dict]]] = {label: [] for label in NODE_TYPES}
+    for nid, data in graph.nodes(data=True):
         label = data.get("label")
         if label not in NODE_TYPES:
             raise DatabaseError(f"the graph holds a node labelled {label!r}, which the schema does not know.")
-        rows[label].append(data)
-    return rows
+        by_label[label].append((nid, data))
+    for label, members in by_label.items():
+        props = list(NODE_TYPES[label].properties)
+        header = _bulk_header(label, props)
+        entities: list[bytes] = []
+        size = 0
+        for nid, data in members:
+            get = data.get
+            entity = b"".join([_bulk_value(get(p)) for p in props])
+            number[nid] = len(number)
+            entities.append(entity)
+            size += len(entity)
+            if size >= chunk_bytes:
+                flush(header, entities, True)
+                size = 0
+        flush(header, entities, True)
+    by_label.clear()
 
-
-def _rel_row(nodes: Any, u: str, v: str, data: dict) -> tuple[tuple[str, str, str], dict]:
-    try:
-        return relationship_row(nodes, u, v, data)
-    except ValueError as exc:
-        raise DatabaseError(str(exc)) from None
-
-
-def _batches(rows: list, size: int) -> Iterator[list]:
-    for i in range(0, len(rows), size):
-        yield rows[i : i + size]
-
-
-def _fill(graph_db: Any, graph: nx.MultiDiGraph, batch: int) -> tuple[int, int]:
-    for stmt in index_statements():
-        graph_db.query(stmt)
-    n_nodes = n_rels = 0
-    for label, nodes in _node_rows(graph).items():
-        stmt = f"UNWIND $rows AS row CREATE (n:{q(label)}) SET n = row"
-        allowed = NODE_TYPES[label].properties
-        for chunk in _batches(nodes, batch):
-            graph_db.query(stmt, {"rows": [stored_properties(data, allowed) for data in chunk]})
-        n_nodes += len(nodes)
-
-    # Relationships in one pass over the graph, each kind's rows written as soon as they
-    # make a batch: at most a few batches of rows are held at a time. (Every row made
-    # first, two new dicts per relationship, was about 0.7 GB beside a 2,000-review graph:
-    # the build's largest moment. The store's content does not depend on the order.)
-    def write(kind: tuple[str, str, str], rows: list[dict]) -> None:
-        rtype, a, b = kind
-        ka, kb = q(NODE_TYPES[a].key), q(NODE_TYPES[b].key)
-        stmt = (
-            f"UNWIND $rows AS row MATCH (a:{q(a)} {{{ka}: row.`from`}}) MATCH (b:{q(b)} {{{kb}: row.`to`}}) "
-            f"CREATE (a)-[x:{q(rtype)}]->(b) SET x = row.p"
-        )
-        graph_db.query(stmt, {"rows": rows})
-
-    pending: dict[tuple[str, str, str], list[dict]] = {}
-    held = 0
+    # Relationships in one pass over the graph, each type's entities sent once they make a
+    # chunk: at most one chunk per type is held at a time.
+    pending: dict[str, tuple[bytes, list[str], list[bytes], list[int]]] = {}
     graph_nodes = graph.nodes
+    n_rels = 0
     for u, v, data in graph.edges(data=True):
-        kind, row = _rel_row(graph_nodes, u, v, data)
-        rows = pending.setdefault(kind, [])
-        rows.append(row)
-        held += 1
+        try:
+            rtype = relationship_kind(graph_nodes, u, v, data)[0]
+        except ValueError as exc:
+            raise DatabaseError(str(exc)) from None
+        held = pending.get(rtype)
+        if held is None:
+            props = list(REL_TYPES[rtype].properties)
+            held = pending[rtype] = (_bulk_header(rtype, props), props, [], [0])
+        header, props, entities, size = held
+        get = data.get
+        entity = _PACK_ENDS(number[u], number[v]) + b"".join([_bulk_value(get(p)) for p in props])
+        entities.append(entity)
+        size[0] += len(entity)
         n_rels += 1
-        if len(rows) >= batch or held >= 4 * batch:
-            fullest = kind if len(rows) >= batch else max(pending, key=lambda k: len(pending[k]))
-            held -= len(pending[fullest])
-            write(fullest, pending.pop(fullest))
-    for kind in sorted(pending):
-        write(kind, pending[kind])
-    return n_nodes, n_rels
+        if size[0] >= chunk_bytes:
+            flush(header, entities, False)
+            size[0] = 0
+    for header, _props, entities, _size in pending.values():
+        flush(header, entities, False)
+    return len(number), n_rels
 
 
-def write_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int = BATCH_SIZE) -> StoreSummary:
+def write_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], chunk_bytes: int = CHUNK_BYTES) -> StoreSummary:
     """Write ``graph`` as a FalkorDB store at ``path`` (a single file), atomically.
 
     The store is built in a temporary folder beside ``path`` and renamed over the old store
     only when it is complete; if anything fails, the old store is left as it was.
     """
     started = time.perf_counter()
-    staged = stage_store(graph, path, batch)
+    staged = stage_store(graph, path, chunk_bytes)
     try:
         commit_store(staged)
     finally:
@@ -335,7 +370,7 @@ def _stop(db: Any) -> None:
     client.running = False
 
 
-def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int = BATCH_SIZE) -> StagedStore:
+def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], chunk_bytes: int = CHUNK_BYTES) -> StagedStore:
     """Build the store for ``path`` in a temporary folder beside it; nothing at ``path`` changes.
 
     :func:`commit_store` renames it into place; :func:`discard_store` removes what is left.
@@ -364,11 +399,13 @@ def stage_store(graph: nx.MultiDiGraph, path: str | os.PathLike[str], batch: int
             raise DatabaseError(f"{private.parent}: cannot create a temporary folder for the embedded engine ({exc.strerror}).") from None
         db = _start(private)
         try:
+            with cyclic_gc_paused():  # its entities are millions of new objects beside the graph's
+                n_nodes, n_rels = _fill(db.client, graph, chunk_bytes)
             graph_db = db.select_graph(GRAPH_NAME)
-            with cyclic_gc_paused():  # its rows are millions of new objects beside the graph's
-                n_nodes, n_rels = _fill(graph_db, graph, batch)
-            for label, prop in writer_only_indexes():
-                graph_db.query(f"DROP INDEX ON :{q(label)}({q(prop)})")
+            if n_nodes == 0:  # no bulk command made the graph: an empty one, for the indexes
+                graph_db.query("RETURN 1")
+            for stmt in index_statements():  # built once, over every node
+                graph_db.query(stmt)
             db.client.save()
         except DatabaseError:
             raise

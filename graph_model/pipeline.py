@@ -120,17 +120,15 @@ class Extracted(NamedTuple):
 _settled = False  # in a worker: its long-lived objects are out of the cyclic collector's sight
 
 
-def _extract_worker(args: tuple[str, str | None] | tuple[str, str | None, str | None, str | None]) -> Extracted:
+def _extract_worker(args: tuple) -> Extracted:
     # The tokens of the learning points are found here, in parallel, rather than by the
     # main process once every review is in (where they were a fifth of linking them); so
     # is the review's part of the graph, which the main process only has to add (reading
     # the review back from its JSON and building it there took most of its time while
-    # the workers extracted). With a cache entry's path and key, the worker also writes
-    # the entry (extract_cache.py), here in parallel rather than in the main process.
+    # the workers extracted). A review the cache holds (args: path, taxonomy file, then
+    # where its JSON is) is rebuilt from its JSON instead of being read and extracted.
     global _settled
-    extracted = _extract_here((args[0], args[1]), with_tokens=True)
-    if len(args) == 4 and args[2] and args[3]:
-        _cache_entry(Path(args[2]), args[3], extracted)
+    extracted = _from_cache(args) if len(args) == 5 else _extract_here((args[0], args[1]), with_tokens=True)
     if not _settled:
         # After its first document, everything a worker keeps (the modules, the taxonomy
         # and its compiled patterns, pydantic's validators, what it inherited from the
@@ -141,23 +139,36 @@ def _extract_worker(args: tuple[str, str | None] | tuple[str, str | None, str | 
     return extracted
 
 
-def _cache_entry(path: Path, key: str, x: Extracted) -> None:
-    from .extract_cache import write_entry
-
-    write_entry(path, key, x.id, x.source, x.json, x.tokens, x.fragment)
-
-
 def _extract_here(args: tuple[str, str | None], with_tokens: bool = False) -> Extracted:
     """One document extracted in this process, with its part of the graph. The similarity
     tokens only pay when workers find them in parallel (linking finds them otherwise)."""
     record = extract_file(*args)
-    tax = load_taxonomy(args[1])
+    return _extracted(record, _json_bytes(record), args[1], with_tokens)
+
+
+def _extracted(record: ReviewRecord, data: bytes, taxonomy_file: str | None, with_tokens: bool) -> Extracted:
+    tax = load_taxonomy(taxonomy_file)
     tokens = None
     if with_tokens:
         from .recurring import known_tokens
 
         tokens = known_tokens((lp.text for lp in record.learning_points), tax)
-    return Extracted(record.id, record.source, _json_bytes(record), tokens, review_fragment(record, tax))
+    return Extracted(record.id, record.source, data, tokens, review_fragment(record, tax))
+
+
+def _from_cache(args: tuple[str, str | None, str, int, int], with_tokens: bool = True) -> Extracted:
+    """A review the extraction cache holds (args: document, taxonomy file, and the file,
+    offset and length of its JSON), rebuilt from its JSON as extracting it would have
+    given it; the document is extracted after all if the JSON cannot be read back."""
+    path, taxonomy_file, hits, offset, length = args
+    try:
+        with open(hits, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(length)
+        record = ReviewRecord.model_validate_json(data)
+    except (OSError, ValueError):
+        return _extract_here((path, taxonomy_file), with_tokens)
+    return _extracted(record, data, taxonomy_file, with_tokens)
 
 
 def _json_bytes(record: ReviewRecord) -> bytes:
@@ -222,37 +233,29 @@ def _iter_extracted(
     # Never more workers than documents or cores (each worker is a process of ~150 MB).
     jobs = max(1, min(jobs or 8, len(files), os.cpu_count() or 1))
     keys = [cache.key_of(str(f)) for f in files] if cache is not None else [None] * len(files)
+    if cache is not None:
+        cache.preload(keys)
     todo = [i for i, k in enumerate(keys) if cache is None or not cache.has(k)]
     if cache is not None:
         cache.hits, cache.misses = len(files) - len(todo), len(todo)
 
-    def stage_to(i: int) -> str | None:
+    def task(i: int) -> tuple:
         k = keys[i]
-        return str(cache.staging_path(k)) if cache is not None and k is not None else None
+        if cache is not None and cache.has(k):
+            return (str(files[i]), taxonomy_file, *cache.where(k))  # type: ignore[arg-type]
+        return (str(files[i]), taxonomy_file)
 
-    def from_cache(i: int) -> Extracted:
-        got = cache.get(keys[i]) if cache is not None else None
-        if got is None:  # damaged or gone since: extracted here after all
-            cache.hits -= 1  # type: ignore[union-attr]
-            cache.misses += 1  # type: ignore[union-attr]
-            return here(i)
-        rid, source, data, tokens, (nodes, edges) = got
-        return Extracted(rid, source, data, tokens, Fragment(nodes, edges))
-
-    def here(i: int) -> Extracted:
-        x = _extract_here((str(files[i]), taxonomy_file), with_tokens=cache is not None)
-        to = stage_to(i)
-        if to is not None:
-            _cache_entry(Path(to), keys[i], x)  # type: ignore[arg-type]
+    def noted(i: int, x: Extracted) -> Extracted:
+        if cache is not None:
+            cache.note(keys[i], x.json)
         return x
 
-    if jobs > 1 and len(files) >= 8 and (todo or keep is not None):
-        # Workers are started even when the cache holds nearly every document: linking
-        # borrows them (``keep``) for its sparse products, as in a full build, instead of
-        # running them in the main process (or forking workers from it once it is large).
-        # What the workers need for the similarity tokens (scikit-learn's stop words, the
-        # stemmer) is loaded here first: forked workers share it instead of each taking
-        # a second and 90 MB to import it. The main process needs it later anyway.
+    if jobs > 1 and len(files) >= 8:
+        # Workers extract the documents the cache does not hold and rebuild those it holds
+        # from their JSON. They stay for linking (``keep``), which borrows them for its
+        # sparse products. What the workers need for the similarity tokens (scikit-learn's
+        # stop words, the stemmer) is loaded here first: forked workers share it instead of
+        # each taking a second and 90 MB to import it. The main process needs it later anyway.
         from .recurring import similarity_tokens
 
         similarity_tokens("safeguarding", load_taxonomy(taxonomy_file))
@@ -262,14 +265,9 @@ def _iter_extracted(
         done = False
         try:
             with _sigint_blocked():  # map() submits every task, which starts every worker
-                results = pool.map(
-                    _extract_worker, [(str(files[i]), taxonomy_file, stage_to(i), keys[i]) for i in todo], chunksize=4
-                )
-                if not todo:  # nothing to extract: start the workers now all the same, while this process is small
-                    pool.submit(os.getpid).result()
-            extracted = set(todo)
+                results = pool.map(_extract_worker, [task(i) for i in range(len(files))], chunksize=4)
             for i, path in enumerate(files):
-                yield next(results) if i in extracted else from_cache(i)
+                yield noted(i, next(results))
                 if progress:
                     progress(str(path))
             done = True
@@ -284,9 +282,10 @@ def _iter_extracted(
                 # On Ctrl-C or an error, drop the documents not yet started instead of waiting.
                 pool.shutdown(wait=True, cancel_futures=True)
     else:
-        extracted = set(todo)
+        with_tokens = cache is not None
         for i, f in enumerate(files):
-            yield here(i) if i in extracted else from_cache(i)
+            args = task(i)
+            yield noted(i, _from_cache(args, with_tokens) if len(args) == 5 else _extract_here(args, with_tokens))
             if progress:
                 progress(str(f))
 
@@ -533,11 +532,13 @@ def _build(
     early: SortedGraphBuilder | None = SortedGraphBuilder(load_taxonomy(taxonomy_file)) if found is None else None
     tokens: dict[str, str] = {}  # learning point text -> its similarity tokens, from the workers
     why = cache.status(len(files)) if cache is not None else ""
+    extracted: list[tuple[str, str, int, int]] = []  # the spool's entries as extracted, one per document
     for path, x in zip(files, _iter_extracted(files, taxonomy_file, jobs, progress, workers, cache), strict=True):
         _stop_if_interrupted()
         spool.add(x)
         tokens.update(x.tokens or {})
         path_of[spool.index[-1]] = path
+        extracted.append(spool.index[-1])
         if early is not None:
             added = (
                 early.add(ReviewRecord.model_validate_json(x.json))
@@ -555,6 +556,13 @@ def _build(
     if found is not None:
         curation = CurationSummary(Path(annotations))  # type: ignore[arg-type]
         ordered = _apply_annotations(spool, ordered, found, path_of, load_taxonomy(taxonomy_file), curation)
+    if cache is not None:
+        # A review changed after its extraction (annotated, or its shared id told apart) is
+        # not in records.json as extracted: the cache keeps its extracted JSON itself.
+        final = set(ordered)
+        for entry in extracted:
+            if entry not in final:
+                cache.keep(spool.data(entry))
     ahead = None
     if early is not None:
         # Linking's sparse products run in the extraction's worker processes, idle by now

@@ -296,17 +296,25 @@ def cypher_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def relationship_kind(nodes: Any, u: str, v: str, data: dict) -> tuple[str, str, str]:
+    """(type, from label, to label) of a relationship of the graph (``nodes`` is the graph's
+    ``nodes``). A type or a pair of labels the schema does not allow is a ``ValueError``."""
+    rtype = data.get("type")
+    if rtype not in REL_TYPES:
+        raise ValueError(f"the graph holds a relationship of type {rtype!r}, which the schema does not know.")
+    pair = (nodes[u]["label"], nodes[v]["label"])
+    if pair not in REL_TYPES[rtype].pairs:
+        raise ValueError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
+    return rtype, pair[0], pair[1]
+
+
 def relationship_row(nodes: Any, u: str, v: str, data: dict) -> tuple[tuple[str, str, str], dict]:
     """One relationship of the graph as a store writes it: ((type, from label, to label),
     {"from": from key, "to": to key, "p": its stored properties}). ``nodes`` is the graph's
     ``nodes``. A type or a pair of labels the schema does not allow is a ``ValueError``."""
-    rtype = data.get("type")
-    if rtype not in REL_TYPES:
-        raise ValueError(f"the graph holds a relationship of type {rtype!r}, which the schema does not know.")
+    rtype, *labels = relationship_kind(nodes, u, v, data)
+    pair = (labels[0], labels[1])
     a, b = nodes[u], nodes[v]
-    pair = (a["label"], b["label"])
-    if pair not in REL_TYPES[rtype].pairs:
-        raise ValueError(f"the graph holds a {rtype} relationship from {pair[0]} to {pair[1]}, which the schema does not allow.")
     row = {
         "from": a[NODE_TYPES[pair[0]].key],
         "to": b[NODE_TYPES[pair[1]].key],

@@ -24,7 +24,7 @@ import pytest
 
 from graph_model import embedded, pipeline, stored, workspace
 from graph_model.commands import main
-from graph_model.extract_cache import CACHE_DIR, MANIFEST, SUFFIX
+from graph_model.extract_cache import CACHE_DIR, KEPT_SUFFIX, MANIFEST
 from graph_model.synth import generate_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,10 +99,11 @@ def test_incremental_equals_full_after_adding_changing_removing_and_a_taxonomy_c
     held_back = tmp_path / added.name
     shutil.move(added, held_back)
 
-    first = pipeline.build([docs], home=home, jobs=2)  # 14 documents: the workers write the cache
+    first = pipeline.build([docs], home=home, jobs=2)  # 14 documents
     assert first.extraction == ""  # nothing to say on a first build
-    entries = list(home.joinpath(*CACHE_DIR).glob(f"*{SUFFIX}"))
-    assert len(entries) == 14
+    assert len(manifest_entries(home)) == 14
+    # No second copy of a review: the cache is its manifest (each review is in records.json.gz).
+    assert sorted(p.name for p in home.joinpath(*CACHE_DIR).iterdir()) == [MANIFEST]
 
     again = pipeline.build([docs], home=home, jobs=2)
     assert again.extraction.startswith("14 of 14 document(s) unchanged")
@@ -122,7 +123,7 @@ def test_incremental_equals_full_after_adding_changing_removing_and_a_taxonomy_c
     assert not any(d.get("review_id") == removed_id for _n, d in result.graph.nodes(data=True))
     assert_same_as_full(docs, home, tmp_path)
     # Only the entries of the documents built remain.
-    assert len(list(home.joinpath(*CACHE_DIR).glob(f"*{SUFFIX}"))) == 14
+    assert len(manifest_entries(home)) == 14
 
     # A taxonomy change extracts everything again, and says why.
     tax = tmp_path / "extra.yaml"
@@ -130,8 +131,7 @@ def test_incremental_equals_full_after_adding_changing_removing_and_a_taxonomy_c
     result = pipeline.build([docs], home=home, taxonomy_file=str(tax), jobs=1)
     assert result.extraction == "The taxonomy changed since the last build: extracting all 14 document(s) again."
     assert_same_as_full(docs, home, tmp_path, taxonomy=str(tax))
-    manifest = json.loads(home.joinpath(*CACHE_DIR, MANIFEST).read_text())
-    assert manifest["entries"] == 14
+    assert len(manifest_entries(home)) == 14
 
 
 def test_full_flag_and_the_cli_say_what_was_extracted(corpus, tmp_path, capsys):
@@ -145,20 +145,75 @@ def test_full_flag_and_the_cli_say_what_was_extracted(corpus, tmp_path, capsys):
     assert "--full: extracting all 5 document(s) again." in capsys.readouterr().err
 
 
-def test_a_damaged_cache_entry_is_extracted_again(corpus, tmp_path):
+def manifest_entries(home: Path) -> dict[str, str]:
+    return json.loads(home.joinpath(*CACHE_DIR, MANIFEST).read_text())["entries"]
+
+
+def test_a_wrong_manifest_entry_or_a_damaged_records_file_is_extracted_again(corpus, tmp_path):
     docs = corpus / "seeds"
     home = tmp_path / "ws"
     pipeline.build([docs], home=home, jobs=1)
     before = workspace_files(home)
-    entries = sorted(home.joinpath(*CACHE_DIR).glob(f"*{SUFFIX}"))
-    entries[0].write_bytes(b"not zlib")
-    entries[1].write_bytes(entries[1].read_bytes()[:100])
+    manifest = home.joinpath(*CACHE_DIR, MANIFEST)
+    data = json.loads(manifest.read_text())
+    data["entries"][sorted(data["entries"])[0]] = "0" * 64  # no review has this digest
+    manifest.write_text(json.dumps(data))
     result = pipeline.build([docs], home=home, jobs=1)
     assert workspace_files(home) == before
-    assert result.extraction.startswith("3 of 5 document(s) unchanged"), result.extraction  # two read again
-    again = pipeline.build([docs], home=home, jobs=1)  # and the entries are whole again
+    assert result.extraction.startswith("4 of 5 document(s) unchanged"), result.extraction
+    # records.json.gz cut short: the reviews read before the cut are found, the rest extracted.
+    records = home / workspace.RECORDS_FILE
+    records.write_bytes(records.read_bytes()[: records.stat().st_size // 2])
+    result = pipeline.build([docs], home=home, jobs=2)
+    assert workspace_files(home) == before
+    hits = int(result.extraction.split(" of ")[0])
+    assert hits < 5 and result.extraction.endswith(f"{5 - hits} extracted."), result.extraction
+    records.write_bytes(b"not gzip")
+    result = pipeline.build([docs], home=home, jobs=1)
+    assert result.extraction.startswith("0 of 5"), result.extraction
+    again = pipeline.build([docs], home=home, jobs=1)  # and everything is found again
     assert workspace_files(home) == before
     assert again.extraction.startswith("5 of 5")
+
+
+def test_a_review_changed_after_extraction_is_kept_in_the_cache_as_extracted(corpus, tmp_path):
+    """An annotated review is in records.json.gz as curated, not as extracted: the cache
+    keeps its extracted JSON itself, and the next build finds it."""
+    from graph_model.curation import write_annotations
+
+    docs = corpus / "seeds"
+    home = tmp_path / "ws"
+    first = pipeline.build([docs], home=home, jobs=1)
+    ann = tmp_path / "annotations"
+    record = next(r for r in first.records if r.learning_points)
+    write_annotations([record], ann)
+    text = next(ann.iterdir()).read_text(encoding="utf-8")
+    assert "learning_points:" in text
+    pipeline.build([docs], home=home, jobs=1, annotations=ann)
+    kept = list(home.joinpath(*CACHE_DIR).glob(f"*{KEPT_SUFFIX}"))
+    assert len(kept) == 1
+    again = pipeline.build([docs], home=home, jobs=1, annotations=ann)
+    assert again.extraction.startswith("5 of 5"), again.extraction
+    fresh = tmp_path / "full"
+    pipeline.build([docs], home=fresh, jobs=1, annotations=ann, cache=False)
+    assert workspace_files(home) == workspace_files(fresh)
+    # Without the annotation file the review is written as extracted: nothing kept any more.
+    pipeline.build([docs], home=home, jobs=1)
+    assert not list(home.joinpath(*CACHE_DIR).glob(f"*{KEPT_SUFFIX}"))
+
+
+def test_a_cache_of_the_older_format_is_replaced(corpus, tmp_path):
+    docs = corpus / "seeds"
+    home = tmp_path / "ws"
+    pipeline.build([docs], home=home, jobs=1)
+    folder = home.joinpath(*CACHE_DIR)
+    (folder / "0123.sgx").write_bytes(b"an entry of the older format")
+    (folder / MANIFEST).write_text(json.dumps({"extractor_version": json.loads((folder / MANIFEST).read_text())["extractor_version"],
+                                                "taxonomy": json.loads((folder / MANIFEST).read_text())["taxonomy"], "entries": 5}))
+    result = pipeline.build([docs], home=home, jobs=1)
+    assert result.extraction == "The extraction cache is of an older format: extracting all 5 document(s) again."
+    assert sorted(p.name for p in folder.iterdir()) == [MANIFEST]
+    assert pipeline.build([docs], home=home, jobs=1).extraction.startswith("5 of 5")
 
 
 def test_the_extractor_version_is_part_of_the_key(corpus, tmp_path, monkeypatch):

@@ -524,6 +524,55 @@ def test_store_keeps_awkward_text_exactly(tmp_path):
         assert be.run("MATCH ()-[l:COMMUNICATION]->() RETURN l.quote AS q, l.directed AS d") == [{"q": awkward[2], "d": True}]
 
 
+def test_the_bulk_writer_keeps_every_value_type_and_chunking_does_not_change_the_store(tmp_path, graph):
+    g = nx.MultiDiGraph()
+    g.add_node("Review:r", label="Review", id="r", year=2019, text_length=0, broken_links=-3)
+    g.add_node("LearningPoint:r/lp1", label="LearningPoint", id="r/lp1", review_id="r", text="x", all_agencies=False,
+               best_score=0.8754, confidence=1.0, start=0, end=1)
+    g.add_node("LearningPoint:r/lp2", label="LearningPoint", id="r/lp2", review_id="r", text="", all_agencies=True,
+               best_score=1e-9)
+    g.add_edge("LearningPoint:r/lp1", "LearningPoint:r/lp2", key="s", type="SIMILAR_TO", id="s", score=0.5)
+    g.add_edge("Review:r", "LearningPoint:r/lp1", key="h", type="HAS_LEARNING", id="h", review_id="r")
+    path = tmp_path / "embedded.falkordb"
+    embedded.write_store(g, path)
+    with embedded.EmbeddedBackend(path) as be:
+        assert be.run("MATCH (r:Review) RETURN r.year AS y, r.text_length AS t, r.broken_links AS b, r.board AS n") == [
+            {"y": 2019, "t": 0, "b": -3, "n": None}
+        ]
+        points = be.run(
+            "MATCH (p:LearningPoint) RETURN p.id AS id, p.text AS t, p.all_agencies AS a, p.best_score AS s, "
+            "p.confidence AS c, p.start AS st ORDER BY id"
+        )
+        assert points == [
+            {"id": "r/lp1", "t": "x", "a": False, "s": 0.8754, "c": 1.0, "st": 0},
+            {"id": "r/lp2", "t": "", "a": True, "s": 1e-9, "c": None, "st": None},
+        ]
+        assert be.run("MATCH (a)-[s:SIMILAR_TO]->(b) RETURN a.id AS a, b.id AS b, s.score AS s") == [
+            {"a": "r/lp1", "b": "r/lp2", "s": 0.5}
+        ]
+        assert be.run("MATCH (r:Review)-[:HAS_LEARNING]->(p) RETURN p.id AS p") == [{"p": "r/lp1"}]
+    # One command for everything, or a command for every few entities: the same store.
+    small, large = tmp_path / "small.falkordb", tmp_path / "large.falkordb"
+    embedded.write_store(graph, small, chunk_bytes=200)
+    embedded.write_store(graph, large)
+    dumps = []
+    for p in (small, large):
+        with embedded.EmbeddedBackend(p) as be:
+            rows = be.run("MATCH (a)-[r]->(b) RETURN properties(a) AS a, type(r) AS t, properties(r) AS p, properties(b) AS b")
+            rows += be.run("MATCH (n) RETURN labels(n) AS a, properties(n) AS p")
+        dumps.append(sorted(json.dumps(r, sort_keys=True) for r in rows))
+    assert dumps[0] == dumps[1] and len(dumps[0]) == graph.number_of_nodes() + graph.number_of_edges()
+
+
+def test_a_nul_in_a_value_is_one_sentence_and_nothing_is_written(tmp_path):
+    g = nx.MultiDiGraph()
+    g.add_node("Theme:t", label="Theme", name="t", description="before\x00after")
+    path = tmp_path / "embedded.falkordb"
+    with pytest.raises(DatabaseError, match="a value holds a NUL character"):
+        embedded.write_store(g, path)
+    assert not list(tmp_path.iterdir())
+
+
 def test_store_is_replaced_only_when_complete(tmp_path, graph):
     path = tmp_path / "embedded.falkordb"
     embedded.write_store(graph, path)
@@ -545,15 +594,17 @@ def test_indexes_are_generated_from_the_schema():
     from graph_model.schema import NODE_TYPES, QUERY_INDEXES
 
     stmts = embedded.index_statements()
-    assert stmts[: len(NODE_TYPES)] == [f"CREATE INDEX FOR (n:`{nt.label}`) ON (n.`{nt.key}`)" for nt in NODE_TYPES.values()]
+    keys = [nt for nt in NODE_TYPES.values() if not nt.owned_by_review or nt.label == "Review"]
+    assert stmts[: len(keys)] == [f"CREATE INDEX FOR (n:`{nt.label}`) ON (n.`{nt.key}`)" for nt in keys]
+    assert {nt.label for nt in keys} == {"Review", "Agency", "Theme", "LearningKind"}
     assert "CREATE INDEX FOR (n:`Review`) ON (n.`year`)" in stmts
     assert not [s for s in stmts if "]-()" in s]  # no relationship index: see the next test
     assert len(stmts) == len(set(stmts)) and len(QUERY_INDEXES) == 5
 
 
 def test_the_saved_store_keeps_only_the_indexes_queries_use(backend):
-    """The writer's key and review_id indexes on a review's own nodes are dropped before
-    saving (FalkorDB rebuilds every index at each load); the rest stay."""
+    """No index on a review's own nodes' key or review_id (FalkorDB rebuilds every index
+    at each load, and no query reaches them by key)."""
     rows = backend.run("CALL db.indexes() YIELD label, properties RETURN label, properties ORDER BY label")
     assert {r["label"]: sorted(r["properties"]) for r in rows} == {
         "Agency": ["name"],
@@ -563,8 +614,6 @@ def test_the_saved_store_keeps_only_the_indexes_queries_use(backend):
         "Review": ["id", "year"],
         "Theme": ["name"],
     }
-    assert ("LearningPoint", "id") in embedded.writer_only_indexes()
-    assert ("Review", "id") not in embedded.writer_only_indexes()
 
 
 def test_undirected_pattern_counts_both_directions(backend):

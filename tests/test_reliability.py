@@ -1288,16 +1288,15 @@ def test_a_failing_store_write_leaves_the_old_workspace(tmp_path, workspace, mon
     from redis.exceptions import ResponseError
 
     calls = []
-    real = embedded._batches
+    real = embedded._send
 
-    def batches_then_fail(*args, **kwargs):
-        for chunk in real(*args, **kwargs):
-            calls.append(1)
-            if len(calls) == 3:  # the server refuses the third batch, as it does when its disk is full
-                raise ResponseError("MISCONF Errors writing to the disk: No space left on device")
-            yield chunk
+    def send_then_fail(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # the server refuses the third command, as it does when its disk is full
+            raise ResponseError("MISCONF Errors writing to the disk: No space left on device")
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(embedded, "_batches", batches_then_fail)
+    monkeypatch.setattr(embedded, "_send", send_then_fail)
     assert main(["build", str(SEEDS), "--home", str(home), "-q", "--jobs", "1"]) == 1
     assert capsys.readouterr().err == (
         f"Error: {home / 'embedded.falkordb'}: the embedded store could not be written "
