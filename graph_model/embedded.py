@@ -110,7 +110,7 @@ _PACK_LONG = struct.Struct("=Bq").pack
 _PACK_ARRAY = struct.Struct("=Bq").pack
 _PACK_ENDS = struct.Struct("=QQ").pack
 _PACK_COUNT = struct.Struct("=I").pack
-CHUNK_BYTES = 16_000_000  # at most this much per command (Redis takes up to 512 MB an argument)
+CHUNK_BYTES = 4_000_000  # about this much per command (Redis takes up to 512 MB an argument)
 
 
 def _bulk_value(value: Any) -> bytes:
@@ -159,18 +159,18 @@ def _fill(client: Any, graph: nx.MultiDiGraph, chunk_bytes: int = CHUNK_BYTES) -
             first = False
             entities.clear()
 
-    by_label: dict[str, list[tuple[str, dict]]] = {label: [] for label in NODE_TYPES}
-    for nid, data in graph.nodes(data=True):
+    for _nid, data in graph.nodes(data=True):
         label = data.get("label")
         if label not in NODE_TYPES:
             raise DatabaseError(f"the graph holds a node labelled {label!r}, which the schema does not know.")
-        by_label[label].append((nid, data))
-    for label, members in by_label.items():
+    for label in NODE_TYPES:  # a pass over the nodes per label: no list of them is made
         props = list(NODE_TYPES[label].properties)
         header = _bulk_header(label, props)
         entities: list[bytes] = []
         size = 0
-        for nid, data in members:
+        for nid, data in graph.nodes(data=True):
+            if data["label"] != label:
+                continue
             get = data.get
             entity = b"".join([_bulk_value(get(p)) for p in props])
             number[nid] = len(number)
@@ -180,13 +180,15 @@ def _fill(client: Any, graph: nx.MultiDiGraph, chunk_bytes: int = CHUNK_BYTES) -
                 flush(header, entities, True)
                 size = 0
         flush(header, entities, True)
-    by_label.clear()
 
     # Relationships in one pass over the graph, each type's entities sent once they make a
-    # chunk: at most one chunk per type is held at a time.
+    # chunk, or, when all the types' entities held make four chunks, the type holding most:
+    # at most about four chunks are held at a time (the build's largest moment is here,
+    # beside the whole graph).
     pending: dict[str, tuple[bytes, list[str], list[bytes], list[int]]] = {}
     graph_nodes = graph.nodes
     n_rels = 0
+    held_bytes = 0
     for u, v, data in graph.edges(data=True):
         try:
             rtype = relationship_kind(graph_nodes, u, v, data)[0]
@@ -201,10 +203,13 @@ def _fill(client: Any, graph: nx.MultiDiGraph, chunk_bytes: int = CHUNK_BYTES) -
         entity = _PACK_ENDS(number[u], number[v]) + b"".join([_bulk_value(get(p)) for p in props])
         entities.append(entity)
         size[0] += len(entity)
+        held_bytes += len(entity)
         n_rels += 1
-        if size[0] >= chunk_bytes:
-            flush(header, entities, False)
-            size[0] = 0
+        if size[0] >= chunk_bytes or held_bytes >= 4 * chunk_bytes:
+            fullest = pending[rtype] if size[0] >= chunk_bytes else max(pending.values(), key=lambda h: h[3][0])
+            held_bytes -= fullest[3][0]
+            flush(fullest[0], fullest[2], False)
+            fullest[3][0] = 0
     for header, _props, entities, _size in pending.values():
         flush(header, entities, False)
     return len(number), n_rels
