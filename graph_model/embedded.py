@@ -130,6 +130,10 @@ def _bulk_value(value: Any) -> bytes:
         return _PACK_DOUBLE(2, value)
     if kind is list or kind is tuple:
         return _PACK_ARRAY(5, len(value)) + b"".join(_bulk_value(v) for v in value)
+    # A numpy scalar (a score, say) as the plain value it stands for.
+    item = getattr(value, "item", None)
+    if callable(item) and type(plain := item()) in (bool, int, float, str):
+        return _bulk_value(plain)
     raise DatabaseError(f"a value of type {kind.__name__} cannot be kept in the embedded store.")
 
 

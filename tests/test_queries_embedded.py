@@ -529,8 +529,10 @@ def test_the_bulk_writer_keeps_every_value_type_and_chunking_does_not_change_the
     g.add_node("Review:r", label="Review", id="r", year=2019, text_length=0, broken_links=-3)
     g.add_node("LearningPoint:r/lp1", label="LearningPoint", id="r/lp1", review_id="r", text="x", all_agencies=False,
                best_score=0.8754, confidence=1.0, start=0, end=1)
-    g.add_node("LearningPoint:r/lp2", label="LearningPoint", id="r/lp2", review_id="r", text="", all_agencies=True,
-               best_score=1e-9)
+    import numpy as np
+
+    g.add_node("LearningPoint:r/lp2", label="LearningPoint", id="r/lp2", review_id="r", text="", all_agencies=np.bool_(True),
+               best_score=np.float64(1e-9), best_rank=np.int64(7))
     g.add_edge("LearningPoint:r/lp1", "LearningPoint:r/lp2", key="s", type="SIMILAR_TO", id="s", score=0.5)
     g.add_edge("Review:r", "LearningPoint:r/lp1", key="h", type="HAS_LEARNING", id="h", review_id="r")
     path = tmp_path / "embedded.falkordb"
@@ -541,12 +543,13 @@ def test_the_bulk_writer_keeps_every_value_type_and_chunking_does_not_change_the
         ]
         points = be.run(
             "MATCH (p:LearningPoint) RETURN p.id AS id, p.text AS t, p.all_agencies AS a, p.best_score AS s, "
-            "p.confidence AS c, p.start AS st ORDER BY id"
+            "p.confidence AS c, p.start AS st, p.best_rank AS r ORDER BY id"
         )
         assert points == [
-            {"id": "r/lp1", "t": "x", "a": False, "s": 0.8754, "c": 1.0, "st": 0},
-            {"id": "r/lp2", "t": "", "a": True, "s": 1e-9, "c": None, "st": None},
+            {"id": "r/lp1", "t": "x", "a": False, "s": 0.8754, "c": 1.0, "st": 0, "r": None},
+            {"id": "r/lp2", "t": "", "a": True, "s": 1e-9, "c": None, "st": None, "r": 7},
         ]
+        assert [type(p["a"]) for p in points] == [bool, bool]
         assert be.run("MATCH (a)-[s:SIMILAR_TO]->(b) RETURN a.id AS a, b.id AS b, s.score AS s") == [
             {"a": "r/lp1", "b": "r/lp2", "s": 0.5}
         ]
