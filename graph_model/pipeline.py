@@ -14,9 +14,9 @@ import signal
 import sys
 import tempfile
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -137,6 +137,10 @@ def _extract_worker(args: tuple) -> Extracted:
         gc.freeze()
         _settled = True
     return extracted
+
+
+def _extract_chunk(tasks: list[tuple]) -> list[Extracted]:
+    return [_extract_worker(t) for t in tasks]
 
 
 def _extract_here(args: tuple[str, str | None], with_tokens: bool = False) -> Extracted:
@@ -262,14 +266,29 @@ def _iter_extracted(
         # Workers ignore Ctrl-C: the terminal sends SIGINT to the whole process group, and a
         # worker dying of it would break the pool; the main process stops them instead.
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+        # Four documents a task, and at most four tasks a worker handed out ahead: the
+        # results wait in this process until their turn, and workers faster than the
+        # graph is built would otherwise pile up the whole corpus's parts here.
+        chunks = [range(i, min(i + 4, len(files))) for i in range(0, len(files), 4)]
+        ahead: deque[Future[list[Extracted]]] = deque()
+
+        def submit(c: int) -> None:
+            ahead.append(pool.submit(_extract_chunk, [task(i) for i in chunks[c]]))
+
         done = False
         try:
-            with _sigint_blocked():  # map() submits every task, which starts every worker
-                results = pool.map(_extract_worker, [task(i) for i in range(len(files))], chunksize=4)
-            for i, path in enumerate(files):
-                yield noted(i, next(results))
-                if progress:
-                    progress(str(path))
+            window = min(4 * jobs, len(chunks))
+            with _sigint_blocked():  # the first tasks start every worker (a fork each)
+                for c in range(window):
+                    submit(c)
+            for c, chunk in enumerate(chunks):
+                results = ahead.popleft().result()
+                if c + window < len(chunks):
+                    submit(c + window)
+                for i, x in zip(chunk, results, strict=True):
+                    yield noted(i, x)
+                    if progress:
+                        progress(str(files[i]))
             done = True
         except BrokenProcessPool:
             raise SgraphError(
