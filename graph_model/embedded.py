@@ -65,7 +65,7 @@ def index_statements() -> list[str]:
     review, an agency or a theme, never by key alone, the bulk writer needs none (it sends
     relationships' ends as internal ids), and FalkorDB builds every index again each time
     it loads a store: at 2,000 reviews those indexes were 2.3 s of a 4.4 s load
-    (BENCHMARKS.md, "The embedded store: bulk insert, fewer indexes").
+    (BENCHMARKS.md, "Issue 20, third pass").
 
     No relationship gets an index here: FalkorDB 4 answers an undirected pattern that it
     reads through a relationship index with one direction only — silently half the rows
@@ -149,6 +149,23 @@ def _send(client: Any, first: bool, nodes: int, rels: int, token: bytes) -> None
     )
 
 
+class _Token:
+    """The entities of one label or relationship type waiting to be sent, with its header."""
+
+    def __init__(self, name: str, props: dict[str, str]):
+        self.props = list(props)
+        self.header = _bulk_header(name, self.props)
+        self.entities: list[bytes] = []
+        self.size = 0
+
+    def add(self, prefix: bytes, data: dict) -> int:
+        get = data.get
+        entity = prefix + b"".join([_bulk_value(get(p)) for p in self.props])
+        self.entities.append(entity)
+        self.size += len(entity)
+        return len(entity)
+
+
 def _fill(client: Any, graph: nx.MultiDiGraph, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, int]:
     """Every node, then every relationship, of ``graph`` into a new graph on the server, by
     bulk insert, a token of at most about ``chunk_bytes`` at a time. Values are binary data,
@@ -156,66 +173,52 @@ def _fill(client: Any, graph: nx.MultiDiGraph, chunk_bytes: int = CHUNK_BYTES) -
     first = True
     number: dict[str, int] = {}  # graph node id -> the store's internal id (the order sent)
 
-    def flush(header: bytes, entities: list[bytes], is_node: bool) -> None:
+    def flush(token: _Token, is_node: bool) -> int:
+        """Send what ``token`` holds; the bytes it held."""
         nonlocal first
-        if entities:
-            _send(client, first, len(entities) if is_node else 0, 0 if is_node else len(entities), header + b"".join(entities))
+        held, n = token.size, len(token.entities)
+        if n:
+            _send(client, first, n if is_node else 0, 0 if is_node else n, token.header + b"".join(token.entities))
             first = False
-            entities.clear()
+            token.entities.clear()
+            token.size = 0
+        return held
 
     for _nid, data in graph.nodes(data=True):
         label = data.get("label")
         if label not in NODE_TYPES:
             raise DatabaseError(f"the graph holds a node labelled {label!r}, which the schema does not know.")
-    for label in NODE_TYPES:  # a pass over the nodes per label: no list of them is made
-        props = list(NODE_TYPES[label].properties)
-        header = _bulk_header(label, props)
-        entities: list[bytes] = []
-        size = 0
+    for label, node_type in NODE_TYPES.items():  # a pass over the nodes per label: no list of them is made
+        token = _Token(label, node_type.properties)
         for nid, data in graph.nodes(data=True):
-            if data["label"] != label:
-                continue
-            get = data.get
-            entity = b"".join([_bulk_value(get(p)) for p in props])
-            number[nid] = len(number)
-            entities.append(entity)
-            size += len(entity)
-            if size >= chunk_bytes:
-                flush(header, entities, True)
-                size = 0
-        flush(header, entities, True)
+            if data["label"] == label:
+                number[nid] = len(number)
+                token.add(b"", data)
+                if token.size >= chunk_bytes:
+                    flush(token, True)
+        flush(token, True)
 
     # Relationships in one pass over the graph, each type's entities sent once they make a
     # chunk, or, when all the types' entities held make four chunks, the type holding most:
     # at most about four chunks are held at a time (the build's largest moment is here,
     # beside the whole graph).
-    pending: dict[str, tuple[bytes, list[str], list[bytes], list[int]]] = {}
+    pending: dict[str, _Token] = {}
     graph_nodes = graph.nodes
-    n_rels = 0
-    held_bytes = 0
+    n_rels = held = 0
     for u, v, data in graph.edges(data=True):
         try:
             rtype = relationship_kind(graph_nodes, u, v, data)[0]
         except ValueError as exc:
             raise DatabaseError(str(exc)) from None
-        held = pending.get(rtype)
-        if held is None:
-            props = list(REL_TYPES[rtype].properties)
-            held = pending[rtype] = (_bulk_header(rtype, props), props, [], [0])
-        header, props, entities, size = held
-        get = data.get
-        entity = _PACK_ENDS(number[u], number[v]) + b"".join([_bulk_value(get(p)) for p in props])
-        entities.append(entity)
-        size[0] += len(entity)
-        held_bytes += len(entity)
+        token = pending.get(rtype)
+        if token is None:
+            token = pending[rtype] = _Token(rtype, REL_TYPES[rtype].properties)
+        held += token.add(_PACK_ENDS(number[u], number[v]), data)
         n_rels += 1
-        if size[0] >= chunk_bytes or held_bytes >= 4 * chunk_bytes:
-            fullest = pending[rtype] if size[0] >= chunk_bytes else max(pending.values(), key=lambda h: h[3][0])
-            held_bytes -= fullest[3][0]
-            flush(fullest[0], fullest[2], False)
-            fullest[3][0] = 0
-    for header, _props, entities, _size in pending.values():
-        flush(header, entities, False)
+        if token.size >= chunk_bytes or held >= 4 * chunk_bytes:
+            held -= flush(token if token.size >= chunk_bytes else max(pending.values(), key=lambda t: t.size), False)
+    for token in pending.values():
+        flush(token, False)
     return len(number), n_rels
 
 

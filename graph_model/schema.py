@@ -312,15 +312,13 @@ def relationship_row(nodes: Any, u: str, v: str, data: dict) -> tuple[tuple[str,
     """One relationship of the graph as a store writes it: ((type, from label, to label),
     {"from": from key, "to": to key, "p": its stored properties}). ``nodes`` is the graph's
     ``nodes``. A type or a pair of labels the schema does not allow is a ``ValueError``."""
-    rtype, *labels = relationship_kind(nodes, u, v, data)
-    pair = (labels[0], labels[1])
-    a, b = nodes[u], nodes[v]
+    rtype, la, lb = relationship_kind(nodes, u, v, data)
     row = {
-        "from": a[NODE_TYPES[pair[0]].key],
-        "to": b[NODE_TYPES[pair[1]].key],
+        "from": nodes[u][NODE_TYPES[la].key],
+        "to": nodes[v][NODE_TYPES[lb].key],
         "p": stored_properties(data, REL_TYPES[rtype].properties),
     }
-    return (rtype, *pair), row
+    return (rtype, la, lb), row
 
 
 def node_id(label: str, key_value: str) -> str:
