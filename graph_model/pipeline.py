@@ -128,7 +128,7 @@ def _extract_worker(args: tuple) -> Extracted:
     # the workers extracted). A review the cache holds (args: path, taxonomy file, then
     # where its JSON is) is rebuilt from its JSON instead of being read and extracted.
     global _settled
-    extracted = _from_cache(args) if len(args) == 5 else _extract_here((args[0], args[1]), with_tokens=True)
+    extracted = _extract_task(args, with_tokens=True)
     if not _settled:
         # After its first document, everything a worker keeps (the modules, the taxonomy
         # and its compiled patterns, pydantic's validators, what it inherited from the
@@ -141,6 +141,12 @@ def _extract_worker(args: tuple) -> Extracted:
 
 def _extract_chunk(tasks: list[tuple]) -> list[Extracted]:
     return [_extract_worker(t) for t in tasks]
+
+
+def _extract_task(args: tuple, with_tokens: bool) -> Extracted:
+    """One task of :func:`_iter_extracted`: (document, taxonomy file) is extracted; with
+    the hits file, offset and length of its JSON after them, rebuilt from the cache."""
+    return _from_cache(args, with_tokens) if len(args) == 5 else _extract_here(args, with_tokens)
 
 
 def _extract_here(args: tuple[str, str | None], with_tokens: bool = False) -> Extracted:
@@ -160,7 +166,7 @@ def _extracted(record: ReviewRecord, data: bytes, taxonomy_file: str | None, wit
     return Extracted(record.id, record.source, data, tokens, review_fragment(record, tax))
 
 
-def _from_cache(args: tuple[str, str | None, str, int, int], with_tokens: bool = True) -> Extracted:
+def _from_cache(args: tuple[str, str | None, str, int, int], with_tokens: bool) -> Extracted:
     """A review the extraction cache holds (args: document, taxonomy file, and the file,
     offset and length of its JSON), rebuilt from its JSON as extracting it would have
     given it; the document is extracted after all if the JSON cannot be read back."""
@@ -239,9 +245,9 @@ def _iter_extracted(
     keys = [cache.key_of(str(f)) for f in files] if cache is not None else [None] * len(files)
     if cache is not None:
         cache.preload(keys)
-    todo = [i for i, k in enumerate(keys) if cache is None or not cache.has(k)]
     if cache is not None:
-        cache.hits, cache.misses = len(files) - len(todo), len(todo)
+        cache.hits = sum(1 for k in keys if cache.has(k))
+        cache.misses = len(files) - cache.hits
 
     def task(i: int) -> tuple:
         k = keys[i]
@@ -301,10 +307,8 @@ def _iter_extracted(
                 # On Ctrl-C or an error, drop the documents not yet started instead of waiting.
                 pool.shutdown(wait=True, cancel_futures=True)
     else:
-        with_tokens = cache is not None
         for i, f in enumerate(files):
-            args = task(i)
-            yield noted(i, _from_cache(args, with_tokens) if len(args) == 5 else _extract_here(args, with_tokens))
+            yield noted(i, _extract_task(task(i), with_tokens=cache is not None))
             if progress:
                 progress(str(f))
 
