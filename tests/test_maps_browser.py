@@ -12,6 +12,8 @@ missing browser is a failure (CI installs it).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -156,6 +158,19 @@ class Page:
 
     def close(self) -> None:
         self.page.close()
+
+
+@contextmanager
+def agency_map_page(browser, graph, tmp_path: Path) -> Iterator[Page]:
+    """The agency map of ``graph`` written to ``tmp_path``, open and drawn; closed after."""
+    path = tmp_path / "agencies.html"
+    path.write_text(maps.agency_map_html(graph), encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        p.wait_ready()
+        yield p
+    finally:
+        p.close()
 
 
 @pytest.fixture(scope="module")
@@ -568,11 +583,7 @@ def test_matrix_cell_opens_its_evidence(browser, ranked_graph, tmp_path):  # noq
 
 
 def test_agency_map_arrows_focus_and_fit(browser, ranked_graph, tmp_path):  # noqa: F811
-    path = tmp_path / "agencies.html"
-    path.write_text(maps.agency_map_html(ranked_graph), encoding="utf-8")
-    p = Page(browser, path)
-    try:
-        p.wait_ready()
+    with agency_map_page(browser, ranked_graph, tmp_path) as p:
         # One line per pair, with an arrowhead per direction the reviews give, as drawn by vis-network.
         heads = p.js("""() => Object.fromEntries(window.sgMap.edges.get().map((e) => {
             const o = window.sgMap.network.body.edges[e.id].options.arrows;
@@ -612,8 +623,6 @@ def test_agency_map_arrows_focus_and_fit(browser, ranked_graph, tmp_path):  # no
                 return a.x >= 0 && a.y >= 0 && z.x <= r.width && z.y <= r.height; }); }""")
         assert inside
         check_clean(p)
-    finally:
-        p.close()
 
 
 def test_agency_map_year_range_and_trend(browser, tmp_path):
@@ -625,12 +634,8 @@ def test_agency_map_year_range_and_trend(browser, tmp_path):
     from graph_model.build import build_graph
 
     g = build_graph(big_records())
-    path = tmp_path / "agencies.html"
-    path.write_text(maps.agency_map_html(g), encoding="utf-8")
     per_year = {y: BIG_LINKS * sum(1 for i in range(BIG_REVIEWS) if 2010 + i % 5 == y) for y in range(2010, 2015)}
-    p = Page(browser, path)
-    try:
-        p.wait_ready()
+    with agency_map_page(browser, g, tmp_path) as p:
         fitted = p.js("() => window.sgMap.network.getScale()")
         # A range: 2013 onwards keeps the Police–Schools line (R03, 2013); to 2012 drops it.
         p.page.select_option("#flt-year-from", "2013")
@@ -676,17 +681,11 @@ def test_agency_map_year_range_and_trend(browser, tmp_path):
         assert p.page.get_attribute("#trend", "data-counts") == "2010: 0, 2011: 0, 2012: 0, 2013: 0, 2014: 0"
         assert "Broken links per year" in p.panel() and "No broken links in the reviews the filters keep." in p.panel()
         check_clean(p)
-    finally:
-        p.close()
 
 
 def test_agency_trend_adds_up_a_known_answer(browser, ranked_graph, tmp_path):  # noqa: F811
     """ranked_graph: GP–CSC broken 2016: 1, 2019: 2; CSC–Police broken 2019: 1. CSC in focus: 2016: 1, 2019: 3."""
-    path = tmp_path / "agencies.html"
-    path.write_text(maps.agency_map_html(ranked_graph), encoding="utf-8")
-    p = Page(browser, path)
-    try:
-        p.wait_ready()
+    with agency_map_page(browser, ranked_graph, tmp_path) as p:
         p.click_node("Agency:Children's Social Care")
         assert p.page.get_attribute("#trend", "data-counts") == "2016: 1, 2017: 0, 2018: 0, 2019: 3"
         assert "4 in all; most in 2019 (3)" in p.panel()
@@ -697,8 +696,6 @@ def test_agency_trend_adds_up_a_known_answer(browser, ranked_graph, tmp_path):  
         p.page.select_option("#flt-review", "B2")
         assert p.page.get_attribute("#trend", "data-counts") == "2016: 0, 2017: 0, 2018: 0, 2019: 2"
         check_clean(p)
-    finally:
-        p.close()
 
 
 @pytest.fixture(scope="module")
@@ -721,11 +718,7 @@ def synth300_graph(tmp_path_factory):
 
 
 def test_agency_labels_readable_at_300_reviews(browser, synth300_graph, tmp_path):
-    path = tmp_path / "agencies.html"
-    path.write_text(maps.agency_map_html(synth300_graph), encoding="utf-8")
-    p = Page(browser, path)
-    try:
-        p.wait_ready()
+    with agency_map_page(browser, synth300_graph, tmp_path) as p:
         n = p.js("() => window.sgMap.nodes.length")
         assert n >= 20  # the synthetic corpus names 21 agencies
         px = p.js("""() => { const net = window.sgMap.network, s = net.getScale();
@@ -740,5 +733,3 @@ def test_agency_labels_readable_at_300_reviews(browser, synth300_graph, tmp_path
         labels = p.js("() => window.sgMap.edges.get({filter: (e) => !e.hidden && e.label}).map((e) => e.label)")
         assert len(labels) == maps.COUNTED_LINES and all(lab.endswith(" broken") for lab in labels)
         check_clean(p)
-    finally:
-        p.close()
